@@ -1,0 +1,278 @@
+/**
+ * Reads config/ once, at the edge: YAML with positions, schema validation, cross-file checks.
+ * Either every file is valid and typed objects come back, or a ConfigError lists every problem
+ * with its file, line and column.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node } from "yaml";
+import type * as z from "zod";
+import {
+  configKinds,
+  type CloudConfig,
+  type ConfigKind,
+  type DeploymentConfig,
+} from "./schema";
+import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
+
+export interface LoadedCloud {
+  readonly name: string;
+  readonly file: string;
+  readonly config: CloudConfig;
+}
+
+export interface LoadedDeployment {
+  readonly name: string;
+  readonly file: string;
+  readonly config: DeploymentConfig;
+  readonly cloud: LoadedCloud;
+}
+
+export interface LoadedConfig {
+  readonly configDir: string;
+  readonly clouds: ReadonlyMap<string, LoadedCloud>;
+  readonly deployments: readonly LoadedDeployment[];
+}
+
+const FILE_NAME = /^([a-z][a-z0-9-]{0,30}[a-z0-9])\.ya?ml$/;
+
+/** A parsed YAML file that can tell where a setting path stands in it. */
+class YamlFile {
+  readonly problems: ConfigProblem[] = [];
+  readonly data: unknown;
+  private readonly contents: Node | null;
+  private readonly lines = new LineCounter();
+
+  constructor(readonly file: string, text: string) {
+    const document = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    for (const error of document.errors) {
+      const { line, col } = this.lines.linePos(error.pos[0]);
+      this.problems.push({ file, line, column: col, setting: "", message: `YAML syntax: ${firstLine(error.message)}` });
+    }
+    this.contents = document.contents as Node | null;
+    this.data = document.errors.length === 0 ? document.toJS() : undefined;
+  }
+
+  /** The position of the setting at `settingPath`, or of its nearest ancestor that exists. */
+  positionOf(settingPath: readonly PropertyKey[], atKey = false): { line: number; column: number } {
+    let node: unknown = this.contents;
+    let offset = this.contents?.range?.[0] ?? 0;
+    for (const segment of settingPath) {
+      if (isMap(node)) {
+        const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+        if (!pair || !isPair(pair)) break;
+        const keyNode = pair.key as Node;
+        offset = keyNode.range?.[0] ?? offset;
+        node = pair.value;
+        if (atKey && segment === settingPath[settingPath.length - 1]) break;
+        offset = (pair.value as Node | null)?.range?.[0] ?? offset;
+      } else if (isSeq(node) && typeof segment === "number" && node.items[segment]) {
+        node = node.items[segment];
+        offset = (node as Node).range?.[0] ?? offset;
+      } else {
+        break;
+      }
+    }
+    const { line, col } = this.lines.linePos(offset);
+    return { line, column: col };
+  }
+
+  problemAt(settingPath: readonly PropertyKey[], message: string, atKey = false): ConfigProblem {
+    return { file: this.file, ...this.positionOf(settingPath, atKey), setting: formatPath(settingPath), message };
+  }
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0];
+}
+
+/** Turns one schema issue into problems phrased for the user: the value given and what is expected. */
+function problemsFromIssue(
+  yaml: YamlFile,
+  issue: z.core.$ZodIssue,
+  knownKeys: ReadonlyMap<string, string[]>,
+): ConfigProblem[] {
+  const given = describeValue((issue as { input?: unknown }).input);
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeys.get(formatPath(issue.path)) ?? [];
+      return issue.keys.map((key) =>
+        yaml.problemAt(
+          [...issue.path, key],
+          `unknown setting${didYouMean(key, known) || `; expected one of: ${known.join(", ")}`}`,
+          true,
+        ),
+      );
+    }
+    case "invalid_type":
+      if ((issue as { input?: unknown }).input === undefined) {
+        return [yaml.problemAt(issue.path, `missing required setting (expected ${issue.expected})`)];
+      }
+      return [yaml.problemAt(issue.path, `got ${given}; expected ${issue.expected === "int" ? "a whole number" : issue.expected}`)];
+    case "invalid_value":
+      return [yaml.problemAt(issue.path, `got ${given}; expected ${issue.values.map((v) => JSON.stringify(v)).join(" or ")}`)];
+    case "invalid_union": {
+      const discriminated = issue as typeof issue & { discriminator?: string; options?: unknown[] };
+      if (discriminated.discriminator && discriminated.options) {
+        const value = (issue.input as Record<string, unknown> | undefined)?.[discriminated.discriminator];
+        const options = discriminated.options.map(String);
+        const hint = typeof value === "string" ? didYouMean(value, options) : "";
+        return [
+          yaml.problemAt(
+            issue.path,
+            `got ${describeValue(value)}; expected one of: ${options.join(", ")}${hint}`,
+          ),
+        ];
+      }
+      return [yaml.problemAt(issue.path, `got ${given}; ${issue.message}`)];
+    }
+    case "invalid_key": {
+      const reason = issue.issues[0]?.message ?? issue.message;
+      return [yaml.problemAt(issue.path, `invalid name ${given}: ${reason}`, true)];
+    }
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? "at least" : "at most";
+      const limit = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const unit = issue.origin === "array" ? " items" : issue.origin === "string" ? " characters" : "";
+      return [yaml.problemAt(issue.path, `got ${given}; expected ${bound} ${String(limit)}${unit}`)];
+    }
+    default:
+      return [yaml.problemAt(issue.path, `got ${given}; ${issue.message}`)];
+  }
+}
+
+/**
+ * Validates `data`, remembering the settings each strict object knows so that an unknown key
+ * can be answered with "did you mean"; zod drops the schema from the issues it returns.
+ */
+function validate<T>(schema: z.ZodType<T>, data: unknown) {
+  const knownKeys = new Map<string, string[]>();
+  const result = schema.safeParse(data, {
+    reportInput: true,
+    error: (issue) => {
+      const shape = (issue.inst as { _zod?: { def?: { shape?: object } } } | undefined)?._zod?.def?.shape;
+      if (issue.code === "unrecognized_keys" && shape) knownKeys.set(formatPath(issue.path ?? []), Object.keys(shape));
+      return undefined;
+    },
+  });
+  return { result, knownKeys };
+}
+
+interface ParsedFile<T> {
+  readonly name: string;
+  readonly yaml: YamlFile;
+  readonly config?: T;
+}
+
+function readKind<T>(configDir: string, kind: ConfigKind, schema: z.ZodType<T>, problems: ConfigProblem[]): ParsedFile<T>[] {
+  const folder = path.join(configDir, kind);
+  if (!fs.existsSync(folder)) {
+    problems.push({ file: folder, line: 0, column: 0, setting: "", message: `missing folder; expected ${kind}/*.yaml in the config folder` });
+    return [];
+  }
+  const parsed: ParsedFile<T>[] = [];
+  for (const entry of fs.readdirSync(folder).sort()) {
+    if (!/\.ya?ml$/.test(entry)) continue;
+    const file = path.join(folder, entry);
+    const nameMatch = FILE_NAME.exec(entry);
+    if (!nameMatch) {
+      problems.push({
+        file, line: 0, column: 0, setting: "",
+        message: `file name ${JSON.stringify(entry)} is not a valid name; expected 2-32 characters of a-z, 0-9 and '-', starting with a letter, then .yaml`,
+      });
+      continue;
+    }
+    const yaml = new YamlFile(file, fs.readFileSync(file, "utf8"));
+    problems.push(...yaml.problems);
+    if (yaml.problems.length > 0) continue;
+    if (yaml.data === null || yaml.data === undefined) {
+      problems.push({ file, line: 0, column: 0, setting: "", message: "the file is empty; expected a mapping of settings" });
+      continue;
+    }
+    const { result, knownKeys } = validate(schema, yaml.data);
+    if (result.success) {
+      parsed.push({ name: nameMatch[1], yaml, config: result.data });
+    } else {
+      problems.push(...result.error.issues.flatMap((issue) => problemsFromIssue(yaml, issue, knownKeys)));
+      parsed.push({ name: nameMatch[1], yaml });
+    }
+  }
+  return parsed;
+}
+
+/** The references from a deployment to its cloud's images and flavors, with their setting paths. */
+function cloudReferences(deployment: DeploymentConfig): { path: PropertyKey[]; kind: "images" | "flavors"; alias: string }[] {
+  const references: { path: PropertyKey[]; kind: "images" | "flavors"; alias: string }[] = [
+    { path: ["image"], kind: "images", alias: deployment.image },
+    { path: ["search", "data_nodes", "flavor"], kind: "flavors", alias: deployment.search.data_nodes.flavor },
+    { path: ["ingestion", "workers", "flavor"], kind: "flavors", alias: deployment.ingestion.workers.flavor },
+    { path: ["recheck", "flavor"], kind: "flavors", alias: deployment.recheck.flavor },
+    { path: ["frontend", "flavor"], kind: "flavors", alias: deployment.frontend.flavor },
+  ];
+  if (deployment.search.master_nodes) {
+    references.push({ path: ["search", "master_nodes", "flavor"], kind: "flavors", alias: deployment.search.master_nodes.flavor });
+  }
+  return references;
+}
+
+function sortByPlace(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+}
+
+/**
+ * Loads and validates every file of the config folder.
+ * @throws ConfigError listing every problem found, when there is any.
+ */
+export function loadConfig(configDir: string): LoadedConfig {
+  const problems: ConfigProblem[] = [];
+  if (!fs.existsSync(configDir) || !fs.statSync(configDir).isDirectory()) {
+    throw new ConfigError([
+      { file: configDir, line: 0, column: 0, setting: "", message: "config folder not found; set CONFIG_DIR to a folder holding clouds/ and deployments/" },
+    ]);
+  }
+  const cloudFiles = readKind(configDir, "clouds", configKinds.clouds.schema, problems);
+  const deploymentFiles = readKind(configDir, "deployments", configKinds.deployments.schema, problems);
+
+  const clouds = new Map<string, LoadedCloud>();
+  for (const { name, yaml, config } of cloudFiles) {
+    if (config) clouds.set(name, { name, file: yaml.file, config });
+  }
+  const cloudNames = cloudFiles.map((cloud) => cloud.name);
+
+  const deployments: LoadedDeployment[] = [];
+  for (const { name, yaml, config } of deploymentFiles) {
+    if (!config) continue;
+    if (!cloudNames.includes(config.cloud)) {
+      problems.push(
+        yaml.problemAt(
+          ["cloud"],
+          `got ${JSON.stringify(config.cloud)}; expected the name of a file in ${path.join(configDir, "clouds")}: ${cloudNames.join(", ") || "(none)"}${didYouMean(config.cloud, cloudNames)}`,
+        ),
+      );
+      continue;
+    }
+    const cloud = clouds.get(config.cloud);
+    if (!cloud) continue; // the cloud file has problems of its own, reported above
+    for (const reference of cloudReferences(config)) {
+      const known = Object.keys(cloud.config[reference.kind]);
+      if (!known.includes(reference.alias)) {
+        problems.push(
+          yaml.problemAt(
+            reference.path,
+            `got ${JSON.stringify(reference.alias)}; expected one of the ${reference.kind} of ${cloud.file}: ${known.join(", ")}${didYouMean(reference.alias, known)}`,
+          ),
+        );
+      }
+    }
+    deployments.push({ name, file: yaml.file, config, cloud });
+  }
+  if (problems.length === 0 && deploymentFiles.length === 0) {
+    problems.push({
+      file: path.join(configDir, "deployments"), line: 0, column: 0, setting: "",
+      message: "no deployment found; expected at least one deployments/<name>.yaml",
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(sortByPlace(problems));
+  return { configDir, clouds, deployments };
+}

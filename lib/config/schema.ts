@@ -1,0 +1,111 @@
+/**
+ * The public configuration model: the single source of the config types, of their validation
+ * and of the JSON Schemas published for editors (see scripts/write-config-schemas.ts).
+ *
+ * Keys are snake_case, as in clouds.yaml and Terraform; every object is strict so that a
+ * misspelt setting is an error instead of being silently ignored.
+ */
+import * as z from "zod";
+
+/** A short lowercase name used in resource names and stack names. */
+const slug = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$/, {
+    error: "expected 2-32 characters of a-z, 0-9 and '-', starting with a letter",
+  });
+
+const ipv4Cidr = z.cidrv4({ error: "expected an IPv4 CIDR such as 10.42.0.0/24" });
+const ipv6Cidr = z.cidrv6({ error: "expected an IPv6 CIDR such as fd00:42::/64" });
+
+export const flavorSchema = z
+  .strictObject({
+    name: z.string().min(1).describe("The flavor's name in Nova (openstack flavor list)."),
+    vcpus: z.int().min(1).describe("vCPUs of the flavor, used for sizing and quota checks."),
+    ram_gib: z.number().positive().describe("RAM of the flavor in GiB, used for heap sizing."),
+  })
+  .describe("A Nova flavor and the size facts the stack needs before the cloud is asked.");
+
+const tenantNetworkSchema = z
+  .strictObject({
+    mode: z.literal("tenant"),
+    external_network: z
+      .string()
+      .min(1)
+      .describe("Name of the external (public) network the router uses as gateway."),
+    ipv4_cidr: ipv4Cidr.default("10.42.0.0/24").describe("CIDR of the private IPv4 subnet."),
+    ipv6_cidr: ipv6Cidr.optional().describe("CIDR of an optional private IPv6 subnet."),
+    dns_nameservers: z
+      .array(z.union([z.ipv4(), z.ipv6()], { error: "expected an IPv4 or IPv6 address" }))
+      .default([])
+      .describe("DNS servers for the subnet; empty means the cloud's default."),
+    mtu: z.int().min(1280).max(9000).optional().describe("MTU of the network; unset means the cloud's default."),
+  })
+  .describe("A private network behind a router; floating IPs only for public nodes.");
+
+const providerNetworkSchema = z
+  .strictObject({
+    mode: z.literal("provider"),
+    network_name: z
+      .string()
+      .min(1)
+      .describe("Name of the existing provider network whose addresses are public."),
+  })
+  .describe("An existing network with public addresses: no router, no floating IPs.");
+
+export const networkSchema = z.discriminatedUnion("mode", [tenantNetworkSchema, providerNetworkSchema]);
+
+export const cloudSchema = z
+  .strictObject({
+    description: z.string().optional().describe("Who donates this cloud and any notes for admins."),
+    clouds_yaml_entry: z
+      .string()
+      .min(1)
+      .describe("Name of the entry in clouds.yaml (OS_CLOUD). Credentials stay in clouds.yaml."),
+    region: z.string().min(1).describe("OpenStack region name."),
+    images: z
+      .record(slug, z.string().min(1))
+      .refine((images) => Object.keys(images).length > 0, { error: "expected at least one image" })
+      .describe("Image aliases used by deployments, mapped to the image name in Glance."),
+    flavors: z
+      .record(slug, flavorSchema)
+      .refine((flavors) => Object.keys(flavors).length > 0, { error: "expected at least one flavor" })
+      .describe("Flavor aliases used by deployments."),
+    network: networkSchema,
+  })
+  .describe("A donated OpenStack cloud: where and with what its deployments are built.");
+
+const nodeGroupSchema = z.strictObject({
+  count: z.int().min(0).describe("Number of servers in this group."),
+  flavor: slug.describe("Flavor alias from the cloud file."),
+});
+
+const dataNodeGroupSchema = nodeGroupSchema.extend({
+  volume_gib: z.int().min(10).describe("Size of each node's data volume in GiB."),
+});
+
+export const deploymentSchema = z
+  .strictObject({
+    description: z.string().optional().describe("What this deployment is for."),
+    cloud: slug.describe("Name of a cloud file in config/clouds/ (without .yaml)."),
+    image: slug.describe("Image alias from the cloud file, used for every server."),
+    search: z.strictObject({
+      data_nodes: dataNodeGroupSchema.extend({ count: z.int().min(1) }),
+      master_nodes: nodeGroupSchema.optional().describe("Dedicated master-eligible nodes; unset means none."),
+    }),
+    ingestion: z.strictObject({ workers: nodeGroupSchema }),
+    recheck: z.strictObject({ flavor: slug.describe("Flavor alias of the recheck bot and dashboard server.") }),
+    frontend: z.strictObject({ flavor: slug.describe("Flavor alias of the public read-only front end.") }),
+  })
+  .describe("One deployment of the service on one cloud: a Terraform stack.");
+
+export type FlavorConfig = z.infer<typeof flavorSchema>;
+export type NetworkConfig = z.infer<typeof networkSchema>;
+export type CloudConfig = z.infer<typeof cloudSchema>;
+export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+
+/** The folders of config/ and the schema each file in them follows. */
+export const configKinds = {
+  clouds: { schema: cloudSchema, jsonSchemaFile: "cloud.schema.json" },
+  deployments: { schema: deploymentSchema, jsonSchemaFile: "deployment.schema.json" },
+} as const;
+export type ConfigKind = keyof typeof configKinds;

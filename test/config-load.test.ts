@@ -1,0 +1,136 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { loadConfig } from "../lib/config/load";
+import { ConfigError, formatProblem } from "../lib/config/problems";
+import { copyExampleConfig, editConfig, exampleConfigDir, writeConfig } from "./support/config-fixture";
+
+function problemsOf(configDir: string): string[] {
+  try {
+    loadConfig(configDir);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map(formatProblem).map((p) => p.replace(configDir + path.sep, ""));
+    throw error;
+  }
+  throw new Error("expected the config to be rejected");
+}
+
+describe("loadConfig", () => {
+  test("loads the example config into typed deployments with their cloud", () => {
+    const config = loadConfig(exampleConfigDir);
+    expect(config.deployments.map((d) => d.name)).toEqual(["production"]);
+    const [production] = config.deployments;
+    expect(production.cloud.name).toBe("example-cloud");
+    expect(production.cloud.config.network.mode).toBe("tenant");
+    expect(production.config.search.data_nodes).toEqual({ count: 6, flavor: "search-data", volume_gib: 1024 });
+  });
+
+  test("applies documented defaults", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", / {2}ipv4_cidr: .*\n {2}dns_nameservers: .*\n/, "");
+    const network = loadConfig(dir).deployments[0].cloud.config.network;
+    expect(network).toEqual({ mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] });
+  });
+
+  test("fails on an unknown setting, with its line, column and a did-you-mean", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "region: RegionOne", "regoin: RegionOne");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(/^clouds\/example-cloud\.yaml:\d+:1: region: missing required setting/),
+      "clouds/example-cloud.yaml:10:1: regoin: unknown setting; did you mean \"region\"?",
+    ]);
+  });
+
+  test("fails on an unknown setting that resembles none, listing the known ones", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "  master_nodes:", "  masters:");
+    expect(problemsOf(dir)).toEqual([
+      "deployments/production.yaml:15:3: search.masters: unknown setting; expected one of: data_nodes, master_nodes",
+    ]);
+  });
+
+  test("fails on a wrong type, naming the value given and what is expected", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "count: 6\n", "count: 6.5\n");
+    expect(problemsOf(dir)).toEqual(["deployments/production.yaml:12:12: search.data_nodes.count: got 6.5; expected a whole number"]);
+  });
+
+  test("fails on an unknown network mode with the allowed modes", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "mode: tenant", "mode: tenat");
+    expect(problemsOf(dir)).toEqual([
+      "clouds/example-cloud.yaml:30:9: network.mode: got \"tenat\"; expected one of: tenant, provider; did you mean \"tenant\"?",
+    ]);
+  });
+
+  test("fails on a malformed address in a list, pointing at the item", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "9.9.9.9]", "9.9.9]");
+    expect(problemsOf(dir)).toEqual([
+      "clouds/example-cloud.yaml:33:30: network.dns_nameservers[1]: got \"9.9.9\"; expected an IPv4 or IPv6 address",
+    ]);
+  });
+
+  test("fails on a reference to a cloud that has no file", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "cloud: example-cloud", "cloud: example-clod");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(/^deployments\/production\.yaml:7:8: cloud: got "example-clod"; expected the name of a file in .*clouds: example-cloud; did you mean "example-cloud"\?$/),
+    ]);
+  });
+
+  test("fails on a flavor alias the cloud does not define", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "flavor: general-2x4", "flavor: general-2x5");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(/^deployments\/production\.yaml:28:11: frontend\.flavor: got "general-2x5"; expected one of the flavors of .*example-cloud\.yaml: search-data, general-4x8, general-2x4; did you mean "general-2x4"\?$/),
+    ]);
+  });
+
+  test("fails on YAML syntax errors with the position", () => {
+    const dir = copyExampleConfig();
+    writeConfig(dir, "deployments/broken.yaml", "cloud: [\n");
+    expect(problemsOf(dir)).toEqual([expect.stringMatching(/^deployments\/broken\.yaml:2:1: YAML syntax: /)]);
+  });
+
+  test("fails on duplicate keys", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "image: ubuntu-noble", "image: ubuntu-noble\nimage: ubuntu-noble");
+    expect(problemsOf(dir)).toEqual([expect.stringMatching(/^deployments\/production\.yaml:9:1: YAML syntax: Map keys must be unique/)]);
+  });
+
+  test("fails on an empty file", () => {
+    const dir = copyExampleConfig();
+    writeConfig(dir, "deployments/empty.yaml", "# nothing yet\n");
+    expect(problemsOf(dir)).toEqual(["deployments/empty.yaml: the file is empty; expected a mapping of settings"]);
+  });
+
+  test("fails on a file name that cannot be a stack name", () => {
+    const dir = copyExampleConfig();
+    fs.renameSync(path.join(dir, "deployments/production.yaml"), path.join(dir, "deployments/Production_1.yaml"));
+    expect(problemsOf(dir)).toEqual([expect.stringMatching(/^deployments\/Production_1\.yaml: file name "Production_1\.yaml" is not a valid name/)]);
+  });
+
+  test("fails when there is no deployment", () => {
+    const dir = copyExampleConfig();
+    fs.rmSync(path.join(dir, "deployments/production.yaml"));
+    expect(problemsOf(dir)).toEqual(["deployments: no deployment found; expected at least one deployments/<name>.yaml"]);
+  });
+
+  test("fails on a config folder that does not exist", () => {
+    expect(problemsOf("/nonexistent/config")).toEqual([
+      "/nonexistent/config: config folder not found; set CONFIG_DIR to a folder holding clouds/ and deployments/",
+    ]);
+  });
+
+  test("reports every problem of every file at once, in file and line order", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "mode: tenant", "mode: tenat");
+    editConfig(dir, "deployments/production.yaml", "count: 6\n", "count: -1\n");
+    editConfig(dir, "deployments/production.yaml", "volume_gib: 1024", "volume_gib: big");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(/^clouds\/example-cloud\.yaml:30:9: network\.mode/),
+      "deployments/production.yaml:12:12: search.data_nodes.count: got -1; expected at least 1",
+      "deployments/production.yaml:14:17: search.data_nodes.volume_gib: got \"big\"; expected number",
+    ]);
+  });
+});

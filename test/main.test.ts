@@ -1,0 +1,45 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
+
+/** Runs the app as `npm run synth` does, on a config folder, into a fresh output folder. */
+function runApp(configDir: string, outdir: string) {
+  return spawnSync(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "main.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+  });
+}
+
+describe("the app (main.ts)", () => {
+  const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "app-")), "cdktf.out");
+
+  test("synthesizes every stack of the config folder named by CONFIG_DIR", () => {
+    const result = runApp(copyExampleConfig(), outdir);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`Synthesized production into ${outdir}/stacks/`);
+    expect(fs.existsSync(path.join(outdir, "stacks", "production", "cdk.tf.json"))).toBe(true);
+    expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
+  });
+
+  test("fails on a bad config with a clear message, no stack trace, and the previous output untouched", () => {
+    const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
+    const config = copyExampleConfig();
+    editConfig(config, "deployments/production.yaml", "volume_gib: 1024", "volume_gb: 1024");
+    const result = runApp(config, outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        "Configuration has 2 problem(s); nothing was written:",
+        `  ${config}/deployments/production.yaml:12:5: search.data_nodes.volume_gib: missing required setting (expected number)`,
+        `  ${config}/deployments/production.yaml:14:5: search.data_nodes.volume_gb: unknown setting; did you mean "volume_gib"?`,
+        "",
+      ].join("\n"),
+    );
+    expect(fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8")).toBe(before);
+    expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
+  });
+});
