@@ -8,6 +8,9 @@ import { ConfigError, formatProblem } from "./lib/config/problems";
 import { synthesizeAtomically } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
 
+/** How cdktf starts the error it throws when a construct's validation (our policy checks) fails. */
+const VALIDATION_FAILURE = "Validation failed with the following errors:";
+
 export function buildApp(app: App, config: LoadedConfig): void {
   for (const deployment of config.deployments) {
     new DeploymentStack(app, deployment.name, { deployment });
@@ -26,6 +29,12 @@ function main(): number {
     if (error instanceof ConfigError) {
       console.error(`Configuration has ${error.problems.length} problem(s); nothing was written:`);
       for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
+      return 1;
+    }
+    if (error instanceof Error && error.message.startsWith(VALIDATION_FAILURE)) {
+      const violations = error.message.split("\n").map((line) => line.trim()).filter((line) => line.startsWith("["));
+      console.error(`Policy checks failed with ${violations.length} problem(s); nothing was written:`);
+      for (const violation of violations) console.error(`  ${violation}`);
       return 1;
     }
     throw error;

@@ -44,14 +44,14 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "  master_nodes:", "  masters:");
     expect(problemsOf(dir)).toEqual([
-      "deployments/production.yaml:15:3: search.masters: unknown setting; expected one of: data_nodes, master_nodes",
+      "deployments/production.yaml:24:3: search.masters: unknown setting; expected one of: data_nodes, master_nodes",
     ]);
   });
 
   test("fails on a wrong type, naming the value given and what is expected", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "count: 6\n", "count: 6.5\n");
-    expect(problemsOf(dir)).toEqual(["deployments/production.yaml:12:12: search.data_nodes.count: got 6.5; expected a whole number"]);
+    expect(problemsOf(dir)).toEqual(["deployments/production.yaml:21:12: search.data_nodes.count: got 6.5; expected a whole number"]);
   });
 
   test("fails on an unknown network mode with the allowed modes", () => {
@@ -82,7 +82,7 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "flavor: general-2x4", "flavor: general-2x5");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(/^deployments\/production\.yaml:28:11: frontend\.flavor: got "general-2x5"; expected one of the flavors of .*example-cloud\.yaml: search-data, general-4x8, general-2x4; did you mean "general-2x4"\?$/),
+      expect.stringMatching(/^deployments\/production\.yaml:37:11: frontend\.flavor: got "general-2x5"; expected one of the flavors of .*example-cloud\.yaml: search-data, general-4x8, general-2x4; did you mean "general-2x4"\?$/),
     ]);
   });
 
@@ -129,8 +129,8 @@ describe("loadConfig", () => {
     editConfig(dir, "deployments/production.yaml", "volume_gib: 1024", "volume_gib: big");
     expect(problemsOf(dir)).toEqual([
       expect.stringMatching(/^clouds\/example-cloud\.yaml:30:9: network\.mode/),
-      "deployments/production.yaml:12:12: search.data_nodes.count: got -1; expected at least 1",
-      "deployments/production.yaml:14:17: search.data_nodes.volume_gib: got \"big\"; expected number",
+      "deployments/production.yaml:21:12: search.data_nodes.count: got -1; expected at least 1",
+      "deployments/production.yaml:23:17: search.data_nodes.volume_gib: got \"big\"; expected number",
     ]);
   });
 });

@@ -1,12 +1,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse } from "yaml";
 import { checkStackAgainstSchema } from "../lib/provider-schema";
-import { repoRoot } from "./support/config-fixture";
-import { resourcesOf, synthConfig } from "./support/synth";
+import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
+import { resourcesOf, synthConfig, type StackJson } from "./support/synth";
+import {
+  describeWithTool,
+  terraformString,
+  validateCloudConfig,
+  validateShellScript,
+  validateSystemdUnit,
+} from "./support/validators";
 
 const providerSchema = JSON.parse(fs.readFileSync(path.join(repoRoot, "schema", "providers", "openstack@~%3E%203.4.json"), "utf8"));
 const stacks = synthConfig();
 const production = stacks.production;
+
+const instances = () => Object.values(resourcesOf(production, "openstack_compute_instance_v2"));
+const instanceNamed = (name: string) => instances().find((instance) => instance.name === name)!;
+const roleOf = (instance: StackJson) => instance.metadata.role as string;
 
 describe("DeploymentStack", () => {
   test("one stack per deployment file, named after it", () => {
@@ -28,19 +40,126 @@ describe("DeploymentStack", () => {
     expect(production.provider.openstack).toEqual([{ cloud: "example-cloud", region: "RegionOne" }]);
   });
 
-  test("looks up the image by the name the cloud file gives", () => {
-    expect(resourcesOf(production, "openstack_images_image_v2", "data").image).toMatchObject({
-      name: "Ubuntu 24.04 Noble Numbat",
-      most_recent: true,
+  test("builds every role with the configured number of servers", () => {
+    const counts: Record<string, number> = {};
+    for (const instance of instances()) counts[roleOf(instance)] = (counts[roleOf(instance)] ?? 0) + 1;
+    expect(counts).toEqual({ "search-data": 6, "search-master": 3, ingestion: 8, recheck: 1, frontend: 1 });
+    expect(instanceNamed("production-search-data-6")).toMatchObject({
+      flavor_name: "m1.xlarge-highmem",
+      key_pair: "${openstack_compute_keypair_v2.admin-key-pair.name}",
+    });
+    expect(resourcesOf(production, "openstack_compute_keypair_v2")["admin-key-pair"]).toMatchObject({ name: "production-admin" });
+  });
+
+  test("boots every server from the image looked up by name", () => {
+    const [imageId] = Object.keys(resourcesOf(production, "openstack_images_image_v2", "data"));
+    expect(new Set(instances().map((instance) => instance.image_id))).toEqual(new Set([`\${data.openstack_images_image_v2.${imageId}.id}`]));
+  });
+
+  test("gives search nodes fixed addresses, a block per role", () => {
+    const ports = Object.values(resourcesOf(production, "openstack_networking_port_v2"));
+    const addresses = Object.fromEntries(ports.map((port) => [port.name, port.fixed_ip[0].ip_address]));
+    expect(addresses).toMatchObject({
+      "production-search-master-1": "10.42.0.16",
+      "production-search-master-3": "10.42.0.18",
+      "production-search-data-1": "10.42.0.48",
+      "production-search-data-6": "10.42.0.53",
+    });
+    expect(ports).toHaveLength(9);
+  });
+
+  test("gives every search data node a protected 1 TiB volume, attached to it", () => {
+    const volumes = Object.values(resourcesOf(production, "openstack_blockstorage_volume_v3"));
+    expect(volumes).toHaveLength(6);
+    for (const volume of volumes) expect(volume).toMatchObject({ size: 1024, lifecycle: { prevent_destroy: true } });
+    expect(Object.keys(resourcesOf(production, "openstack_compute_volume_attach_v2"))).toHaveLength(6);
+  });
+
+  test("stateful servers ignore user data and image changes; stateless ones are created before destroyed", () => {
+    for (const instance of instances()) {
+      if (roleOf(instance).startsWith("search-")) expect(instance.lifecycle).toEqual({ ignore_changes: ["user_data", "image_id"] });
+      else expect(instance.lifecycle).toEqual({ create_before_destroy: true });
+    }
+  });
+
+  test("only the front end has a floating IP", () => {
+    const associations = Object.values(resourcesOf(production, "openstack_networking_floatingip_associate_v2"));
+    expect(associations).toHaveLength(1);
+    expect(associations[0].port_id).toMatch(/^\$\{openstack_compute_instance_v2\.frontend_server-1_instance_\w+\.network\[0\]\.port\}$/);
+    expect(Object.values(resourcesOf(production, "openstack_networking_floatingip_v2"))).toEqual([
+      expect.objectContaining({ pool: "public", description: "Public address of production-frontend-1" }),
+    ]);
+  });
+
+  test("opens nothing to the world but the front end's 80 and 443", () => {
+    const rules = Object.values(resourcesOf(production, "openstack_networking_secgroup_rule_v2"));
+    const worldIngress = rules.filter((rule) => rule.direction === "ingress" && ["0.0.0.0/0", "::/0"].includes(rule.remote_ip_prefix));
+    expect(worldIngress.map((rule) => `${rule.description}`).sort()).toEqual(["Public access on port 443", "Public access on port 80"]);
+  });
+
+  test("accepts SSH only from the admin prefixes", () => {
+    const rules = Object.values(resourcesOf(production, "openstack_networking_secgroup_rule_v2"));
+    const ssh = rules.filter((rule) => rule.direction === "ingress" && rule.port_range_min === 22);
+    expect(new Set(ssh.map((rule) => rule.remote_ip_prefix))).toEqual(new Set(["203.0.113.0/24", "2001:db8:100::/48"]));
+    expect(ssh).toHaveLength(5 * 2);
+  });
+
+  test("no config edit of image, flavor or user data changes a volume", () => {
+    const config = copyExampleConfig();
+    editConfig(config, "clouds/example-cloud.yaml", "Ubuntu 24.04 Noble Numbat", "Ubuntu 26.04");
+    editConfig(config, "clouds/example-cloud.yaml", "name: m1.xlarge-highmem", "name: m2.xlarge");
+    editConfig(config, "deployments/production.yaml", "infra-root@example.org", "infra-root@example.org\n    - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb second-admin");
+    const edited = synthConfig(config).production;
+    const volumes = (stack: StackJson) => resourcesOf(stack, "openstack_blockstorage_volume_v3");
+    const attachments = (stack: StackJson) => resourcesOf(stack, "openstack_compute_volume_attach_v2");
+    expect(volumes(edited)).toEqual(volumes(production));
+    expect(attachments(edited)).toEqual(attachments(production));
+    const before = instanceNamed("production-search-data-1");
+    const after = Object.values(resourcesOf(edited, "openstack_compute_instance_v2")).find((i) => i.name === "production-search-data-1")!;
+    expect(after.flavor_name).toBe("m2.xlarge");
+    expect(after.user_data).not.toBe(before.user_data);
+    expect(after.lifecycle.ignore_changes).toEqual(expect.arrayContaining(["user_data", "image_id"]));
+  });
+});
+
+/** Every file a server's user data writes, as the server receives it. */
+function writtenFiles(userData: string): { path: string; content: string }[] {
+  const document = parse(terraformString(userData.replace(/\$\{substr\([^}]*\)\}/g, "0123456789abcdef0123")));
+  return (document.write_files ?? []) as { path: string; content: string }[];
+}
+
+describe("rendered user data", () => {
+  const userData = instances().map((instance) => ({ name: instance.name as string, text: instance.user_data as string }));
+  // The volume serial is a Terraform reference until apply; a stand-in value lets the validators read the rest.
+  const asDelivered = (text: string) => terraformString(text.replace(/\$\{substr\([^}]*\)\}/g, "0123456789abcdef0123"));
+
+  describeWithTool("cloud-init", "cloud-init schema", () => {
+    test.each(userData)("$name passes cloud-init schema and uses known keys only", ({ text }) => {
+      expect(validateCloudConfig(asDelivered(text))).toEqual([]);
     });
   });
 
-  test("looks up each flavor the deployment uses, once", () => {
-    const flavors = resourcesOf(production, "openstack_compute_flavor_v2", "data");
-    expect(Object.fromEntries(Object.entries(flavors).map(([id, flavor]) => [id, flavor.name]))).toEqual({
-      "flavor-general-2x4": "m1.medium",
-      "flavor-general-4x8": "m1.large",
-      "flavor-search-data": "m1.xlarge-highmem",
+  describeWithTool("shellcheck", "shellcheck", () => {
+    const scripts = userData.flatMap(({ name, text }) =>
+      writtenFiles(text).filter((file) => file.content.startsWith("#!")).map((file) => ({ name: `${name}:${file.path}`, content: file.content })),
+    );
+    test("there are scripts to check", () => expect(scripts.length).toBeGreaterThan(0));
+    test.each(scripts)("$name passes shellcheck", ({ content }) => {
+      expect(validateShellScript(content)).toEqual([]);
+    });
+  });
+
+  describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
+    const units = userData.flatMap(({ name, text }) => {
+      const files = writtenFiles(text);
+      const executables = files.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
+      return files
+        .filter((file) => /^\/etc\/systemd\/system\/[^/]+\.(service|timer|mount|path|socket)$/.test(file.path))
+        .map((file) => ({ name: `${name}:${file.path}`, unit: path.basename(file.path), content: file.content, executables }));
+    });
+    test("there are units to check", () => expect(units.length).toBeGreaterThan(0));
+    test.each(units)("$name passes systemd-analyze verify", ({ unit, content, executables }) => {
+      expect(validateSystemdUnit(unit, content, { providedExecutables: executables })).toEqual([]);
     });
   });
 });

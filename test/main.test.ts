@@ -34,11 +34,32 @@ describe("the app (main.ts)", () => {
     expect(result.stderr).toBe(
       [
         "Configuration has 2 problem(s); nothing was written:",
-        `  ${config}/deployments/production.yaml:12:5: search.data_nodes.volume_gib: missing required setting (expected number)`,
-        `  ${config}/deployments/production.yaml:14:5: search.data_nodes.volume_gb: unknown setting; did you mean "volume_gib"?`,
+        `  ${config}/deployments/production.yaml:21:5: search.data_nodes.volume_gib: missing required setting (expected number)`,
+        `  ${config}/deployments/production.yaml:23:5: search.data_nodes.volume_gb: unknown setting; did you mean "volume_gib"?`,
         "",
       ].join("\n"),
     );
+    expect(fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8")).toBe(before);
+    expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
+  });
+
+  test("fails a config that opens SSH to the world, naming each rule and the fix, with the previous output untouched", () => {
+    const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
+    const config = copyExampleConfig();
+    editConfig(config, "deployments/production.yaml", "    - 203.0.113.0/24", "    - 0.0.0.0/0");
+    const result = runApp(config, outdir);
+    expect(result.status).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines[0]).toBe("Policy checks failed with 5 problem(s); nothing was written:");
+    expect(lines.slice(1).map((line) => line.trim().split("]")[0]).sort()).toEqual([
+      "[production/frontend/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/ingestion/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/recheck/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/search-data/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/search-master/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+    ]);
+    expect(lines[1]).toContain("ingress from 0.0.0.0/0 on tcp 22 opens the port to the whole Internet.");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8")).toBe(before);
     expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
   });

@@ -16,6 +16,17 @@ const slug = z
 
 const ipv4Cidr = z.cidrv4({ error: "expected an IPv4 CIDR such as 10.42.0.0/24" });
 const ipv6Cidr = z.cidrv6({ error: "expected an IPv6 CIDR such as fd00:42::/64" });
+const cidr = z.union([ipv4Cidr, ipv6Cidr], {
+  error: "expected an IPv4 or IPv6 CIDR such as 203.0.113.0/24 or 2001:db8::/48",
+});
+
+const sshPublicKey = z
+  .string()
+  .regex(/^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/, {
+    error: "expected an OpenSSH public key line such as 'ssh-ed25519 AAAA... admin@example.org' (never a private key)",
+  });
+
+const tcpPort = z.int().min(1).max(65535);
 
 export const flavorSchema = z
   .strictObject({
@@ -32,7 +43,12 @@ const tenantNetworkSchema = z
       .string()
       .min(1)
       .describe("Name of the external (public) network the router uses as gateway."),
-    ipv4_cidr: ipv4Cidr.default("10.42.0.0/24").describe("CIDR of the private IPv4 subnet."),
+    ipv4_cidr: ipv4Cidr
+      .refine((value) => Number(value.split("/")[1]) <= 24, {
+        error: "expected a prefix of /24 or shorter: the servers' fixed addresses and the DHCP range need 254 hosts",
+      })
+      .default("10.42.0.0/24")
+      .describe("CIDR of the private IPv4 subnet, /24 or larger."),
     ipv6_cidr: ipv6Cidr.optional().describe("CIDR of an optional private IPv6 subnet."),
     dns_nameservers: z
       .array(z.union([z.ipv4(), z.ipv6()], { error: "expected an IPv4 or IPv6 address" }))
@@ -71,11 +87,18 @@ export const cloudSchema = z
       .refine((flavors) => Object.keys(flavors).length > 0, { error: "expected at least one flavor" })
       .describe("Flavor aliases used by deployments."),
     network: networkSchema,
+    server_group_policy: z
+      .enum(["anti-affinity", "soft-anti-affinity"])
+      .default("anti-affinity")
+      .describe("How servers of one role are spread over hypervisors; soft-anti-affinity where the cloud has too few hosts."),
   })
   .describe("A donated OpenStack cloud: where and with what its deployments are built.");
 
+/** Each role has a block of 32 fixed addresses (constructs/server-role.ts). */
+const nodeCount = z.int().min(0).max(32);
+
 const nodeGroupSchema = z.strictObject({
-  count: z.int().min(0).describe("Number of servers in this group."),
+  count: nodeCount.describe("Number of servers in this group (at most 32)."),
   flavor: slug.describe("Flavor alias from the cloud file."),
 });
 
@@ -88,13 +111,29 @@ export const deploymentSchema = z
     description: z.string().optional().describe("What this deployment is for."),
     cloud: slug.describe("Name of a cloud file in config/clouds/ (without .yaml)."),
     image: slug.describe("Image alias from the cloud file, used for every server."),
+    admin: z.strictObject({
+      ssh_public_keys: z
+        .array(sshPublicKey)
+        .min(1)
+        .describe("Public keys of the admins; the first one is also the Nova key pair."),
+      ssh_allowed_prefixes: z
+        .array(cidr)
+        .min(1)
+        .describe("The only address prefixes SSH (and the admin-only metrics ports) accept connections from."),
+    }),
     search: z.strictObject({
-      data_nodes: dataNodeGroupSchema.extend({ count: z.int().min(1) }),
+      data_nodes: dataNodeGroupSchema.extend({ count: z.int().min(1).max(32).describe("Number of data nodes (1 to 32).") }),
       master_nodes: nodeGroupSchema.optional().describe("Dedicated master-eligible nodes; unset means none."),
     }),
     ingestion: z.strictObject({ workers: nodeGroupSchema }),
     recheck: z.strictObject({ flavor: slug.describe("Flavor alias of the recheck bot and dashboard server.") }),
-    frontend: z.strictObject({ flavor: slug.describe("Flavor alias of the public read-only front end.") }),
+    frontend: z.strictObject({
+      flavor: slug.describe("Flavor alias of the public read-only front end."),
+      extra_public_ports: z
+        .array(tcpPort)
+        .default([])
+        .describe("TCP ports besides 80 and 443 that the front end opens to the world."),
+    }),
   })
   .describe("One deployment of the service on one cloud: a Terraform stack.");
 
