@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
+import { searchCapacity } from "./lib/search/topology";
 import { synthesizeAtomically } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
 
@@ -24,6 +25,9 @@ function main(): number {
     const config = loadConfig(configDir);
     synthesizeAtomically(outdir, (app) => buildApp(app, config));
     console.log(`Synthesized ${config.deployments.map((d) => d.name).join(", ")} into ${outdir}/stacks/`);
+    for (const deployment of config.deployments) {
+      console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}`);
+    }
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

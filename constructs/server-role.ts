@@ -16,6 +16,8 @@ export interface ServerNode {
   readonly index: number;
   /** The fixed IPv4 address, where the role has fixed addresses. */
   readonly fixedIpv4Address?: string;
+  /** The address other servers reach it at: the fixed one, or a Terraform reference to its port. */
+  readonly address: string;
 }
 
 export interface ServerRoleProps {
@@ -59,11 +61,18 @@ export interface ServerRoleProps {
    */
   readonly publicTcpPorts?: readonly number[];
   /**
-   * Adds the role's own software to each server's cloud-init document.
-   * @default nothing beyond the admin users and the data volume
+   * Adds the role's own software to each server's cloud-init document. It is called once every
+   * server of the role exists, so a node can name its peers (`nodes`).
+   * @default nothing beyond the admin keys and the data volume
    */
-  readonly configureNode?: (cloudConfig: CloudConfigBuilder, node: ServerNode) => void;
+  readonly configureNode?: (cloudConfig: CloudConfigBuilder, node: ServerNode, nodes: readonly ServerNode[]) => void;
 }
+
+/** The props every role of one deployment shares. */
+export type ServerRoleDefaults = Pick<
+  ServerRoleProps,
+  "deploymentName" | "network" | "imageId" | "keyPairName" | "serverGroupPolicy" | "adminSshPublicKeys" | "adminPrefixes"
+>;
 
 /**
  * The servers of one role: one security group, one anti-affinity server group, and `count`
@@ -98,19 +107,18 @@ export class ServerRole extends Construct implements IConnectable {
       policies: [props.serverGroupPolicy],
     });
 
-    this.nodes = Array.from({ length: props.count }, (_, index) => ({
+    const planned = Array.from({ length: props.count }, (_, index) => ({
       name: `${baseName}-${index + 1}`,
       index,
       fixedIpv4Address:
         props.fixedAddressBlock === undefined
           ? undefined
           : props.network.fixedIpv4Address(props.fixedAddressBlock, index, ADDRESSES_PER_ROLE),
+      cloudConfig: new CloudConfigBuilder(),
     }));
-    this.servers = this.nodes.map((node) => {
-      const cloudConfig = new CloudConfigBuilder();
-      cloudConfig.authorizeSshKeys(...props.adminSshPublicKeys);
-      cloudConfig.setPackageUpgrade(true);
-      props.configureNode?.(cloudConfig, node);
+    this.servers = planned.map((node) => {
+      node.cloudConfig.authorizeSshKeys(...props.adminSshPublicKeys);
+      node.cloudConfig.setPackageUpgrade(true);
       return new Server(this, `server-${node.index + 1}`, {
         name: node.name,
         network: props.network,
@@ -120,12 +128,19 @@ export class ServerRole extends Construct implements IConnectable {
         flavorName: props.flavorName,
         keyPairName: props.keyPairName,
         metadata: { deployment: props.deploymentName, role: props.roleName },
-        cloudConfig,
+        cloudConfig: node.cloudConfig,
         stateful: props.stateful,
         fixedIpv4Address: node.fixedIpv4Address,
         dataVolume: props.dataVolume,
         public: props.public,
       });
     });
+    this.nodes = planned.map(({ name, index, fixedIpv4Address }) => ({
+      name,
+      index,
+      fixedIpv4Address,
+      address: this.servers[index].privateIpv4Address,
+    }));
+    for (const node of this.nodes) props.configureNode?.(planned[node.index].cloudConfig, node, this.nodes);
   }
 }

@@ -1,4 +1,4 @@
-import { Fn } from "cdktf";
+import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { BlockstorageVolumeV3 } from "../.gen/providers/openstack/blockstorage-volume-v3";
 import { ComputeInstanceV2 } from "../.gen/providers/openstack/compute-instance-v2";
@@ -108,7 +108,9 @@ export class Server extends Construct {
       flavorName: props.flavorName,
       keyPair: props.keyPairName,
       metadata: props.metadata,
-      userData: props.cloudConfig.render(),
+      // Rendered at synth, so that what is added to the document after the server was created
+      // (for instance the addresses of the other cluster members) is part of it.
+      userData: Lazy.stringValue({ produce: () => props.cloudConfig.render() }),
       schedulerHints: [{ group: props.serverGroupId }],
       network: [port ? { port: port.id } : { uuid: props.network.networkId }],
       securityGroups: port ? undefined : [props.securityGroup.resource.name],

@@ -3,21 +3,19 @@ import type { Construct } from "constructs";
 import { ComputeKeypairV2 } from "../.gen/providers/openstack/compute-keypair-v2";
 import { DataOpenstackImagesImageV2 } from "../.gen/providers/openstack/data-openstack-images-image-v2";
 import { OpenstackProvider } from "../.gen/providers/openstack/provider";
-import { Port } from "../constructs/connections";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
+import { Frontend } from "../constructs/frontend";
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
-import { ServerRole, type ServerRoleProps } from "../constructs/server-role";
+import { SearchCluster } from "../constructs/search-cluster";
+import { ServerRole, type ServerRoleDefaults } from "../constructs/server-role";
 import type { LoadedDeployment } from "../lib/config/load";
 
 export interface DeploymentStackProps {
   /** The validated deployment, with the cloud it runs on. */
   readonly deployment: LoadedDeployment;
 }
-
-/** Fixed address blocks of the roles whose members are named at synth time; never renumber them. */
-const ADDRESS_BLOCKS = { "search-master": 0, "search-data": 1 } as const;
-
-export const SEARCH_DATA_MOUNT_PATH = "/var/lib/search";
 
 /** Everything one deployment of the service needs on one cloud. The stack name is the deployment name. */
 export class DeploymentStack extends TerraformStack {
@@ -32,6 +30,10 @@ export class DeploymentStack extends TerraformStack {
       region: cloud.config.region,
     });
 
+    // Passwords and the cluster's certificates are generated at deploy time; they live in the state only.
+    new RandomProvider(this, "random");
+    new TlsProvider(this, "tls");
+
     const image = new DataOpenstackImagesImageV2(this, "image", {
       name: cloud.config.images[config.image],
       mostRecent: true,
@@ -42,7 +44,7 @@ export class DeploymentStack extends TerraformStack {
     });
     const network = new Network(this, "network", { name, config: cloud.config.network });
 
-    const roleDefaults = {
+    const servers: ServerRoleDefaults = {
       deploymentName: name,
       network,
       imageId: image.id,
@@ -52,68 +54,51 @@ export class DeploymentStack extends TerraformStack {
       adminPrefixes: config.admin.ssh_allowed_prefixes,
     };
     const flavorName = (alias: string) => cloud.config.flavors[alias].name;
-    const role = (roleId: string, roleProps: Omit<ServerRoleProps, keyof typeof roleDefaults>) =>
-      new ServerRole(this, roleId, { ...roleDefaults, ...roleProps });
 
-    const searchData = role("search-data", {
-      roleName: "search-data",
-      description: "Search cluster data nodes",
-      count: config.search.data_nodes.count,
-      flavorName: flavorName(config.search.data_nodes.flavor),
-      stateful: true,
-      fixedAddressBlock: ADDRESS_BLOCKS["search-data"],
-      dataVolume: { sizeGiB: config.search.data_nodes.volume_gib, mountPath: SEARCH_DATA_MOUNT_PATH },
+    const search = new SearchCluster(this, "search", {
+      servers,
+      topology: props.deployment.search,
+      dataFlavorName: props.deployment.search.dataNodes.flavor.name,
+      masterFlavorName: props.deployment.search.masterNodes.flavor.name,
     });
-    const masters = config.search.master_nodes;
-    const searchMasters =
-      masters && masters.count > 0
-        ? role("search-master", {
-            roleName: "search-master",
-            description: "Search cluster dedicated master-eligible nodes",
-            count: masters.count,
-            flavorName: flavorName(masters.flavor),
-            stateful: true,
-            fixedAddressBlock: ADDRESS_BLOCKS["search-master"],
-          })
-        : undefined;
-    const ingestion = role("ingestion", {
+    const ingestion = new ServerRole(this, "ingestion", {
+      ...servers,
       roleName: "ingestion",
       description: "Log ingestion workers",
       count: config.ingestion.workers.count,
       flavorName: flavorName(config.ingestion.workers.flavor),
     });
-    const recheck = role("recheck", {
+    const recheck = new ServerRole(this, "recheck", {
+      ...servers,
       roleName: "recheck",
       description: "elastic-recheck bot and dashboard",
       count: 1,
       flavorName: flavorName(config.recheck.flavor),
     });
-    const publicTcpPorts = [80, 443, ...config.frontend.extra_public_ports];
-    const frontend = role("frontend", {
-      roleName: "frontend",
-      description: "Public read-only front end",
-      count: 1,
+    const frontend = new Frontend(this, "frontend", {
+      servers,
       flavorName: flavorName(config.frontend.flavor),
-      public: true,
-      publicTcpPorts,
+      search,
+      engineVersion: props.deployment.search.version,
+      publicTcpPorts: [80, 443, ...config.frontend.extra_public_ports],
+      dnsName: config.frontend.dns_name,
+      acmeEmail: config.frontend.acme_email,
+      designateZoneId: config.frontend.designate_zone_id,
+      dashboards: config.frontend.dashboards,
+      requestsPerSecond: config.frontend.requests_per_second,
+      maxRequestBodyKib: config.frontend.max_request_body_kib,
     });
 
-    const transport = Port.tcp(9300);
-    const http = Port.tcp(9200);
-    searchData.connections.allowInternally(transport, "Search cluster transport between data nodes");
-    if (searchMasters) {
-      searchMasters.connections.allowInternally(transport, "Search cluster transport between masters");
-      searchData.connections.allowFrom(searchMasters, transport, "Search cluster transport from masters");
-      searchMasters.connections.allowFrom(searchData, transport, "Search cluster transport from data nodes");
+    search.allowClient(ingestion, "Ingestion writes logs to the search cluster");
+    search.allowClient(recheck, "elastic-recheck reads the search cluster");
+
+    new TerraformOutput(this, "search_endpoints", {
+      value: search.endpoints,
+      description: "HTTPS endpoints of the search data nodes (private network; TLS from the cluster's own CA).",
+    });
+    new TerraformOutput(this, "public_url", { value: frontend.url, description: "The public read-only search API." });
+    if (frontend.dashboardsUrl) {
+      new TerraformOutput(this, "dashboards_url", { value: frontend.dashboardsUrl, description: "Kibana (OpenSearch Dashboards), read-only." });
     }
-    searchData.connections.allowFrom(ingestion, http, "Ingestion writes logs to the search cluster");
-    searchData.connections.allowFrom(recheck, http, "elastic-recheck reads the search cluster");
-    searchData.connections.allowFrom(frontend, http, "The public front end proxies read-only searches");
-    for (const port of publicTcpPorts) frontend.connections.allowFromAnyone(Port.tcp(port), `Public access on port ${port}`);
-
-    new TerraformOutput(this, "frontend_address", {
-      value: frontend.servers[0].publicIpv4Address,
-      description: "Public IPv4 address of the front end.",
-    });
   }
 }

@@ -4,6 +4,14 @@ import { loadConfig } from "../lib/config/load";
 import { ConfigError, formatProblem } from "../lib/config/problems";
 import { copyExampleConfig, editConfig, exampleConfigDir, writeConfig } from "./support/config-fixture";
 
+/** `file:line:column` of the first line of a config copy that contains `needle`, at `column`. */
+function at(configDir: string, file: string, needle: string, column: number): string {
+  const lines = fs.readFileSync(path.join(configDir, file), "utf8").split("\n");
+  const index = lines.findIndex((line) => line.includes(needle));
+  if (index < 0) throw new Error(`${needle} not found in ${file}`);
+  return `${file}:${index + 1}:${column}`;
+}
+
 function problemsOf(configDir: string): string[] {
   try {
     loadConfig(configDir);
@@ -44,14 +52,15 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "  master_nodes:", "  masters:");
     expect(problemsOf(dir)).toEqual([
-      "deployments/production.yaml:24:3: search.masters: unknown setting; expected one of: data_nodes, master_nodes",
+      `${at(dir, "deployments/production.yaml", "  masters:", 3)}: search.masters: unknown setting; expected one of: ` +
+        "engine, version, data_nodes, master_nodes, primary_shards, replicas, retention_days, daily_ingest_gib, disk_watermark_percent",
     ]);
   });
 
   test("fails on a wrong type, naming the value given and what is expected", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "count: 6\n", "count: 6.5\n");
-    expect(problemsOf(dir)).toEqual(["deployments/production.yaml:21:12: search.data_nodes.count: got 6.5; expected a whole number"]);
+    expect(problemsOf(dir)).toEqual([`${at(dir, "deployments/production.yaml", "count: 6.5", 12)}: search.data_nodes.count: got 6.5; expected a whole number`]);
   });
 
   test("fails on an unknown network mode with the allowed modes", () => {
@@ -74,7 +83,7 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "cloud: example-cloud", "cloud: example-clod");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(/^deployments\/production\.yaml:7:8: cloud: got "example-clod"; expected the name of a file in .*clouds: example-cloud; did you mean "example-cloud"\?$/),
+      expect.stringMatching(/^deployments\/production\.yaml:\d+:8: cloud: got "example-clod"; expected the name of a file in .*clouds: example-cloud; did you mean "example-cloud"\?$/),
     ]);
   });
 
@@ -82,8 +91,9 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "flavor: general-2x4", "flavor: general-2x5");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(/^deployments\/production\.yaml:37:11: frontend\.flavor: got "general-2x5"; expected one of the flavors of .*example-cloud\.yaml: search-data, general-4x8, general-2x4; did you mean "general-2x4"\?$/),
+      expect.stringMatching(/: frontend\.flavor: got "general-2x5"; expected one of the flavors of .*example-cloud\.yaml: search-data, general-4x8, general-2x4; did you mean "general-2x4"\?$/),
     ]);
+    expect(problemsOf(dir)[0]).toMatch(new RegExp(`^${at(dir, "deployments/production.yaml", "flavor: general-2x5", 11)}:`));
   });
 
   test("fails on YAML syntax errors with the position", () => {
@@ -129,8 +139,46 @@ describe("loadConfig", () => {
     editConfig(dir, "deployments/production.yaml", "volume_gib: 1024", "volume_gib: big");
     expect(problemsOf(dir)).toEqual([
       expect.stringMatching(/^clouds\/example-cloud\.yaml:30:9: network\.mode/),
-      "deployments/production.yaml:21:12: search.data_nodes.count: got -1; expected at least 1",
-      "deployments/production.yaml:23:17: search.data_nodes.volume_gib: got \"big\"; expected number",
+      `${at(dir, "deployments/production.yaml", "count: -1", 12)}: search.data_nodes.count: got -1; expected at least 1`,
+      `${at(dir, "deployments/production.yaml", "volume_gib: big", 17)}: search.data_nodes.volume_gib: got "big"; expected number`,
+    ]);
+  });
+});
+
+describe("loadConfig, search rules", () => {
+  test("fails an undersized cluster, with the figures and the settings to change", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "daily_ingest_gib: 150", "daily_ingest_gib: 400");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "daily_ingest_gib: 400", 21)}: search.daily_ingest_gib: the data volumes are too small: ` +
+        "the cluster needs 12000 GiB (400 GiB/day × 15 days × 2 copies), has 5222.4 GiB (6 × 1024 GiB at 85% watermark); " +
+        "raise search.data_nodes.volume_gib or count, or lower retention_days or replicas",
+    ]);
+  });
+
+  test("fails more replicas than the other data nodes can hold", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "replicas: 1", "replicas: 3");
+    editConfig(dir, "deployments/production.yaml", "count: 6", "count: 3");
+    editConfig(dir, "deployments/production.yaml", "daily_ingest_gib: 150", "daily_ingest_gib: 10");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "replicas: 3", 13)}: search.replicas: got 3 with 3 data node(s); expected at most 2, since a replica never shares a node with its primary`,
+    ]);
+  });
+
+  test("fails a version of another major release than the engine supports", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "engine: elasticsearch", "engine: opensearch\n  version: 8.19.14");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "version: 8.19.14", 12)}: search.version: got "8.19.14"; expected a release of opensearch 2.x or 3.x`,
+    ]);
+  });
+
+  test("fails a DNS name without a Let's Encrypt contact", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "  flavor: general-2x4", "  flavor: general-2x4\n  dns_name: logs.example.org");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "dns_name:", 13)}: frontend.dns_name: expected frontend.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name`,
     ]);
   });
 });

@@ -13,6 +13,11 @@ function runApp(configDir: string, outdir: string) {
   });
 }
 
+/** 1-based line of the deployment file of a config copy that contains `needle`. */
+function lineOf(configDir: string, needle: string): number {
+  return fs.readFileSync(path.join(configDir, "deployments", "production.yaml"), "utf8").split("\n").findIndex((line) => line.includes(needle)) + 1;
+}
+
 describe("the app (main.ts)", () => {
   const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "app-")), "cdktf.out");
 
@@ -34,8 +39,8 @@ describe("the app (main.ts)", () => {
     expect(result.stderr).toBe(
       [
         "Configuration has 2 problem(s); nothing was written:",
-        `  ${config}/deployments/production.yaml:21:5: search.data_nodes.volume_gib: missing required setting (expected number)`,
-        `  ${config}/deployments/production.yaml:23:5: search.data_nodes.volume_gb: unknown setting; did you mean "volume_gib"?`,
+        `  ${config}/deployments/production.yaml:${lineOf(config, "count: 6")}:5: search.data_nodes.volume_gib: missing required setting (expected number)`,
+        `  ${config}/deployments/production.yaml:${lineOf(config, "volume_gb")}:5: search.data_nodes.volume_gb: unknown setting; did you mean "volume_gib"?`,
         "",
       ].join("\n"),
     );
@@ -52,11 +57,11 @@ describe("the app (main.ts)", () => {
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toBe("Policy checks failed with 5 problem(s); nothing was written:");
     expect(lines.slice(1).map((line) => line.trim().split("]")[0]).sort()).toEqual([
-      "[production/frontend/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/frontend/servers/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/ingestion/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/recheck/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
-      "[production/search-data/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
-      "[production/search-master/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/search/data/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/search/masters/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
     ]);
     expect(lines[1]).toContain("ingress from 0.0.0.0/0 on tcp 22 opens the port to the whole Internet.");
     expect(result.stderr).not.toMatch(/\n\s+at /);

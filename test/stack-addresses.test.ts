@@ -10,7 +10,7 @@ const production = synthConfig().production;
 
 describe("serverAddress", () => {
   test("finds the Terraform address of a server by its name", () => {
-    expect(serverAddress(production, "production-search-data-2")).toMatch(/^openstack_compute_instance_v2\.search-data_server-2_instance_[0-9A-F]{8}$/);
+    expect(serverAddress(production, "production-search-data-2")).toMatch(/^openstack_compute_instance_v2\.search_data_server-2_instance_[0-9A-F]{8}$/);
   });
 
   test("fails on an unknown server, listing the servers", () => {

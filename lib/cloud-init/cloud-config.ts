@@ -53,6 +53,12 @@ export interface CloudConfigFileProps {
    * @default false
    */
   readonly defer?: boolean;
+  /**
+   * `b64` when `content` is base64: the way to write a multi-line value that is only known at
+   * deploy time (a certificate from Terraform), since a token must stay on one line.
+   * @default plain text
+   */
+  readonly encoding?: "b64";
 }
 
 export interface CloudConfigFile {
@@ -60,6 +66,7 @@ export interface CloudConfigFile {
   readonly content: string;
   readonly permissions: string;
   readonly owner: string;
+  readonly encoding?: "b64";
   readonly defer: boolean;
 }
 
@@ -190,7 +197,10 @@ export class CloudConfigBuilder {
     }
     const owner = file.owner ?? "root:root";
     if (!OWNER.test(owner)) throw new Error(`${file.path}: owner ${JSON.stringify(owner)} is not of the form "user:group"`);
-    this.fileList.push({ path: file.path, content: file.content, permissions, owner, defer: file.defer ?? false });
+    this.fileList.push({
+      path: file.path, content: file.content, permissions, owner, defer: file.defer ?? false,
+      ...(file.encoding ? { encoding: file.encoding } : {}),
+    });
   }
 
   /** Adds an executable bash script that stops on the first error (`set -euo pipefail` precedes `body`). */
@@ -434,6 +444,7 @@ function renderFile(file: CloudConfigFile): Record<string, unknown> {
     owner: file.owner,
     permissions: file.permissions,
     ...(file.defer ? { defer: true } : {}),
+    ...(file.encoding ? { encoding: file.encoding } : {}),
     content: file.content,
   };
 }

@@ -13,6 +13,7 @@ import {
   type ConfigKind,
   type DeploymentConfig,
 } from "./schema";
+import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
 
 export interface LoadedCloud {
@@ -26,6 +27,8 @@ export interface LoadedDeployment {
   readonly file: string;
   readonly config: DeploymentConfig;
   readonly cloud: LoadedCloud;
+  /** The search cluster's shape with every default applied. */
+  readonly search: SearchTopology;
 }
 
 export interface LoadedConfig {
@@ -210,10 +213,48 @@ function cloudReferences(deployment: DeploymentConfig): { path: PropertyKey[]; k
     { path: ["recheck", "flavor"], kind: "flavors", alias: deployment.recheck.flavor },
     { path: ["frontend", "flavor"], kind: "flavors", alias: deployment.frontend.flavor },
   ];
-  if (deployment.search.master_nodes) {
+  if (deployment.search.master_nodes.flavor) {
     references.push({ path: ["search", "master_nodes", "flavor"], kind: "flavors", alias: deployment.search.master_nodes.flavor });
   }
   return references;
+}
+
+/** Rules that tie several settings together; each problem points at the setting to change. */
+function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud: LoadedCloud): ConfigProblem[] {
+  const references = cloudReferences(config);
+  if (references.some((reference) => !(reference.alias in cloud.config[reference.kind]))) return [];
+  const problems: ConfigProblem[] = [];
+  const search = resolveSearchTopology(config.search, cloud.config.flavors);
+  const major = Number(search.version.split(".")[0]);
+  if (!SUPPORTED_MAJOR_VERSIONS[search.engine].includes(major)) {
+    problems.push(
+      yaml.problemAt(["search", "version"], `got ${JSON.stringify(search.version)}; expected a release of ${search.engine} ${SUPPORTED_MAJOR_VERSIONS[search.engine].map((version) => `${version}.x`).join(" or ")}`),
+    );
+  }
+  if (search.replicas > search.dataNodes.count - 1) {
+    problems.push(
+      yaml.problemAt(
+        ["search", "replicas"],
+        `got ${search.replicas} with ${search.dataNodes.count} data node(s); expected at most ${search.dataNodes.count - 1}, since a replica never shares a node with its primary`,
+      ),
+    );
+  }
+  const capacity = searchCapacity(search);
+  if (!capacity.fits) {
+    problems.push(
+      yaml.problemAt(
+        ["search", "daily_ingest_gib"],
+        `the data volumes are too small: the cluster ${capacity.summary}; raise search.data_nodes.volume_gib or count, or lower retention_days or replicas`,
+      ),
+    );
+  }
+  if (config.frontend.dns_name && !config.frontend.acme_email) {
+    problems.push(yaml.problemAt(["frontend", "dns_name"], "expected frontend.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
+  }
+  if (config.frontend.designate_zone_id && !config.frontend.dns_name) {
+    problems.push(yaml.problemAt(["frontend", "designate_zone_id"], "expected frontend.dns_name too: it is the name the record is created for"));
+  }
+  return problems;
 }
 
 function sortByPlace(problems: ConfigProblem[]): ConfigProblem[] {
@@ -265,7 +306,11 @@ export function loadConfig(configDir: string): LoadedConfig {
         );
       }
     }
-    deployments.push({ name, file: yaml.file, config, cloud });
+    const before = problems.length;
+    problems.push(...deploymentRuleProblems(yaml, config, cloud));
+    if (problems.length === before) {
+      deployments.push({ name, file: yaml.file, config, cloud, search: resolveSearchTopology(config.search, cloud.config.flavors) });
+    }
   }
   if (problems.length === 0 && deploymentFiles.length === 0) {
     problems.push({

@@ -122,8 +122,30 @@ export const deploymentSchema = z
         .describe("The only address prefixes SSH (and the admin-only metrics ports) accept connections from."),
     }),
     search: z.strictObject({
+      engine: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch").describe("The search engine."),
+      version: z
+        .string()
+        .regex(/^\d+\.\d+\.\d+$/, { error: "expected a full release number such as 8.19.14" })
+        .optional()
+        .describe("Pinned engine release (Elasticsearch 8.x/9.x, OpenSearch 2.x/3.x); unset means the release this project tests."),
       data_nodes: dataNodeGroupSchema.extend({ count: z.int().min(1).max(32).describe("Number of data nodes (1 to 32).") }),
-      master_nodes: nodeGroupSchema.optional().describe("Dedicated master-eligible nodes; unset means none."),
+      master_nodes: z
+        .strictObject({
+          count: nodeCount.optional().describe("Dedicated master-eligible nodes; unset means 3 once there are 3 or more data nodes, else none."),
+          flavor: slug.optional().describe("Flavor alias of the masters; unset means the data nodes' flavor."),
+        })
+        .default({})
+        .describe("Dedicated master-eligible nodes."),
+      primary_shards: z.int().min(1).max(64).default(5).describe("Primary shards of each daily index."),
+      replicas: z.int().min(0).max(3).optional().describe("Replicas of each shard; unset means 1 (0 with a single data node)."),
+      retention_days: z.int().min(1).max(365).default(14).describe("Daily log indices older than this are deleted."),
+      daily_ingest_gib: z.number().positive().describe("Expected size of one day of indexed logs (primary data, GiB), for the capacity check."),
+      disk_watermark_percent: z
+        .int()
+        .min(50)
+        .max(95)
+        .default(85)
+        .describe("Share of each data volume the indices may fill (the engine's low disk watermark)."),
     }),
     ingestion: z.strictObject({ workers: nodeGroupSchema }),
     recheck: z.strictObject({ flavor: slug.describe("Flavor alias of the recheck bot and dashboard server.") }),
@@ -133,6 +155,19 @@ export const deploymentSchema = z
         .array(tcpPort)
         .default([])
         .describe("TCP ports besides 80 and 443 that the front end opens to the world."),
+      dns_name: z
+        .hostname({ error: "expected a DNS name such as logs.example.org" })
+        .optional()
+        .describe("Public name of the front end; with it, a Let's Encrypt certificate is obtained."),
+      acme_email: z.email().optional().describe("Contact for Let's Encrypt; required with dns_name."),
+      designate_zone_id: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Designate zone to create the dns_name A record in; unset means manage DNS elsewhere."),
+      dashboards: z.boolean().default(true).describe("Serve Kibana (OpenSearch Dashboards) read-only under /dashboards/."),
+      requests_per_second: z.int().min(1).max(1000).default(10).describe("Requests per second per client address to the search API."),
+      max_request_body_kib: z.int().min(1).max(102400).default(1024).describe("Largest accepted request body (a search query) in KiB."),
     }),
   })
   .describe("One deployment of the service on one cloud: a Terraform stack.");

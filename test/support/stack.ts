@@ -1,15 +1,19 @@
 import { Testing, TerraformStack } from "cdktf";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { OpenstackProvider } from "../../.gen/providers/openstack/provider";
 import type { StackJson } from "./synth";
 
 /**
- * Builds constructs in a fresh stack (with an OpenStack provider) and returns the synthesized
+ * Builds constructs in a fresh stack (with the OpenStack, random and tls providers) and returns the synthesized
  * Terraform JSON, after aspects and validations as `npm run synth` runs them.
  */
 export function synthStack(build: (stack: TerraformStack) => void): StackJson {
   const app = Testing.app();
   const stack = new TerraformStack(app, "test");
   new OpenstackProvider(stack, "openstack", { cloud: "test-cloud" });
+  new RandomProvider(stack, "random");
+  new TlsProvider(stack, "tls");
   build(stack);
   return JSON.parse(Testing.synth(stack, true));
 }

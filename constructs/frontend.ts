@@ -1,0 +1,255 @@
+import { Password } from "@cdktf/provider-random/lib/password";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { stringify } from "yaml";
+import { DnsRecordsetV2 } from "../.gen/providers/openstack/dns-recordset-v2";
+import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
+import { renderFrontendNginx } from "../lib/frontend/nginx";
+import { CLUSTER_TLS_NAME, HTTP_PORT } from "../lib/search/engine";
+import { Port, type Connections, type IConnectable } from "./connections";
+import type { SearchCluster } from "./search-cluster";
+import { NODE_CONFIG_DIR } from "./server";
+import { ServerRole, type ServerRoleDefaults } from "./server-role";
+
+const TLS_DIR = `${NODE_CONFIG_DIR}/tls`;
+const ACME_WEBROOT = "/var/www/acme";
+const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
+const SEARCH_CA_FILE = `${NODE_CONFIG_DIR}/search-ca.crt`;
+const DASHBOARDS_PORT = 5601;
+
+export interface FrontendProps {
+  readonly servers: ServerRoleDefaults;
+  readonly flavorName: string;
+  readonly search: SearchCluster;
+  /** Release of the dashboards, the same as the search engine's. */
+  readonly engineVersion: string;
+  /** TCP ports open to the world; 80 and 443 at least. */
+  readonly publicTcpPorts: readonly number[];
+  /**
+   * Public DNS name; with it, a Let's Encrypt certificate replaces the self-signed one.
+   * @default the public address, with a self-signed certificate
+   */
+  readonly dnsName?: string;
+  /** Let's Encrypt account contact; required with dnsName. @default none */
+  readonly acmeEmail?: string;
+  /** Designate zone in which to create the A record of dnsName. @default no record */
+  readonly designateZoneId?: string;
+  /** Serve Kibana (OpenSearch Dashboards) read-only under /dashboards/. @default true */
+  readonly dashboards?: boolean;
+  /** @default 10 */
+  readonly requestsPerSecond?: number;
+  /** @default 1024 */
+  readonly maxRequestBodyKib?: number;
+}
+
+/**
+ * The public, read-only window on the logs: nginx that lets through only search, count,
+ * mapping, health and index-list requests, as the reader user, with request size and rate
+ * limits; and Kibana (OpenSearch Dashboards) signed in as the reader, as on the old service.
+ */
+export class Frontend extends Construct implements IConnectable {
+  readonly role: ServerRole;
+  readonly connections: Connections;
+  readonly publicAddress: string;
+  /** `https://<name or address>/` */
+  readonly url: string;
+  readonly dashboardsUrl?: string;
+
+  constructor(scope: Construct, id: string, props: FrontendProps) {
+    super(scope, id);
+    const dashboards = props.dashboards ?? true;
+    if (props.dnsName && !props.acmeEmail) {
+      throw new Error(`Frontend ${this.node.path}: dnsName ${props.dnsName} needs acmeEmail for Let's Encrypt.`);
+    }
+    this.role = new ServerRole(this, "servers", {
+      ...props.servers,
+      roleName: "frontend",
+      description: "Public read-only front end",
+      count: 1,
+      flavorName: props.flavorName,
+      public: true,
+      publicTcpPorts: props.publicTcpPorts,
+      configureNode: (cloudConfig) => this.configure(cloudConfig, props, dashboards),
+    });
+    this.connections = this.role.connections;
+    for (const port of props.publicTcpPorts) this.connections.allowFromAnyone(Port.tcp(port), `Public access on port ${port}`);
+    props.search.allowClient(this, "The public front end proxies read-only searches");
+
+    this.publicAddress = this.role.servers[0].publicIpv4Address!;
+    if (props.designateZoneId && props.dnsName) {
+      new DnsRecordsetV2(this, "dns-record", {
+        zoneId: props.designateZoneId,
+        name: `${props.dnsName}.`,
+        type: "A",
+        ttl: 300,
+        records: [this.publicAddress],
+        description: "Public read-only front end of the CI log search",
+      });
+    }
+    this.url = `https://${props.dnsName ?? this.publicAddress}/`;
+    this.dashboardsUrl = dashboards ? `${this.url}dashboards/` : undefined;
+  }
+
+  private configure(cloudConfig: CloudConfigBuilder, props: FrontendProps, dashboards: boolean): void {
+    const { search } = props;
+    const engine = search.engine;
+    cloudConfig.addPackages("nginx", "openssl", ...(props.dnsName ? ["certbot"] : []));
+    cloudConfig.addFile({ path: SEARCH_CA_FILE, content: Fn.base64encode(search.caCertificatePem), encoding: "b64" });
+    // Written after the packages are installed, so that nginx's own install starts it with its default configuration.
+    cloudConfig.addFile({
+      path: "/etc/nginx/nginx.conf",
+      defer: true,
+      content: renderFrontendNginx({
+        serverName: props.dnsName ?? "_",
+        searchUpstreams: search.dataNodes.nodes.map((node) => `${node.address}:${HTTP_PORT}`),
+        upstreamCaFile: SEARCH_CA_FILE,
+        upstreamTlsName: CLUSTER_TLS_NAME,
+        tlsCertificateFile: `${TLS_DIR}/fullchain.pem`,
+        tlsKeyFile: `${TLS_DIR}/privkey.pem`,
+        readerAuthInclude: READER_AUTH_INCLUDE,
+        acmeWebroot: ACME_WEBROOT,
+        dashboardsUpstream: dashboards ? `127.0.0.1:${DASHBOARDS_PORT}` : undefined,
+        dashboardsAsReader: engine.engine === "opensearch",
+        requestsPerSecond: props.requestsPerSecond ?? 10,
+        maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
+      }),
+    });
+    cloudConfig.addFile({
+      path: READER_AUTH_INCLUDE,
+      defer: true,
+      permissions: "0600",
+      content: `proxy_set_header Authorization "Basic ${Fn.base64encode(`${search.reader.username}:${search.reader.password}`)}";\n`,
+    });
+    cloudConfig.addFile({
+      path: `${NODE_CONFIG_DIR}/frontend.env`,
+      content: `TLS_DIR=${TLS_DIR}\nACME_WEBROOT=${ACME_WEBROOT}\nDNS_NAME=${props.dnsName ?? ""}\nACME_EMAIL=${props.acmeEmail ?? ""}\n`,
+    });
+    cloudConfig.addScript("/usr/local/sbin/frontend-certificate", FRONTEND_CERTIFICATE_SCRIPT);
+    cloudConfig.addScript("/usr/local/sbin/frontend-install-certificate", FRONTEND_INSTALL_CERTIFICATE_SCRIPT);
+    cloudConfig.addSystemdUnit("frontend-certificate.service", {
+      Unit: { Description: "TLS certificate of the front end (self-signed, then Let's Encrypt when a DNS name is set)", After: ["network-online.target", "nginx.service"], Wants: "network-online.target" },
+      Service: {
+        Type: "oneshot",
+        RemainAfterExit: true,
+        EnvironmentFile: `${NODE_CONFIG_DIR}/frontend.env`,
+        ExecStart: "/usr/local/sbin/frontend-certificate",
+        // DNS may not point here yet on the first boot: try again until it does.
+        Restart: "on-failure",
+        RestartSec: "10min",
+      },
+      Install: { WantedBy: "multi-user.target" },
+    });
+    if (dashboards) this.addDashboards(cloudConfig, props);
+  }
+
+  /** Kibana or OpenSearch Dashboards on the front end itself, reachable only through nginx. */
+  private addDashboards(cloudConfig: CloudConfigBuilder, props: FrontendProps): void {
+    const { search } = props;
+    const engine = search.engine;
+    const key = (id: string) => new Password(this, id, { length: 48, special: false }).result;
+    const common = {
+      "server.host": "127.0.0.1",
+      "server.port": DASHBOARDS_PORT,
+      "server.basePath": "/dashboards",
+      "server.rewriteBasePath": true,
+    };
+    const settings =
+      engine.engine === "elasticsearch"
+        ? {
+            ...common,
+            ...(props.dnsName ? { "server.publicBaseUrl": `https://${props.dnsName}/dashboards` } : {}),
+            "elasticsearch.hosts": [...search.endpoints],
+            "elasticsearch.username": search.dashboardsServer.username,
+            "elasticsearch.password": search.dashboardsServer.password,
+            "elasticsearch.ssl.certificateAuthorities": [SEARCH_CA_FILE],
+            "elasticsearch.ssl.verificationMode": "full",
+            "xpack.security.encryptionKey": key("kibana-security-key"),
+            "xpack.encryptedSavedObjects.encryptionKey": key("kibana-saved-objects-key"),
+            "xpack.security.authc.providers": {
+              "anonymous.anonymous1": { order: 0, credentials: { username: search.reader.username, password: search.reader.password } },
+            },
+          }
+        : {
+            ...common,
+            "opensearch.hosts": [...search.endpoints],
+            "opensearch.username": search.dashboardsServer.username,
+            "opensearch.password": search.dashboardsServer.password,
+            "opensearch.ssl.certificateAuthorities": [SEARCH_CA_FILE],
+            "opensearch.ssl.verificationMode": "full",
+            "opensearch.requestHeadersWhitelist": ["authorization", "securitytenant"],
+            "opensearch_security.multitenancy.enabled": false,
+            "opensearch_security.readonly_mode.roles": ["kibana_read_only"],
+            "opensearch_security.cookie.secure": true,
+          };
+    const staged = `${NODE_CONFIG_DIR}/dashboards.yml`;
+    cloudConfig.addFile({ path: staged, content: stringify(settings), permissions: "0600" });
+    cloudConfig.addFile({
+      path: `${NODE_CONFIG_DIR}/dashboards.env`,
+      content: [
+        `DASHBOARDS_PACKAGE=${engine.dashboards.packageName}`,
+        `DASHBOARDS_VERSION=${props.engineVersion}`,
+        `DASHBOARDS_SERVICE=${engine.dashboards.serviceName}`,
+        `DASHBOARDS_CONFIG=${engine.dashboards.configFile}`,
+        `STAGED_CONFIG=${staged}`,
+        "",
+      ].join("\n"),
+    });
+    cloudConfig.addScript("/usr/local/sbin/install-dashboards", INSTALL_DASHBOARDS_SCRIPT);
+    cloudConfig.addSystemdUnit("install-dashboards.service", {
+      Unit: { Description: `Install and start ${engine.dashboards.packageName} ${props.engineVersion}`, Wants: "network-online.target", After: "network-online.target" },
+      Service: {
+        Type: "oneshot",
+        RemainAfterExit: true,
+        EnvironmentFile: `${NODE_CONFIG_DIR}/dashboards.env`,
+        ExecStartPre: signedAptRepositoryCommand(cloudConfig, engine.dashboards.aptRepository(props.engineVersion)),
+        ExecStart: "/usr/local/sbin/install-dashboards",
+        TimeoutStartSec: "30min",
+      },
+      Install: { WantedBy: "multi-user.target" },
+    });
+  }
+}
+
+/**
+ * nginx needs a certificate to start: a self-signed one first, replaced by Let's Encrypt's
+ * when a DNS name is configured (certbot renews it and runs the install hook again).
+ */
+const FRONTEND_CERTIFICATE_SCRIPT = `: "\${TLS_DIR:?}" "\${ACME_WEBROOT:?}"
+install -d -m 0755 "$TLS_DIR" "$ACME_WEBROOT"
+if [ ! -s "$TLS_DIR/fullchain.pem" ]; then
+  openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
+    -keyout "$TLS_DIR/privkey.pem" -out "$TLS_DIR/fullchain.pem"
+  chmod 0600 "$TLS_DIR/privkey.pem"
+fi
+systemctl reload-or-restart nginx.service
+if [ -n "\${DNS_NAME:-}" ]; then
+  certbot certonly --non-interactive --agree-tos --email "\${ACME_EMAIL:?set with DNS_NAME}" \\
+    --webroot --webroot-path "$ACME_WEBROOT" --domain "$DNS_NAME" --keep-until-expiring \\
+    --deploy-hook /usr/local/sbin/frontend-install-certificate
+  if [ -d "/etc/letsencrypt/live/$DNS_NAME" ]; then
+    RENEWED_LINEAGE="/etc/letsencrypt/live/$DNS_NAME" /usr/local/sbin/frontend-install-certificate
+  fi
+fi
+`;
+
+/** certbot's deploy hook: puts the new certificate where nginx reads it. */
+const FRONTEND_INSTALL_CERTIFICATE_SCRIPT = `: "\${RENEWED_LINEAGE:?set by certbot}"
+tls_dir=/etc/ci-log-analysis/tls
+install -m 0644 "$RENEWED_LINEAGE/fullchain.pem" "$tls_dir/fullchain.pem"
+install -m 0600 "$RENEWED_LINEAGE/privkey.pem" "$tls_dir/privkey.pem"
+systemctl reload nginx.service
+`;
+
+const INSTALL_DASHBOARDS_SCRIPT = `: "\${DASHBOARDS_PACKAGE:?}" "\${DASHBOARDS_VERSION:?}" "\${DASHBOARDS_SERVICE:?}" "\${DASHBOARDS_CONFIG:?}" "\${STAGED_CONFIG:?}"
+if ! dpkg-query --show --showformat='\${Status}' "$DASHBOARDS_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install --yes -o Dpkg::Options::=--force-confold "\${DASHBOARDS_PACKAGE}=\${DASHBOARDS_VERSION}"
+  apt-mark hold "$DASHBOARDS_PACKAGE"
+fi
+group=$(stat --format=%G "$(dirname "$DASHBOARDS_CONFIG")")
+install -m 0640 -o root -g "$group" "$STAGED_CONFIG" "$DASHBOARDS_CONFIG"
+systemctl daemon-reload
+systemctl enable "$DASHBOARDS_SERVICE"
+systemctl restart "$DASHBOARDS_SERVICE"
+`;

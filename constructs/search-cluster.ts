@@ -1,0 +1,360 @@
+import { Password } from "@cdktf/provider-random/lib/password";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { stringify } from "yaml";
+import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
+import { LOG_INDEX_PATTERN } from "../lib/field-contract";
+import {
+  CERT_FILES,
+  CLUSTER_TLS_NAME,
+  ENGINE_PROFILES,
+  HTTP_PORT,
+  READER_ROLE,
+  SEARCH_USERS,
+  TRANSPORT_PORT,
+  WRITER_ROLE,
+  type EngineProfile,
+  type SetupRequest,
+} from "../lib/search/engine";
+import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
+import { heapGiB, type SearchTopology } from "../lib/search/topology";
+import { Port, type Connections, type IConnectable } from "./connections";
+import { PrivateCa } from "./private-ca";
+import { NODE_CONFIG_DIR } from "./server";
+import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-role";
+
+export const SEARCH_DATA_MOUNT_PATH = "/var/lib/search";
+const STAGED_CONFIG = `${NODE_CONFIG_DIR}/search/config`;
+const SETUP_DIR = `${NODE_CONFIG_DIR}/search/setup`;
+
+/** Fixed address blocks of the cluster's roles; never renumber them (it would move nodes). */
+const ADDRESS_BLOCKS = { master: 0, data: 1 } as const;
+
+export interface Credentials {
+  readonly username: string;
+  /** A sensitive Terraform reference, generated at deploy time. */
+  readonly password: string;
+}
+
+export interface IngestPipeline {
+  readonly name: string;
+  readonly body: unknown;
+}
+
+export interface SearchClusterProps {
+  /** What every server of the deployment shares: network, image, key pair, admin access. */
+  readonly servers: ServerRoleDefaults;
+  readonly topology: SearchTopology;
+  /** Flavor names in Nova of the data and master nodes. */
+  readonly dataFlavorName: string;
+  readonly masterFlavorName: string;
+  /**
+   * The ingest pipeline set as the log indices' default pipeline.
+   * @default none
+   */
+  readonly ingestPipeline?: IngestPipeline;
+}
+
+/**
+ * The search cluster: Elasticsearch or OpenSearch on dedicated masters (when there are any) and
+ * data nodes with protected volumes, TLS everywhere from a private CA, authentication on, and
+ * users for writers, readers and the dashboards generated at deploy time. Clients connect to
+ * the data nodes: `cluster.connections.allowFrom(workers, ...)` is wired for port 9200.
+ */
+export class SearchCluster extends Construct implements IConnectable {
+  readonly engine: EngineProfile;
+  readonly connections: Connections;
+  readonly dataNodes: ServerRole;
+  readonly masterNodes?: ServerRole;
+  /** `https://<address>:9200` of every data node. */
+  readonly endpoints: readonly string[];
+  readonly caCertificatePem: string;
+  readonly writer: Credentials;
+  readonly reader: Credentials;
+  readonly dashboardsServer: Credentials;
+  private readonly admin: Credentials;
+  private readonly ca: PrivateCa;
+
+  constructor(scope: Construct, id: string, props: SearchClusterProps) {
+    super(scope, id);
+    const { topology } = props;
+    const clusterName = props.servers.deploymentName;
+    this.engine = ENGINE_PROFILES[topology.engine];
+    this.ca = new PrivateCa(this, "ca", { commonName: `${clusterName} search cluster CA` });
+    this.caCertificatePem = this.ca.certificatePem;
+    const passwords = {
+      admin: new Password(this, "admin-password", { length: 32, special: false }),
+      writer: new Password(this, "writer-password", { length: 32, special: false }),
+      reader: new Password(this, "reader-password", { length: 32, special: false }),
+      dashboards: new Password(this, "dashboards-password", { length: 32, special: false }),
+    };
+    this.admin = { username: this.engine.adminUser, password: passwords.admin.result };
+    this.writer = { username: SEARCH_USERS.writer, password: passwords.writer.result };
+    this.reader = { username: SEARCH_USERS.reader, password: passwords.reader.result };
+    this.dashboardsServer = { username: this.engine.dashboardsServerUser, password: passwords.dashboards.result };
+    const bcrypt = {
+      admin: passwords.admin.bcryptHash,
+      writer: passwords.writer.bcryptHash,
+      reader: passwords.reader.bcryptHash,
+      dashboards: passwords.dashboards.bcryptHash,
+    };
+
+    const dedicatedMasters = topology.masterNodes.count > 0;
+    const configure = (role: "master" | "data") => (cloudConfig: CloudConfigBuilder, node: ServerNode, roleNodes: readonly ServerNode[]) => {
+      const masterEligible = this.masterNodes?.nodes ?? roleNodes;
+      this.configureNode(cloudConfig, node, {
+        topology,
+        clusterName,
+        masterEligible: role === "master" || !dedicatedMasters,
+        holdsData: role === "data",
+        seedHosts: masterEligible.map((member) => member.address),
+        initialMasterNodes: masterEligible.map((member) => member.name),
+        isSetupNode: node.name === masterEligible[0].name,
+        ingestPipeline: props.ingestPipeline,
+        bcrypt,
+      });
+    };
+
+    if (dedicatedMasters) {
+      this.masterNodes = new ServerRole(this, "masters", {
+        ...props.servers,
+        roleName: "search-master",
+        description: `${this.engine.displayName} dedicated master-eligible nodes`,
+        count: topology.masterNodes.count,
+        flavorName: props.masterFlavorName,
+        stateful: true,
+        fixedAddressBlock: ADDRESS_BLOCKS.master,
+        configureNode: configure("master"),
+      });
+    }
+    this.dataNodes = new ServerRole(this, "data", {
+      ...props.servers,
+      roleName: "search-data",
+      description: `${this.engine.displayName} data nodes`,
+      count: topology.dataNodes.count,
+      flavorName: props.dataFlavorName,
+      stateful: true,
+      fixedAddressBlock: ADDRESS_BLOCKS.data,
+      dataVolume: { sizeGiB: topology.dataNodes.volumeGiB, mountPath: SEARCH_DATA_MOUNT_PATH },
+      configureNode: configure("data"),
+    });
+    this.connections = this.dataNodes.connections;
+
+    const transport = Port.tcp(TRANSPORT_PORT);
+    this.dataNodes.connections.allowInternally(transport, "Search cluster transport between data nodes");
+    if (this.masterNodes) {
+      this.masterNodes.connections.allowInternally(transport, "Search cluster transport between masters");
+      this.dataNodes.connections.allowFrom(this.masterNodes, transport, "Search cluster transport from masters");
+      this.masterNodes.connections.allowFrom(this.dataNodes, transport, "Search cluster transport from data nodes");
+    }
+    this.endpoints = this.dataNodes.servers.map((server) => `https://${server.privateIpv4Address}:${HTTP_PORT}`);
+  }
+
+  /** Lets `client` use the search API (port 9200 of the data nodes). */
+  allowClient(client: IConnectable, description: string): void {
+    this.connections.allowFrom(client, Port.tcp(HTTP_PORT), description);
+  }
+
+  private configureNode(
+    cloudConfig: CloudConfigBuilder,
+    node: ServerNode,
+    options: {
+      topology: SearchTopology;
+      clusterName: string;
+      masterEligible: boolean;
+      holdsData: boolean;
+      seedHosts: string[];
+      initialMasterNodes: string[];
+      isSetupNode: boolean;
+      ingestPipeline?: IngestPipeline;
+      bcrypt: Record<"admin" | "writer" | "reader" | "dashboards", string>;
+    },
+  ): void {
+    const engine = this.engine;
+    const { topology } = options;
+    const address = node.address;
+    const flavor = options.holdsData ? topology.dataNodes.flavor : topology.masterNodes.flavor;
+    const dataPath = options.holdsData ? `${SEARCH_DATA_MOUNT_PATH}/${engine.engine}` : `/var/lib/${engine.engine}`;
+    const certificate = this.ca.issue(node.name, {
+      commonName: node.name,
+      ipAddresses: [node.address],
+      dnsNames: [node.name, CLUSTER_TLS_NAME],
+    });
+
+    cloudConfig.addPackages("curl", "jq");
+    const settings = engine.nodeSettings({
+      clusterName: options.clusterName,
+      nodeName: node.name,
+      address,
+      masterEligible: options.masterEligible,
+      holdsData: options.holdsData,
+      seedHosts: options.seedHosts,
+      initialMasterNodes: options.initialMasterNodes,
+      dataPath,
+      diskWatermarkPercent: topology.diskWatermarkPercent,
+    });
+    // One `key: JSON value` line per setting (YAML accepts JSON), so a line can be removed by name.
+    cloudConfig.addFile({
+      path: `${STAGED_CONFIG}/${engine.engine}.yml`,
+      content: Object.entries(settings).map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join("\n") + "\n",
+    });
+    const heap = heapGiB(flavor);
+    cloudConfig.addFile({ path: `${STAGED_CONFIG}/jvm.options.d/heap.options`, content: `-Xms${heap}g\n-Xmx${heap}g\n` });
+    cloudConfig.addFile({ path: `${STAGED_CONFIG}/${CERT_FILES.ca}`, content: Fn.base64encode(this.caCertificatePem), encoding: "b64" });
+    cloudConfig.addFile({ path: `${STAGED_CONFIG}/${CERT_FILES.certificate}`, content: Fn.base64encode(certificate.certificatePem), encoding: "b64" });
+    cloudConfig.addFile({
+      path: `${STAGED_CONFIG}/${CERT_FILES.key}`,
+      content: Fn.base64encode(certificate.privateKeyPem),
+      encoding: "b64",
+      permissions: "0600",
+    });
+    if (engine.engine === "opensearch") this.addOpenSearchSecurityConfig(cloudConfig, options.bcrypt);
+
+    cloudConfig.addFile({ path: "/etc/sysctl.d/60-search.conf", content: "vm.max_map_count = 262144\nvm.swappiness = 1\n" });
+    cloudConfig.addRuncmd(["sysctl", "--system"]);
+    cloudConfig.addRuncmd(["swapoff", "--all"]);
+
+    cloudConfig.addFile({
+      path: `${NODE_CONFIG_DIR}/search-engine.env`,
+      content: envFile({
+        ENGINE: engine.engine,
+        ENGINE_PACKAGE: engine.packageName,
+        ENGINE_VERSION: topology.version,
+        ENGINE_SERVICE: engine.serviceName,
+        ENGINE_USER: engine.user,
+        ENGINE_CONFIG_DIR: engine.configDir,
+        STAGED_CONFIG,
+        DATA_PATH: dataPath,
+        NODE_ADDRESS: address,
+        SETUP_DIR,
+      }),
+    });
+    const secrets: Record<string, string> = { ADMIN_USER: this.admin.username, ADMIN_PASSWORD: this.admin.password };
+    // Elasticsearch users are created through its API by the setup node; OpenSearch reads bcrypt hashes instead.
+    if (options.isSetupNode && engine.engine === "elasticsearch") {
+      Object.assign(secrets, { WRITER_PASSWORD: this.writer.password, READER_PASSWORD: this.reader.password, DASHBOARDS_PASSWORD: this.dashboardsServer.password });
+    }
+    cloudConfig.addFile({ path: `${NODE_CONFIG_DIR}/search-secrets.env`, content: envFile(secrets), permissions: "0600" });
+
+    cloudConfig.addSystemdDropIn(engine.serviceName, "limits", {
+      // Never start on the root disk when the data volume is not mounted.
+      ...(options.holdsData ? { Unit: { RequiresMountsFor: SEARCH_DATA_MOUNT_PATH } } : {}),
+      Service: { LimitMEMLOCK: "infinity", LimitNOFILE: 65536, Restart: "on-failure", RestartSec: "30s" },
+    });
+    cloudConfig.addScript("/usr/local/sbin/install-search-engine", INSTALL_SEARCH_ENGINE_SCRIPT);
+    cloudConfig.addSystemdUnit("install-search-engine.service", {
+      Unit: {
+        Description: `Install and start ${engine.displayName} ${topology.version}`,
+        Wants: "network-online.target",
+        After: ["network-online.target", ...(options.holdsData ? ["mount-data-volume.service"] : [])],
+        ...(options.holdsData ? { Requires: "mount-data-volume.service" } : {}),
+      },
+      Service: {
+        Type: "oneshot",
+        RemainAfterExit: true,
+        EnvironmentFile: [`${NODE_CONFIG_DIR}/search-engine.env`, `${NODE_CONFIG_DIR}/search-secrets.env`],
+        ExecStartPre: signedAptRepositoryCommand(cloudConfig, engine.aptRepository(topology.version)),
+        ExecStart: "/usr/local/sbin/install-search-engine",
+        TimeoutStartSec: "40min",
+      },
+      Install: { WantedBy: "multi-user.target" },
+    });
+    if (options.isSetupNode) this.addClusterSetup(cloudConfig, topology, options.ingestPipeline);
+  }
+
+  /** The one-shot unit on the first master-eligible node that applies the index management and users. */
+  private addClusterSetup(cloudConfig: CloudConfigBuilder, topology: SearchTopology, ingestPipeline?: IngestPipeline): void {
+    const requests: SetupRequest[] = [
+      ...(ingestPipeline ? [{ method: "PUT" as const, path: `_ingest/pipeline/${ingestPipeline.name}`, body: ingestPipeline.body }] : []),
+      ...this.engine.setupRequests(topology, ingestPipeline?.name),
+    ];
+    const lines = requests.map((request, index) => {
+      const file = `${String(index + 1).padStart(2, "0")}-${request.path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "")}.json`;
+      cloudConfig.addFile({ path: `${SETUP_DIR}/${file}`, content: `${JSON.stringify(request.body, null, 2)}\n` });
+      return `${request.method} ${request.path} ${file}`;
+    });
+    cloudConfig.addFile({ path: `${SETUP_DIR}/requests`, content: `${lines.join("\n")}\n` });
+    if (this.engine.engine === "elasticsearch") {
+      cloudConfig.addFile({
+        path: `${SETUP_DIR}/users`,
+        content: [
+          `${this.writer.username} ${WRITER_ROLE} WRITER_PASSWORD`,
+          `${this.reader.username} ${READER_ROLE} READER_PASSWORD`,
+          `${this.dashboardsServer.username} - DASHBOARDS_PASSWORD`,
+          "",
+        ].join("\n"),
+      });
+    }
+    cloudConfig.addScript("/usr/local/sbin/search-setup", SEARCH_SETUP_SCRIPT);
+    cloudConfig.addSystemdUnit("search-setup.service", {
+      Unit: {
+        Description: "Apply the log index template, lifecycle policy, ingest pipeline and users",
+        After: "install-search-engine.service",
+        Wants: "install-search-engine.service",
+      },
+      Service: {
+        Type: "oneshot",
+        RemainAfterExit: true,
+        EnvironmentFile: [`${NODE_CONFIG_DIR}/search-engine.env`, `${NODE_CONFIG_DIR}/search-secrets.env`],
+        ExecStart: "/usr/local/sbin/search-setup",
+        TimeoutStartSec: "45min",
+      },
+      Install: { WantedBy: "multi-user.target" },
+    });
+  }
+
+  /** OpenSearch reads users and roles from files on its first start; passwords appear only as bcrypt hashes. */
+  private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, bcrypt: Record<"admin" | "writer" | "reader" | "dashboards", string>): void {
+    const file = (name: string, type: string, content: object) =>
+      cloudConfig.addFile({
+        path: `${STAGED_CONFIG}/opensearch-security/${name}`,
+        content: stringify({ _meta: { type, config_version: 2 }, ...content }),
+        permissions: "0600",
+      });
+    file("config.yml", "config", {
+      config: {
+        dynamic: {
+          http: { anonymous_auth_enabled: false },
+          authc: {
+            basic_internal_auth_domain: {
+              http_enabled: true,
+              transport_enabled: true,
+              order: 0,
+              http_authenticator: { type: "basic", challenge: true },
+              authentication_backend: { type: "internal" },
+            },
+          },
+        },
+      },
+    });
+    file("internal_users.yml", "internalusers", {
+      [this.admin.username]: { hash: bcrypt.admin, reserved: true, backend_roles: ["admin"], description: "Cluster administrator" },
+      [this.writer.username]: { hash: bcrypt.writer, reserved: false, description: "Ingestion: writes log indices" },
+      [this.reader.username]: { hash: bcrypt.reader, reserved: false, description: "elastic-recheck and the public front end: read log indices" },
+      [this.dashboardsServer.username]: { hash: bcrypt.dashboards, reserved: true, description: "OpenSearch Dashboards server" },
+    });
+    file("roles.yml", "roles", {
+      [WRITER_ROLE]: {
+        cluster_permissions: ["cluster_monitor", "cluster_composite_ops"],
+        index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["create_index", "index"] }],
+      },
+      [READER_ROLE]: {
+        cluster_permissions: ["cluster_monitor", "cluster_composite_ops_ro"],
+        index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor"] }],
+      },
+    });
+    file("roles_mapping.yml", "rolesmapping", {
+      all_access: { reserved: false, users: [this.admin.username], backend_roles: ["admin"] },
+      kibana_server: { reserved: true, users: [this.dashboardsServer.username] },
+      [WRITER_ROLE]: { users: [this.writer.username] },
+      [READER_ROLE]: { users: [this.reader.username] },
+      kibana_user: { users: [this.reader.username] },
+    });
+  }
+}
+
+/** KEY=value lines for systemd's EnvironmentFile=; values are single words or Terraform references. */
+function envFile(variables: Record<string, string>): string {
+  return Object.entries(variables).map(([key, value]) => `${key}=${value}`).join("\n") + "\n";
+}

@@ -1,0 +1,307 @@
+/**
+ * What differs between Elasticsearch and OpenSearch, in one place: packages and signed apt
+ * repositories, paths, node settings, security setup and index lifecycle. Constructs ask an
+ * EngineProfile and never branch on the engine themselves.
+ */
+import { LOG_FIELDS, LOG_INDEX_PATTERN, type FieldType } from "../field-contract";
+import type { SignedAptRepository } from "../cloud-init/signed-apt-repository";
+import type { SearchEngine, SearchTopology } from "./topology";
+
+export const HTTP_PORT = 9200;
+/**
+ * A name every node's certificate carries besides its own, so that a client balancing over the
+ * nodes (nginx's upstream group) can verify whichever node answers.
+ */
+export const CLUSTER_TLS_NAME = "search-cluster";
+export const TRANSPORT_PORT = 9300;
+
+/** Users the cluster has; their passwords are generated at deploy time. */
+export const SEARCH_USERS = {
+  /** Ingestion: may only create documents in (and create) the log indices. */
+  writer: "logwriter",
+  /** elastic-recheck and the public front end: read the log indices only. */
+  reader: "logreader",
+} as const;
+
+export const WRITER_ROLE = "log_writer";
+export const READER_ROLE = "log_reader";
+export const LIFECYCLE_POLICY_NAME = "logs-retention";
+export const INDEX_TEMPLATE_NAME = "logs";
+
+export interface NodeSettingsProps {
+  readonly clusterName: string;
+  readonly nodeName: string;
+  /** The node's address, published to the other members. */
+  readonly address: string;
+  readonly masterEligible: boolean;
+  readonly holdsData: boolean;
+  /** Addresses of the master-eligible nodes. */
+  readonly seedHosts: readonly string[];
+  /** Names of the master-eligible nodes, for the first bootstrap of the cluster only. */
+  readonly initialMasterNodes: readonly string[];
+  readonly dataPath: string;
+  readonly diskWatermarkPercent: number;
+}
+
+/** A request the setup unit sends to the cluster, idempotently (PUT of a whole object). */
+export interface SetupRequest {
+  readonly method: "PUT" | "POST";
+  readonly path: string;
+  readonly body: unknown;
+}
+
+export interface EngineProfile {
+  readonly engine: SearchEngine;
+  readonly displayName: string;
+  readonly packageName: string;
+  readonly serviceName: string;
+  readonly user: string;
+  readonly configDir: string;
+  readonly logDir: string;
+  /** The entry point of the packaged unit, for `systemd-analyze verify` of our drop-ins. */
+  readonly executable: string;
+  /** Name of the built-in superuser the setup unit authenticates as. */
+  readonly adminUser: string;
+  /** The user Kibana (OpenSearch Dashboards) manages its own indices as. */
+  readonly dashboardsServerUser: string;
+  aptRepository(version: string): SignedAptRepository;
+  nodeSettings(props: NodeSettingsProps): Record<string, unknown>;
+  /** Lifecycle policy, template and users, in the order the setup unit applies them. */
+  setupRequests(topology: SearchTopology, ingestPipeline?: string): SetupRequest[];
+  readonly dashboards: {
+    readonly packageName: string;
+    readonly serviceName: string;
+    readonly configFile: string;
+    readonly executable: string;
+    aptRepository(version: string): SignedAptRepository;
+  };
+}
+
+function major(version: string): number {
+  return Number(version.split(".")[0]);
+}
+
+/** Elasticsearch and Kibana share one repository per major version. */
+function elasticRepository(version: string): SignedAptRepository {
+  return {
+    name: `elastic-${major(version)}.x`,
+    line: `https://artifacts.elastic.co/packages/${major(version)}.x/apt stable main`,
+    keyUrl: "https://artifacts.elastic.co/GPG-KEY-elasticsearch",
+    keyFingerprint: "46095ACC8548582C1A2699A9D27D666CD88E42B4",
+  };
+}
+
+function opensearchRepository(product: "opensearch" | "opensearch-dashboards", version: string): SignedAptRepository {
+  return {
+    name: `${product}-${major(version)}.x`,
+    line: `https://artifacts.opensearch.org/releases/bundle/${product}/${major(version)}.x/apt stable main`,
+    keyUrl:
+      major(version) >= 3
+        ? "https://artifacts.opensearch.org/publickeys/opensearch-release.pgp"
+        : "https://artifacts.opensearch.org/publickeys/opensearch.pgp",
+    keyFingerprint: "C5B7498965EFD1C2924BA9D539D319879310D3FC",
+  };
+}
+
+const MAPPING_TYPES: Record<FieldType, object> = {
+  keyword: { type: "keyword", ignore_above: 1024 },
+  text: { type: "text" },
+  date: { type: "date" },
+  integer: { type: "integer" },
+};
+
+/** The log indices' mapping, derived from the field contract: every string is a keyword but `message`. */
+export function logMapping(): object {
+  return {
+    dynamic_templates: [{ strings_as_keywords: { match_mapping_type: "string", mapping: MAPPING_TYPES.keyword } }],
+    properties: Object.fromEntries(Object.entries(LOG_FIELDS).map(([name, field]) => [name, MAPPING_TYPES[field.type]])),
+  };
+}
+
+function indexSettings(topology: SearchTopology, ingestPipeline: string | undefined, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    number_of_shards: topology.primaryShards,
+    number_of_replicas: topology.replicas,
+    ...(ingestPipeline ? { "index.default_pipeline": ingestPipeline } : {}),
+    ...extra,
+  };
+}
+
+function diskWatermarks(lowPercent: number): Record<string, string> {
+  return {
+    "cluster.routing.allocation.disk.watermark.low": `${lowPercent}%`,
+    "cluster.routing.allocation.disk.watermark.high": `${Math.min(lowPercent + 5, 95)}%`,
+    "cluster.routing.allocation.disk.watermark.flood_stage": `${Math.min(lowPercent + 10, 97)}%`,
+  };
+}
+
+function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
+  return {
+    "cluster.name": props.clusterName,
+    "node.name": props.nodeName,
+    "network.bind_host": "0.0.0.0",
+    "network.publish_host": props.address,
+    "http.port": HTTP_PORT,
+    "transport.port": TRANSPORT_PORT,
+    "discovery.seed_hosts": [...props.seedHosts],
+    "path.data": props.dataPath,
+    "bootstrap.memory_lock": true,
+    "action.destructive_requires_name": true,
+    ...diskWatermarks(props.diskWatermarkPercent),
+  };
+}
+
+/** Where both engines find the node's certificate, key and the cluster CA (relative to the config dir). */
+export const CERT_FILES = { certificate: "certs/node.crt", key: "certs/node.key", ca: "certs/ca.crt" } as const;
+
+const elasticsearch: EngineProfile = {
+  engine: "elasticsearch",
+  displayName: "Elasticsearch",
+  packageName: "elasticsearch",
+  serviceName: "elasticsearch.service",
+  user: "elasticsearch",
+  configDir: "/etc/elasticsearch",
+  logDir: "/var/log/elasticsearch",
+  executable: "/usr/share/elasticsearch/bin/systemd-entrypoint",
+  adminUser: "elastic",
+  dashboardsServerUser: "kibana_system",
+  aptRepository: elasticRepository,
+  nodeSettings: (props) => {
+    const roles = [...(props.masterEligible ? ["master"] : []), ...(props.holdsData ? ["data", "ingest"] : [])];
+    const tls = (layer: string) => ({
+      [`xpack.security.${layer}.ssl.enabled`]: true,
+      [`xpack.security.${layer}.ssl.verification_mode`]: "full",
+      [`xpack.security.${layer}.ssl.key`]: CERT_FILES.key,
+      [`xpack.security.${layer}.ssl.certificate`]: CERT_FILES.certificate,
+      [`xpack.security.${layer}.ssl.certificate_authorities`]: [CERT_FILES.ca],
+    });
+    return {
+      ...commonSettings(props),
+      "node.roles": roles,
+      ...(props.masterEligible ? { "cluster.initial_master_nodes": [...props.initialMasterNodes] } : {}),
+      // Set explicitly, these keep the package from generating certificates and a password of its own.
+      "xpack.security.enabled": true,
+      "xpack.security.autoconfiguration.enabled": false,
+      ...tls("transport"),
+      ...tls("http"),
+    };
+  },
+  setupRequests: (topology, ingestPipeline) => [
+    {
+      method: "PUT",
+      path: `_ilm/policy/${LIFECYCLE_POLICY_NAME}`,
+      body: {
+        policy: {
+          phases: {
+            hot: { min_age: "0ms", actions: {} },
+            delete: { min_age: `${topology.retentionDays}d`, actions: { delete: {} } },
+          },
+        },
+      },
+    },
+    {
+      method: "PUT",
+      path: `_index_template/${INDEX_TEMPLATE_NAME}`,
+      body: {
+        index_patterns: [LOG_INDEX_PATTERN],
+        priority: 200,
+        template: {
+          settings: indexSettings(topology, ingestPipeline, { "index.lifecycle.name": LIFECYCLE_POLICY_NAME }),
+          mappings: logMapping(),
+        },
+      },
+    },
+    {
+      method: "PUT",
+      path: `_security/role/${WRITER_ROLE}`,
+      body: { cluster: ["monitor"], indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["create_doc", "create_index", "auto_configure"] }] },
+    },
+    {
+      method: "PUT",
+      path: `_security/role/${READER_ROLE}`,
+      body: {
+        cluster: ["monitor"],
+        indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
+        // Kibana's read-only access for the anonymous visitors of the public front end.
+        applications: [{ application: "kibana-.kibana", privileges: ["read"], resources: ["*"] }],
+      },
+    },
+  ],
+  dashboards: {
+    packageName: "kibana",
+    serviceName: "kibana.service",
+    configFile: "/etc/kibana/kibana.yml",
+    executable: "/usr/share/kibana/bin/kibana",
+    aptRepository: elasticRepository,
+  },
+};
+
+const opensearch: EngineProfile = {
+  engine: "opensearch",
+  displayName: "OpenSearch",
+  packageName: "opensearch",
+  serviceName: "opensearch.service",
+  user: "opensearch",
+  configDir: "/etc/opensearch",
+  logDir: "/var/log/opensearch",
+  executable: "/usr/share/opensearch/bin/systemd-entrypoint",
+  adminUser: "admin",
+  dashboardsServerUser: "dashboards",
+  aptRepository: (version) => opensearchRepository("opensearch", version),
+  nodeSettings: (props) => {
+    const roles = [...(props.masterEligible ? ["cluster_manager"] : []), ...(props.holdsData ? ["data", "ingest"] : [])];
+    const tls = (layer: string) => ({
+      [`plugins.security.ssl.${layer}.pemcert_filepath`]: CERT_FILES.certificate,
+      [`plugins.security.ssl.${layer}.pemkey_filepath`]: CERT_FILES.key,
+      [`plugins.security.ssl.${layer}.pemtrustedcas_filepath`]: CERT_FILES.ca,
+    });
+    return {
+      ...commonSettings(props),
+      "node.roles": roles,
+      ...(props.masterEligible ? { "cluster.initial_cluster_manager_nodes": [...props.initialMasterNodes] } : {}),
+      // Present before the package is installed, these keep its demo security installer from running.
+      ...tls("transport"),
+      "plugins.security.ssl.transport.enforce_hostname_verification": false,
+      "plugins.security.ssl.http.enabled": true,
+      ...tls("http"),
+      "plugins.security.nodes_dn": [`CN=${props.clusterName}-search-*`],
+      "plugins.security.allow_default_init_securityindex": true,
+      "plugins.security.restapi.roles_enabled": ["all_access"],
+    };
+  },
+  setupRequests: (topology, ingestPipeline) => [
+    {
+      method: "PUT",
+      path: `_plugins/_ism/policies/${LIFECYCLE_POLICY_NAME}`,
+      body: {
+        policy: {
+          description: `Delete log indices after ${topology.retentionDays} days`,
+          default_state: "hot",
+          states: [
+            { name: "hot", actions: [], transitions: [{ state_name: "delete", conditions: { min_index_age: `${topology.retentionDays}d` } }] },
+            { name: "delete", actions: [{ delete: {} }], transitions: [] },
+          ],
+          ism_template: { index_patterns: [LOG_INDEX_PATTERN], priority: 100 },
+        },
+      },
+    },
+    {
+      method: "PUT",
+      path: `_index_template/${INDEX_TEMPLATE_NAME}`,
+      body: {
+        index_patterns: [LOG_INDEX_PATTERN],
+        priority: 200,
+        template: { settings: indexSettings(topology, ingestPipeline, {}), mappings: logMapping() },
+      },
+    },
+  ],
+  dashboards: {
+    packageName: "opensearch-dashboards",
+    serviceName: "opensearch-dashboards.service",
+    configFile: "/etc/opensearch-dashboards/opensearch_dashboards.yml",
+    executable: "/usr/share/opensearch-dashboards/bin/opensearch-dashboards",
+    aptRepository: (version) => opensearchRepository("opensearch-dashboards", version),
+  },
+};
+
+export const ENGINE_PROFILES: Record<SearchEngine, EngineProfile> = { elasticsearch, opensearch };

@@ -1,0 +1,98 @@
+/**
+ * Scripts a search node runs at boot. They are static text (checked by shellcheck in the
+ * tests); everything per node comes from EnvironmentFile= files that the construct renders.
+ */
+
+/**
+ * Installs the pinned engine (its signed repository was added before) with our configuration already in
+ * place, so that the package generates no certificates, passwords or demo security of its own;
+ * then starts it, and on master-eligible nodes drops the first-bootstrap setting once the node
+ * is part of a cluster.
+ */
+export const INSTALL_SEARCH_ENGINE_SCRIPT = `: "\${ENGINE:?}" "\${ENGINE_PACKAGE:?}" "\${ENGINE_VERSION:?}" "\${ENGINE_SERVICE:?}" "\${ENGINE_USER:?}"
+: "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}" "\${DATA_PATH:?}" "\${NODE_ADDRESS:?}"
+: "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}"
+
+install -d -m 0750 "$ENGINE_CONFIG_DIR"
+cp -r "$STAGED_CONFIG"/. "$ENGINE_CONFIG_DIR"/
+if ! dpkg-query --show --showformat='\${Status}' "$ENGINE_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
+  apt-get update
+  DISABLE_INSTALL_DEMO_CONFIG=true DEBIAN_FRONTEND=noninteractive \\
+    apt-get install --yes -o Dpkg::Options::=--force-confold "\${ENGINE_PACKAGE}=\${ENGINE_VERSION}"
+  apt-mark hold "$ENGINE_PACKAGE"
+fi
+# The package may have laid down files of its own (security config): ours win.
+cp -r "$STAGED_CONFIG"/. "$ENGINE_CONFIG_DIR"/
+chown -R "root:\${ENGINE_USER}" "$ENGINE_CONFIG_DIR"
+chmod -R u=rwX,g=rX,o= "$ENGINE_CONFIG_DIR"
+install -d -o "$ENGINE_USER" -g "$ENGINE_USER" -m 0750 "$DATA_PATH"
+
+if [ "$ENGINE" = elasticsearch ]; then
+  keystore=/usr/share/elasticsearch/bin/elasticsearch-keystore
+  [ -f "$ENGINE_CONFIG_DIR/elasticsearch.keystore" ] || "$keystore" create
+  printf '%s' "$ADMIN_PASSWORD" | "$keystore" add --stdin --force bootstrap.password
+  chown "root:\${ENGINE_USER}" "$ENGINE_CONFIG_DIR/elasticsearch.keystore"
+  chmod 0660 "$ENGINE_CONFIG_DIR/elasticsearch.keystore"
+fi
+
+systemctl daemon-reload
+systemctl enable --now "$ENGINE_SERVICE"
+
+config_file="$ENGINE_CONFIG_DIR/\${ENGINE}.yml"
+if grep -q '^cluster\\.initial_' "$config_file"; then
+  for _ in $(seq 1 90); do
+    if curl --silent --fail --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --user "$ADMIN_USER:$ADMIN_PASSWORD" \\
+      "https://$NODE_ADDRESS:9200/_cluster/health" > /dev/null; then
+      # The cluster has formed: the bootstrap setting must never be used again.
+      sed -i '/^cluster\\.initial_/d' "$config_file" "$STAGED_CONFIG/\${ENGINE}.yml"
+      exit 0
+    fi
+    sleep 10
+  done
+  echo "the node did not join a cluster within 15 minutes; cluster.initial_* is left in $config_file" >&2
+  exit 1
+fi
+`;
+
+/**
+ * Applies the index lifecycle policy, the index template, the ingest pipeline and the users,
+ * every time the node boots: each request replaces a whole object, so running it again is safe.
+ */
+export const SEARCH_SETUP_SCRIPT = `: "\${ENGINE_CONFIG_DIR:?}" "\${NODE_ADDRESS:?}" "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${SETUP_DIR:?}"
+
+api() {
+  local method=$1 path=$2
+  shift 2
+  curl --silent --show-error --fail-with-body --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" \\
+    --user "$ADMIN_USER:$ADMIN_PASSWORD" --header 'Content-Type: application/json' \\
+    --request "$method" "https://$NODE_ADDRESS:9200/$path" "$@"
+  echo
+}
+
+for attempt in $(seq 1 90); do
+  if api GET "_cluster/health?wait_for_status=yellow&timeout=10s" > /dev/null 2>&1; then break; fi
+  if [ "$attempt" -eq 90 ]; then
+    echo "the cluster did not reach yellow within 30 minutes" >&2
+    exit 1
+  fi
+  sleep 10
+done
+
+while read -r method path file; do
+  [ -n "$method" ] || continue
+  echo "$method $path"
+  api "$method" "$path" --data-binary "@$SETUP_DIR/$file"
+done < "$SETUP_DIR/requests"
+
+if [ -f "$SETUP_DIR/users" ]; then
+  while read -r user role password_variable; do
+    [ -n "$user" ] || continue
+    password=\${!password_variable:?"$password_variable is not set in the secrets file"}
+    if [ "$role" = "-" ]; then
+      api POST "_security/user/$user/_password" --data-binary "$(jq --null-input --arg p "$password" '{password: $p}')"
+    else
+      api PUT "_security/user/$user" --data-binary "$(jq --null-input --arg p "$password" --arg r "$role" '{password: $p, roles: [$r]}')"
+    fi
+  done < "$SETUP_DIR/users"
+fi
+`;

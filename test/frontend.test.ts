@@ -1,0 +1,134 @@
+import { parse } from "yaml";
+import { Frontend, type FrontendProps } from "../constructs/frontend";
+import { Network } from "../constructs/network";
+import { SearchCluster } from "../constructs/search-cluster";
+import { resolveSearchTopology } from "../lib/search/topology";
+import { resources, synthStack } from "./support/stack";
+import { writtenFiles } from "./support/user-data";
+import { describeWithTool, validateShellScripts, validateSystemdUnits } from "./support/validators";
+
+function synthFrontend(engine: "elasticsearch" | "opensearch", props: Partial<FrontendProps> = {}) {
+  let frontend: Frontend | undefined;
+  const stack = synthStack((scope) => {
+    const network = new Network(scope, "network", {
+      name: "prod",
+      config: { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] },
+    });
+    const servers = {
+      deploymentName: "prod", network, imageId: "image", keyPairName: "key", serverGroupPolicy: "anti-affinity" as const,
+      adminSshPublicKeys: ["ssh-ed25519 AAAA admin"], adminPrefixes: ["203.0.113.0/24"],
+    };
+    const topology = resolveSearchTopology(
+      {
+        engine, data_nodes: { count: 2, flavor: "f", volume_gib: 100 }, master_nodes: {}, primary_shards: 1,
+        retention_days: 7, daily_ingest_gib: 1, disk_watermark_percent: 85,
+      },
+      { f: { name: "m1", vcpus: 2, ram_gib: 4 } },
+    );
+    const search = new SearchCluster(scope, "search", { servers, topology, dataFlavorName: "m1", masterFlavorName: "m1" });
+    frontend = new Frontend(scope, "frontend", {
+      servers, flavorName: "m1.small", search, engineVersion: topology.version, publicTcpPorts: [80, 443], ...props,
+    });
+  });
+  const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-frontend-1")!;
+  return { stack, frontend: frontend!, files: writtenFiles(instance.user_data) };
+}
+
+const file = (files: ReturnType<typeof writtenFiles>, path: string) => files.find((written) => written.path === path);
+
+describe("Frontend", () => {
+  const { stack, frontend, files } = synthFrontend("elasticsearch", { dnsName: "logs.example.org", acmeEmail: "infra@example.org", designateZoneId: "zone-1" });
+
+  test("opens 80 and 443 to the world and reaches the search cluster on 9200", () => {
+    const rules = resources(stack, "openstack_networking_secgroup_rule_v2");
+    const world = rules.filter((rule) => rule.direction === "ingress" && rule.remote_ip_prefix === "0.0.0.0/0").map((rule) => rule.port_range_min);
+    expect(world.sort()).toEqual([443, 80]);
+    expect(rules.some((rule) => rule.direction === "egress" && rule.port_range_min === 9200 && rule.remote_group_id)).toBe(true);
+  });
+
+  test("proxies to every data node, with the reader's credentials in a root-only include", () => {
+    const nginx = file(files, "/etc/nginx/nginx.conf")!.content;
+    expect(nginx).toContain("server 10.42.0.48:9200 max_fails=2 fail_timeout=30s;");
+    expect(nginx).toContain("server 10.42.0.49:9200 max_fails=2 fail_timeout=30s;");
+    expect(nginx).toContain("server_name logs.example.org;");
+    const auth = file(files, "/etc/nginx/search-reader-auth.conf")!;
+    expect(auth.permissions).toBe("0600");
+    expect(auth.content).toMatch(/^proxy_set_header Authorization "Basic [A-Za-z0-9+/=]+";\n$/);
+  });
+
+  test("gets a Let's Encrypt certificate for the DNS name and creates its record in Designate", () => {
+    expect(file(files, "/etc/ci-log-analysis/frontend.env")!.content).toContain("DNS_NAME=logs.example.org\nACME_EMAIL=infra@example.org\n");
+    expect(resources(stack, "openstack_dns_recordset_v2")).toEqual([
+      expect.objectContaining({ zone_id: "zone-1", name: "logs.example.org.", type: "A", ttl: 300 }),
+    ]);
+    expect(frontend.url).toBe("https://logs.example.org/");
+    expect(frontend.dashboardsUrl).toBe("https://logs.example.org/dashboards/");
+  });
+
+  test("serves Kibana under /dashboards/, signing visitors in anonymously as the reader", () => {
+    const kibana = parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content);
+    expect(kibana).toMatchObject({
+      "server.basePath": "/dashboards",
+      "server.rewriteBasePath": true,
+      "server.publicBaseUrl": "https://logs.example.org/dashboards",
+      "elasticsearch.hosts": ["https://10.42.0.48:9200", "https://10.42.0.49:9200"],
+      "elasticsearch.username": "kibana_system",
+      "elasticsearch.ssl.verificationMode": "full",
+      "xpack.security.authc.providers": { "anonymous.anonymous1": { order: 0, credentials: { username: "logreader" } } },
+    });
+    expect(file(files, "/etc/ci-log-analysis/dashboards.yml")!.permissions).toBe("0600");
+  });
+
+  test("fails a DNS name without a Let's Encrypt contact", () => {
+    expect(() => synthFrontend("elasticsearch", { dnsName: "logs.example.org" })).toThrow(
+      "Frontend test/frontend: dnsName logs.example.org needs acmeEmail for Let's Encrypt.",
+    );
+  });
+
+  describeWithTool("shellcheck", "shellcheck", () => {
+    test("its scripts pass", () => {
+      const scripts = Object.fromEntries(files.filter((written) => written.content.startsWith("#!")).map((written) => [written.path, written.content]));
+      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/frontend-certificate", "/usr/local/sbin/install-dashboards"]));
+      expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
+    });
+  });
+
+  describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
+    test("its units pass", () => {
+      const units: Record<string, string> = {};
+      for (const written of files) {
+        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(written.path);
+        if (unit) units[unit[1]] = written.content;
+      }
+      const executables = files.filter((written) => written.content.startsWith("#!")).map((written) => written.path);
+      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
+    });
+  });
+});
+
+describe("Frontend without a DNS name, on OpenSearch", () => {
+  const { stack, frontend, files } = synthFrontend("opensearch");
+
+  test("uses a self-signed certificate on its floating IP and creates no DNS record", () => {
+    expect(file(files, "/etc/ci-log-analysis/frontend.env")!.content).toContain("DNS_NAME=\n");
+    expect(resources(stack, "openstack_dns_recordset_v2")).toEqual([]);
+    expect(frontend.url).toMatch(/^https:\/\/\$\{TfToken\[TOKEN\.\d+\]\}\/$/);
+  });
+
+  test("serves OpenSearch Dashboards signed in as the reader by nginx", () => {
+    const nginx = file(files, "/etc/nginx/nginx.conf")!.content;
+    expect(nginx.split("location /dashboards/")[1].split("}")[0]).toContain("include /etc/nginx/search-reader-auth.conf;");
+    expect(parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content)).toMatchObject({
+      "opensearch.username": "dashboards",
+      "opensearch.ssl.verificationMode": "full",
+    });
+  });
+});
+
+describe("Frontend without dashboards", () => {
+  test("installs neither Kibana nor its unit", () => {
+    const { frontend, files } = synthFrontend("elasticsearch", { dashboards: false });
+    expect(file(files, "/etc/systemd/system/install-dashboards.service")).toBeUndefined();
+    expect(frontend.dashboardsUrl).toBeUndefined();
+  });
+});

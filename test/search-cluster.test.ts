@@ -1,0 +1,271 @@
+import { parse } from "yaml";
+import { Network } from "../constructs/network";
+import { SearchCluster } from "../constructs/search-cluster";
+import type { NetworkConfig } from "../lib/config/schema";
+import { LOG_FIELDS } from "../lib/field-contract";
+import { resolveSearchTopology } from "../lib/search/topology";
+import { resources, synthStack } from "./support/stack";
+import { deliveredUserData, writtenFiles } from "./support/user-data";
+import { describeWithTool, validateCloudConfig, validateShellScripts, validateSystemdUnits } from "./support/validators";
+
+const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8 } };
+const tenant: NetworkConfig = { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] };
+
+function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNodes?: number; masters?: number; network?: NetworkConfig } = {}) {
+  const topology = resolveSearchTopology(
+    {
+      engine: options.engine ?? "elasticsearch",
+      data_nodes: { count: options.dataNodes ?? 3, flavor: "big", volume_gib: 500 },
+      master_nodes: { count: options.masters, flavor: "small" },
+      primary_shards: 5,
+      retention_days: 14,
+      daily_ingest_gib: 10,
+      disk_watermark_percent: 85,
+    },
+    flavors,
+  );
+  let cluster: SearchCluster | undefined;
+  const stack = synthStack((scope) => {
+    const network = new Network(scope, "network", { name: "prod", config: options.network ?? tenant });
+    cluster = new SearchCluster(scope, "search", {
+      servers: {
+        deploymentName: "prod", network, imageId: "image", keyPairName: "key", serverGroupPolicy: "anti-affinity",
+        adminSshPublicKeys: ["ssh-ed25519 AAAA admin"], adminPrefixes: ["203.0.113.0/24"],
+      },
+      topology,
+      dataFlavorName: "m1.xl",
+      masterFlavorName: "m1.l",
+      ingestPipeline: { name: "logs-parse", body: { processors: [] } },
+    });
+  });
+  const servers = Object.fromEntries(
+    resources(stack, "openstack_compute_instance_v2").map((instance) => [instance.name as string, instance.user_data as string]),
+  );
+  return { stack, cluster: cluster!, servers };
+}
+
+const fileOf = (userData: string, filePath: string) => writtenFiles(userData).find((file) => file.path === filePath);
+const settingsOf = (userData: string, engine = "elasticsearch") =>
+  parse(fileOf(userData, `/etc/ci-log-analysis/search/config/${engine}.yml`)!.content) as Record<string, unknown>;
+const requestBody = (userData: string, pathPart: string) => {
+  const file = writtenFiles(userData).find((written) => written.path.startsWith("/etc/ci-log-analysis/search/setup/") && written.path.includes(pathPart));
+  return JSON.parse(file!.content);
+};
+
+describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
+  const { stack, cluster, servers } = synthCluster({ masters: 3 });
+
+  test("builds the masters and the data nodes, each data node with a protected volume", () => {
+    expect(Object.keys(servers).sort()).toEqual([
+      "prod-search-data-1", "prod-search-data-2", "prod-search-data-3", "prod-search-master-1", "prod-search-master-2", "prod-search-master-3",
+    ]);
+    expect(resources(stack, "openstack_blockstorage_volume_v3").map((volume) => volume.name).sort()).toEqual([
+      "prod-search-data-1-data", "prod-search-data-2-data", "prod-search-data-3-data",
+    ]);
+  });
+
+  test("masters are master-eligible only and bootstrap the cluster; data nodes hold data and run ingest pipelines", () => {
+    const master = settingsOf(servers["prod-search-master-2"]);
+    expect(master).toMatchObject({
+      "cluster.name": "prod",
+      "node.name": "prod-search-master-2",
+      "node.roles": ["master"],
+      "network.publish_host": "10.42.0.17",
+      "discovery.seed_hosts": ["10.42.0.16", "10.42.0.17", "10.42.0.18"],
+      "cluster.initial_master_nodes": ["prod-search-master-1", "prod-search-master-2", "prod-search-master-3"],
+      "path.data": "/var/lib/elasticsearch",
+    });
+    const data = settingsOf(servers["prod-search-data-1"]);
+    expect(data).toMatchObject({ "node.roles": ["data", "ingest"], "path.data": "/var/lib/search/elasticsearch", "discovery.seed_hosts": ["10.42.0.16", "10.42.0.17", "10.42.0.18"] });
+    expect(data).not.toHaveProperty("cluster.initial_master_nodes");
+  });
+
+  test("turns security on with TLS for transport and HTTP, so the package generates nothing of its own", () => {
+    expect(settingsOf(servers["prod-search-data-1"])).toMatchObject({
+      "xpack.security.enabled": true,
+      "xpack.security.autoconfiguration.enabled": false,
+      "xpack.security.transport.ssl.verification_mode": "full",
+      "xpack.security.http.ssl.certificate": "certs/node.crt",
+      "xpack.security.http.ssl.certificate_authorities": ["certs/ca.crt"],
+      "bootstrap.memory_lock": true,
+    });
+  });
+
+  test("issues each node a certificate for its address, its name and the cluster name, from a CA made at deploy time", () => {
+    const requests = resources(stack, "tls_cert_request");
+    expect(requests.find((request) => request.subject[0].common_name === "prod-search-data-2")).toMatchObject({
+      ip_addresses: ["10.42.0.49"],
+      dns_names: ["prod-search-data-2", "search-cluster"],
+    });
+    expect(resources(stack, "tls_self_signed_cert")).toEqual([expect.objectContaining({ is_ca_certificate: true })]);
+    expect(fileOf(servers["prod-search-data-2"], "/etc/ci-log-analysis/search/config/certs/node.key")!.permissions).toBe("0600");
+  });
+
+  test("sizes the heap from the flavor: half the RAM, at most 31 GiB", () => {
+    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search/config/jvm.options.d/heap.options")!.content).toBe("-Xms31g\n-Xmx31g\n");
+    expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/config/jvm.options.d/heap.options")!.content).toBe("-Xms4g\n-Xmx4g\n");
+  });
+
+  test("sets the kernel and service limits the engine needs, and never starts a data node without its volume", () => {
+    expect(fileOf(servers["prod-search-data-1"], "/etc/sysctl.d/60-search.conf")!.content).toContain("vm.max_map_count = 262144");
+    const dropIn = fileOf(servers["prod-search-data-1"], "/etc/systemd/system/elasticsearch.service.d/limits.conf")!.content;
+    expect(dropIn).toContain("RequiresMountsFor=/var/lib/search");
+    expect(dropIn).toContain("LimitMEMLOCK=infinity");
+    expect(dropIn).toContain("LimitNOFILE=65536");
+    expect(deliveredUserData(servers["prod-search-data-1"])).toContain("- [swapoff, --all]");
+  });
+
+  test("installs the pinned release from the vendor's repository, trusted by the key's fingerprint", () => {
+    const unit = fileOf(servers["prod-search-data-1"], "/etc/systemd/system/install-search-engine.service")!.content;
+    expect(unit).toContain(
+      'ExecStartPre=/usr/local/sbin/add-signed-apt-repository elastic-8.x "https://artifacts.elastic.co/packages/8.x/apt stable main" https://artifacts.elastic.co/GPG-KEY-elasticsearch 46095ACC8548582C1A2699A9D27D666CD88E42B4',
+    );
+    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-engine.env")!.content).toContain("ENGINE_VERSION=8.19.14\n");
+  });
+
+  test("generates the passwords at deploy time, and gives the users' passwords to the setup node only", () => {
+    expect(resources(stack, "random_password")).toHaveLength(4);
+    expect(resources(stack, "random_password").every((password) => password.length === 32 && password.special === false)).toBe(true);
+    const setupSecrets = fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search-secrets.env")!;
+    expect(setupSecrets.permissions).toBe("0600");
+    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
+    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).not.toContain("WRITER_PASSWORD");
+    expect(cluster.writer.username).toBe("logwriter");
+    expect(cluster.reader.username).toBe("logreader");
+  });
+
+  test("applies index management from the first master only", () => {
+    const withSetup = Object.keys(servers).filter((name) => fileOf(servers[name], "/etc/systemd/system/search-setup.service"));
+    expect(withSetup).toEqual(["prod-search-master-1"]);
+    expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content).toBe(
+      [
+        "PUT _ingest/pipeline/logs-parse 01-ingest-pipeline-logs-parse.json",
+        "PUT _ilm/policy/logs-retention 02-ilm-policy-logs-retention.json",
+        "PUT _index_template/logs 03-index-template-logs.json",
+        "PUT _security/role/log_writer 04-security-role-log-writer.json",
+        "PUT _security/role/log_reader 05-security-role-log-reader.json",
+        "",
+      ].join("\n"),
+    );
+    expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/users")!.content).toBe(
+      "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\nkibana_system - DASHBOARDS_PASSWORD\n",
+    );
+  });
+
+  test("the index template's mapping is the field contract: keywords, analysed message, dates and numbers", () => {
+    const template = requestBody(servers["prod-search-master-1"], "index-template");
+    expect(template.index_patterns).toEqual(["logstash-*"]);
+    expect(template.template.settings).toEqual({
+      number_of_shards: 5, number_of_replicas: 1, "index.default_pipeline": "logs-parse", "index.lifecycle.name": "logs-retention",
+    });
+    const properties = template.template.mappings.properties;
+    expect(Object.keys(properties).sort()).toEqual(Object.keys(LOG_FIELDS).sort());
+    expect(properties.message).toEqual({ type: "text" });
+    expect(properties.build_name).toEqual({ type: "keyword", ignore_above: 1024 });
+    expect(properties["@timestamp"]).toEqual({ type: "date" });
+    expect(properties.voting).toEqual({ type: "integer" });
+  });
+
+  test("deletes log indices after the retention", () => {
+    expect(requestBody(servers["prod-search-master-1"], "ilm-policy").policy.phases.delete).toEqual({ min_age: "14d", actions: { delete: {} } });
+  });
+
+  test("lets writers only create documents and readers only read, in the log indices", () => {
+    expect(requestBody(servers["prod-search-master-1"], "log-writer").indices).toEqual([
+      { names: ["logstash-*"], privileges: ["create_doc", "create_index", "auto_configure"] },
+    ]);
+    expect(requestBody(servers["prod-search-master-1"], "log-reader").indices).toEqual([
+      { names: ["logstash-*"], privileges: ["read", "view_index_metadata"] },
+    ]);
+  });
+
+  test("opens the transport port only between cluster members", () => {
+    const transport = resources(stack, "openstack_networking_secgroup_rule_v2").filter((rule) => rule.port_range_min === 9300);
+    expect(transport.length).toBe(8);
+    expect(transport.every((rule) => rule.remote_group_id !== undefined && rule.remote_ip_prefix === undefined)).toBe(true);
+  });
+
+  test("endpoints are the data nodes' HTTPS addresses", () => {
+    expect(cluster.endpoints).toEqual(["https://10.42.0.48:9200", "https://10.42.0.49:9200", "https://10.42.0.50:9200"]);
+  });
+});
+
+describe("SearchCluster without dedicated masters", () => {
+  const { servers } = synthCluster({ dataNodes: 2 });
+
+  test("makes the data nodes master-eligible and the first of them the setup node", () => {
+    expect(settingsOf(servers["prod-search-data-2"])).toMatchObject({
+      "node.roles": ["master", "data", "ingest"],
+      "discovery.seed_hosts": ["10.42.0.48", "10.42.0.49"],
+      "cluster.initial_master_nodes": ["prod-search-data-1", "prod-search-data-2"],
+    });
+    expect(fileOf(servers["prod-search-data-1"], "/etc/systemd/system/search-setup.service")).toBeDefined();
+  });
+});
+
+describe("SearchCluster on a provider network", () => {
+  const { servers } = synthCluster({ dataNodes: 2, network: { mode: "provider", network_name: "public" } });
+
+  test("seeds discovery with the addresses Neutron assigns to the nodes' ports", () => {
+    const seeds = fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search/config/elasticsearch.yml");
+    expect(seeds).toBeDefined();
+    expect(servers["prod-search-data-1"]).toMatch(/discovery\.seed_hosts: \["\$\{element\(openstack_networking_port_v2\.search_data_server-1_port_\w+\.all_fixed_ips, 0\)\}"/);
+  });
+});
+
+describe("SearchCluster (OpenSearch)", () => {
+  const { stack, servers } = synthCluster({ engine: "opensearch", masters: 3 });
+  const master = servers["prod-search-master-1"];
+
+  test("uses OpenSearch's role and bootstrap names and its security plugin with the same certificates", () => {
+    expect(settingsOf(master, "opensearch")).toMatchObject({
+      "node.roles": ["cluster_manager"],
+      "cluster.initial_cluster_manager_nodes": ["prod-search-master-1", "prod-search-master-2", "prod-search-master-3"],
+      "plugins.security.ssl.http.enabled": true,
+      "plugins.security.ssl.transport.pemcert_filepath": "certs/node.crt",
+      "plugins.security.nodes_dn": ["CN=prod-search-*"],
+    });
+  });
+
+  test("declares the users with bcrypt hashes only, never the passwords", () => {
+    const users = parse(fileOf(master, "/etc/ci-log-analysis/search/config/opensearch-security/internal_users.yml")!.content);
+    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboards"]);
+    expect(master).toMatch(/hash: "?\$\{random_password\.search_writer-password_\w+\.bcrypt_hash\}"?\n/);
+    expect(master).not.toMatch(/search_writer-password_\w+\.result/);
+    expect(resources(stack, "random_password")).toHaveLength(4);
+  });
+
+  test("deletes old indices with an ISM policy attached to new log indices", () => {
+    const policy = requestBody(master, "ism-policies").policy;
+    expect(policy.states[0].transitions).toEqual([{ state_name: "delete", conditions: { min_index_age: "14d" } }]);
+    expect(policy.ism_template).toEqual({ index_patterns: ["logstash-*"], priority: 100 });
+    expect(requestBody(master, "index-template").template.settings).not.toHaveProperty("index.lifecycle.name");
+  });
+
+  describeWithTool("cloud-init", "cloud-init schema", () => {
+    test("every OpenSearch node's user data passes", () => {
+      for (const userData of Object.values(servers)) expect(validateCloudConfig(deliveredUserData(userData))).toEqual([]);
+    });
+  });
+
+  describeWithTool("shellcheck", "shellcheck", () => {
+    test("the setup node's scripts pass", () => {
+      const scripts = Object.fromEntries(writtenFiles(master).filter((file) => file.content.startsWith("#!")).map((file) => [file.path, file.content]));
+      expect(Object.keys(scripts).length).toBeGreaterThanOrEqual(3);
+      expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
+    });
+  });
+
+  describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
+    test("the setup node's units pass, with the packaged unit stood in for its drop-in", () => {
+      const written = writtenFiles(master);
+      const units: Record<string, string> = { "opensearch.service": "[Unit]\nDescription=Stand-in\n\n[Service]\nExecStart=/bin/true\n" };
+      for (const file of written) {
+        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(file.path);
+        if (unit) units[unit[1]] = file.content;
+      }
+      const executables = written.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
+      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
+    });
+  });
+});

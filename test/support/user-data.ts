@@ -1,0 +1,54 @@
+import { parse } from "yaml";
+import { terraformString } from "./validators";
+
+const STAND_IN_PEM = "-----BEGIN CERTIFICATE-----\nc3RhbmQtaW4=\n-----END CERTIFICATE-----\n";
+
+/**
+ * The user data a server receives, with each Terraform reference (known only at apply time)
+ * replaced by a stand-in of the same shape, so the validators can read the rest.
+ */
+export function deliveredUserData(userData: string): string {
+  let withStandIns = "";
+  let offset = 0;
+  for (;;) {
+    const start = userData.indexOf("${", offset);
+    if (start === -1) break;
+    if (userData[start - 1] === "$") {
+      withStandIns += userData.slice(offset, start + 2);
+      offset = start + 2;
+      continue;
+    }
+    // Expressions nest ("${base64encode("a:${b}")}"): find the brace that closes this one.
+    let depth = 0;
+    let end = start + 1;
+    for (; end < userData.length; end++) {
+      if (userData[end] === "{") depth++;
+      if (userData[end] === "}" && --depth === 0) break;
+    }
+    withStandIns += userData.slice(offset, start) + standIn(userData.slice(start + 2, end));
+    offset = end + 1;
+  }
+  return terraformString(withStandIns + userData.slice(offset));
+}
+
+function standIn(expression: string): string {
+  if (expression.startsWith("substr(")) return "0123456789abcdef0123";
+  if (expression.startsWith("base64encode(")) return Buffer.from(STAND_IN_PEM).toString("base64");
+  return "stand-in-value";
+}
+
+export interface WrittenFile {
+  readonly path: string;
+  readonly content: string;
+  readonly permissions: string;
+}
+
+/** Every file the user data writes, decoded, as the server writes it. */
+export function writtenFiles(userData: string): WrittenFile[] {
+  const document = parse(deliveredUserData(userData)) as { write_files?: (WrittenFile & { encoding?: string })[] };
+  return (document.write_files ?? []).map((file) => ({
+    path: file.path,
+    permissions: file.permissions,
+    content: file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8") : file.content,
+  }));
+}
