@@ -15,15 +15,12 @@ import { ServerRole, type ServerRoleDefaults } from "./server-role";
 const TLS_DIR = `${NODE_CONFIG_DIR}/tls`;
 const ACME_WEBROOT = "/var/www/acme";
 const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
-const SEARCH_CA_FILE = `${NODE_CONFIG_DIR}/search-ca.crt`;
 const DASHBOARDS_PORT = 5601;
 
 export interface FrontendProps {
   readonly servers: ServerRoleDefaults;
   readonly flavorName: string;
   readonly search: SearchCluster;
-  /** Release of the dashboards, the same as the search engine's. */
-  readonly engineVersion: string;
   /** TCP ports open to the world; 80 and 443 at least. */
   readonly publicTcpPorts: readonly number[];
   /**
@@ -95,7 +92,7 @@ export class Frontend extends Construct implements IConnectable {
     const { search } = props;
     const engine = search.engine;
     cloudConfig.addPackages("nginx", "openssl", ...(props.dnsName ? ["certbot"] : []));
-    cloudConfig.addFile({ path: SEARCH_CA_FILE, content: Fn.base64encode(search.caCertificatePem), encoding: "b64" });
+    const searchCaFile = search.addCaCertificateTo(cloudConfig);
     // Written after the packages are installed, so that nginx's own install starts it with its default configuration.
     cloudConfig.addFile({
       path: "/etc/nginx/nginx.conf",
@@ -103,7 +100,7 @@ export class Frontend extends Construct implements IConnectable {
       content: renderFrontendNginx({
         serverName: props.dnsName ?? "_",
         searchUpstreams: search.dataNodes.nodes.map((node) => `${node.address}:${HTTP_PORT}`),
-        upstreamCaFile: SEARCH_CA_FILE,
+        upstreamCaFile: searchCaFile,
         upstreamTlsName: CLUSTER_TLS_NAME,
         tlsCertificateFile: `${TLS_DIR}/fullchain.pem`,
         tlsKeyFile: `${TLS_DIR}/privkey.pem`,
@@ -140,11 +137,11 @@ export class Frontend extends Construct implements IConnectable {
       },
       Install: { WantedBy: "multi-user.target" },
     });
-    if (dashboards) this.addDashboards(cloudConfig, props);
+    if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile);
   }
 
   /** Kibana or OpenSearch Dashboards on the front end itself, reachable only through nginx. */
-  private addDashboards(cloudConfig: CloudConfigBuilder, props: FrontendProps): void {
+  private addDashboards(cloudConfig: CloudConfigBuilder, props: FrontendProps, searchCaFile: string): void {
     const { search } = props;
     const engine = search.engine;
     const key = (id: string) => new Password(this, id, { length: 48, special: false }).result;
@@ -162,7 +159,7 @@ export class Frontend extends Construct implements IConnectable {
             "elasticsearch.hosts": [...search.endpoints],
             "elasticsearch.username": search.dashboardsServer.username,
             "elasticsearch.password": search.dashboardsServer.password,
-            "elasticsearch.ssl.certificateAuthorities": [SEARCH_CA_FILE],
+            "elasticsearch.ssl.certificateAuthorities": [searchCaFile],
             "elasticsearch.ssl.verificationMode": "full",
             "xpack.security.encryptionKey": key("kibana-security-key"),
             "xpack.encryptedSavedObjects.encryptionKey": key("kibana-saved-objects-key"),
@@ -175,7 +172,7 @@ export class Frontend extends Construct implements IConnectable {
             "opensearch.hosts": [...search.endpoints],
             "opensearch.username": search.dashboardsServer.username,
             "opensearch.password": search.dashboardsServer.password,
-            "opensearch.ssl.certificateAuthorities": [SEARCH_CA_FILE],
+            "opensearch.ssl.certificateAuthorities": [searchCaFile],
             "opensearch.ssl.verificationMode": "full",
             "opensearch.requestHeadersWhitelist": ["authorization", "securitytenant"],
             "opensearch_security.multitenancy.enabled": false,
@@ -188,7 +185,7 @@ export class Frontend extends Construct implements IConnectable {
       path: `${NODE_CONFIG_DIR}/dashboards.env`,
       content: [
         `DASHBOARDS_PACKAGE=${engine.dashboards.packageName}`,
-        `DASHBOARDS_VERSION=${props.engineVersion}`,
+        `DASHBOARDS_VERSION=${search.version}`,
         `DASHBOARDS_SERVICE=${engine.dashboards.serviceName}`,
         `DASHBOARDS_CONFIG=${engine.dashboards.configFile}`,
         `STAGED_CONFIG=${staged}`,
@@ -197,12 +194,12 @@ export class Frontend extends Construct implements IConnectable {
     });
     cloudConfig.addScript("/usr/local/sbin/install-dashboards", INSTALL_DASHBOARDS_SCRIPT);
     cloudConfig.addSystemdUnit("install-dashboards.service", {
-      Unit: { Description: `Install and start ${engine.dashboards.packageName} ${props.engineVersion}`, Wants: "network-online.target", After: "network-online.target" },
+      Unit: { Description: `Install and start ${engine.dashboards.packageName} ${search.version}`, Wants: "network-online.target", After: "network-online.target" },
       Service: {
         Type: "oneshot",
         RemainAfterExit: true,
         EnvironmentFile: `${NODE_CONFIG_DIR}/dashboards.env`,
-        ExecStartPre: signedAptRepositoryCommand(cloudConfig, engine.dashboards.aptRepository(props.engineVersion)),
+        ExecStartPre: signedAptRepositoryCommand(cloudConfig, engine.dashboards.aptRepository(search.version)),
         ExecStart: "/usr/local/sbin/install-dashboards",
         TimeoutStartSec: "30min",
       },

@@ -64,6 +64,8 @@ export interface SearchClusterProps {
  */
 export class SearchCluster extends Construct implements IConnectable {
   readonly engine: EngineProfile;
+  /** The pinned engine release; the dashboards use the same. */
+  readonly version: string;
   readonly connections: Connections;
   readonly dataNodes: ServerRole;
   readonly masterNodes?: ServerRole;
@@ -81,6 +83,7 @@ export class SearchCluster extends Construct implements IConnectable {
     const { topology } = props;
     const clusterName = props.servers.deploymentName;
     this.engine = ENGINE_PROFILES[topology.engine];
+    this.version = topology.version;
     this.ca = new PrivateCa(this, "ca", { commonName: `${clusterName} search cluster CA` });
     this.caCertificatePem = this.ca.certificatePem;
     const passwords = {
@@ -149,6 +152,13 @@ export class SearchCluster extends Construct implements IConnectable {
       this.masterNodes.connections.allowFrom(this.dataNodes, transport, "Search cluster transport from data nodes");
     }
     this.endpoints = this.dataNodes.servers.map((server) => `https://${server.privateIpv4Address}:${HTTP_PORT}`);
+  }
+
+  /** Writes the cluster's CA certificate on a client server, so that it can verify the nodes; returns its path. */
+  addCaCertificateTo(cloudConfig: CloudConfigBuilder): string {
+    const file = `${NODE_CONFIG_DIR}/search-ca.crt`;
+    cloudConfig.addFile({ path: file, content: Fn.base64encode(this.caCertificatePem), encoding: "b64" });
+    return file;
   }
 
   /** Lets `client` use the search API (port 9200 of the data nodes). */

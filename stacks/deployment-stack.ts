@@ -6,6 +6,8 @@ import { OpenstackProvider } from "../.gen/providers/openstack/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Frontend } from "../constructs/frontend";
+import { IngestionWorkers } from "../constructs/ingestion-workers";
+import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
 import { SearchCluster } from "../constructs/search-cluster";
@@ -60,13 +62,18 @@ export class DeploymentStack extends TerraformStack {
       topology: props.deployment.search,
       dataFlavorName: props.deployment.search.dataNodes.flavor.name,
       masterFlavorName: props.deployment.search.masterNodes.flavor.name,
+      ingestPipeline: { name: PIPELINE_NAME, body: ingestPipelineBody() },
     });
-    const ingestion = new ServerRole(this, "ingestion", {
-      ...servers,
-      roleName: "ingestion",
-      description: "Log ingestion workers",
+    new IngestionWorkers(this, "ingestion", {
+      servers,
       count: config.ingestion.workers.count,
       flavorName: flavorName(config.ingestion.workers.flavor),
+      sources: config.ingestion.sources,
+      search,
+      downloadList: config.ingestion.download_list,
+      gitCommit: config.ingestion.git_commit,
+      scratchSizeGiB: config.ingestion.scratch_gib,
+      maxLogFileSizeMiB: config.ingestion.max_log_file_mib,
     });
     const recheck = new ServerRole(this, "recheck", {
       ...servers,
@@ -79,7 +86,6 @@ export class DeploymentStack extends TerraformStack {
       servers,
       flavorName: flavorName(config.frontend.flavor),
       search,
-      engineVersion: props.deployment.search.version,
       publicTcpPorts: [80, 443, ...config.frontend.extra_public_ports],
       dnsName: config.frontend.dns_name,
       acmeEmail: config.frontend.acme_email,
@@ -89,7 +95,6 @@ export class DeploymentStack extends TerraformStack {
       maxRequestBodyKib: config.frontend.max_request_body_kib,
     });
 
-    search.allowClient(ingestion, "Ingestion writes logs to the search cluster");
     search.allowClient(recheck, "elastic-recheck reads the search cluster");
 
     new TerraformOutput(this, "search_endpoints", {

@@ -182,3 +182,33 @@ describe("loadConfig, search rules", () => {
     ]);
   });
 });
+
+describe("loadConfig, ingestion rules", () => {
+  test("fails more workers than sources, at the worker count", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "    count: 8\n", "    count: 9\n");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "count: 9", 12)}: ingestion\\.workers\\.count: 9 workers for 8 source\\(s\\)`)),
+    ]);
+  });
+
+  test("fails a bad job filter, at the source", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", 'job_filter: "^nova-"', 'job_filter: "^nova-("');
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "- name: nova", 7)}: ingestion\\.sources\\[3\\]: job_filter "\\^nova-\\(": `)),
+    ]);
+  });
+
+  test("fails two sources with the same name", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "- name: neutron", "- name: nova");
+    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[4\]: duplicates the name of sources\[3\]; names must be unique/);
+  });
+
+  test("fails a Zuul URL that is not a tenant API", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "zuul_api_url: https://zuul.opendev.org/api/tenant/opendev", "zuul_api_url: https://zuul.opendev.org/t/opendev");
+    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[7\]: zuul_api_url "https:\/\/zuul\.opendev\.org\/t\/opendev" is not of the form https:\/\/<host>\/api\/tenant\/<tenant>/);
+  });
+});

@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { WORKER_ONLY_EXECUTABLES } from "../lib/ingestion/worker-software";
 import { checkStackAgainstSchema } from "../lib/provider-schema";
 import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
 import { resourcesOf, synthConfig, type StackJson } from "./support/synth";
@@ -134,7 +135,7 @@ describe("rendered user data", () => {
     // Scripts are static text, the same on every server that has them: each distinct one is checked once.
     const scripts = new Map<string, string>();
     for (const { name, text } of userData) {
-      for (const file of writtenFiles(text).filter((written) => written.content.startsWith("#!"))) {
+      for (const file of writtenFiles(text).filter((written) => /^#!\/bin\/(ba)?sh\n/.test(written.content))) {
         if (![...scripts.values()].includes(file.content)) scripts.set(`${name}:${file.path}`, file.content);
       }
     }
@@ -160,7 +161,8 @@ describe("rendered user data", () => {
         const base = /^([^/]+)\.d\//.exec(key)?.[1];
         if (base && !(base in files)) files[base] = STAND_IN_UNIT;
       }
-      const executables = written.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
+      // Scripts the user data writes, and programs the ingestion worker installs at boot.
+      const executables = [...written.filter((file) => file.content.startsWith("#!")).map((file) => file.path), ...WORKER_ONLY_EXECUTABLES];
       const key = JSON.stringify(files);
       if (!servers.has(key)) servers.set(key, { name, files, executables });
     }

@@ -1,8 +1,6 @@
 import { parse } from "yaml";
 import { Frontend, type FrontendProps } from "../constructs/frontend";
-import { Network } from "../constructs/network";
-import { SearchCluster } from "../constructs/search-cluster";
-import { resolveSearchTopology } from "../lib/search/topology";
+import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
 import { writtenFiles } from "./support/user-data";
 import { describeWithTool, validateShellScripts, validateSystemdUnits } from "./support/validators";
@@ -10,24 +8,10 @@ import { describeWithTool, validateShellScripts, validateSystemdUnits } from "./
 function synthFrontend(engine: "elasticsearch" | "opensearch", props: Partial<FrontendProps> = {}) {
   let frontend: Frontend | undefined;
   const stack = synthStack((scope) => {
-    const network = new Network(scope, "network", {
-      name: "prod",
-      config: { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] },
-    });
-    const servers = {
-      deploymentName: "prod", network, imageId: "image", keyPairName: "key", serverGroupPolicy: "anti-affinity" as const,
-      adminSshPublicKeys: ["ssh-ed25519 AAAA admin"], adminPrefixes: ["203.0.113.0/24"],
-    };
-    const topology = resolveSearchTopology(
-      {
-        engine, data_nodes: { count: 2, flavor: "f", volume_gib: 100 }, master_nodes: {}, primary_shards: 1,
-        retention_days: 7, daily_ingest_gib: 1, disk_watermark_percent: 85,
-      },
-      { f: { name: "m1", vcpus: 2, ram_gib: 4 } },
-    );
-    const search = new SearchCluster(scope, "search", { servers, topology, dataFlavorName: "m1", masterFlavorName: "m1" });
+    const servers = testServers(scope);
+    const search = smallSearchCluster(scope, servers, engine);
     frontend = new Frontend(scope, "frontend", {
-      servers, flavorName: "m1.small", search, engineVersion: topology.version, publicTcpPorts: [80, 443], ...props,
+      servers, flavorName: "m1.small", search, publicTcpPorts: [80, 443], ...props,
     });
   });
   const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-frontend-1")!;

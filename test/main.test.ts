@@ -48,17 +48,18 @@ describe("the app (main.ts)", () => {
     expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
   });
 
-  test("fails a config that opens SSH to the world, naming each rule and the fix, with the previous output untouched", () => {
+  test("fails a config that opens SSH (and the metrics) to the world, naming each rule and the fix, with the previous output untouched", () => {
     const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
     const config = copyExampleConfig();
     editConfig(config, "deployments/production.yaml", "    - 203.0.113.0/24", "    - 0.0.0.0/0");
     const result = runApp(config, outdir);
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split("\n");
-    expect(lines[0]).toBe("Policy checks failed with 5 problem(s); nothing was written:");
+    expect(lines[0]).toBe("Policy checks failed with 6 problem(s); nothing was written:");
     expect(lines.slice(1).map((line) => line.trim().split("]")[0]).sort()).toEqual([
       "[production/frontend/servers/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
-      "[production/ingestion/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/ingestion/workers/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/ingestion/workers/security-group/ingress-tcp-9128-0-0-0-0-0-ipv4",
       "[production/recheck/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/search/data/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/search/masters/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",

@@ -13,6 +13,8 @@ import {
   type ConfigKind,
   type DeploymentConfig,
 } from "./schema";
+import { validateDownloadList } from "../ingestion/download-list";
+import { validateSources } from "../ingestion/partition";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
 
@@ -248,11 +250,29 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
       ),
     );
   }
+  problems.push(...ingestionProblems(yaml, config.ingestion));
   if (config.frontend.dns_name && !config.frontend.acme_email) {
     problems.push(yaml.problemAt(["frontend", "dns_name"], "expected frontend.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
   }
   if (config.frontend.designate_zone_id && !config.frontend.dns_name) {
     problems.push(yaml.problemAt(["frontend", "designate_zone_id"], "expected frontend.dns_name too: it is the name the record is created for"));
+  }
+  return problems;
+}
+
+/** The ingestion rules (lib/ingestion) phrase their problems as `sources[i] ...` / `files[i] ...`: point at that item. */
+function ingestionProblems(yaml: YamlFile, ingestion: DeploymentConfig["ingestion"]): ConfigProblem[] {
+  const located = (listPath: PropertyKey[], listName: string, message: string) => {
+    const item = new RegExp(`^${listName}\\[(\\d+)\\](?: "(?:[^"\\\\]|\\\\.)*")?:? `).exec(message);
+    return item ? yaml.problemAt([...listPath, Number(item[1])], message.slice(item[0].length)) : yaml.problemAt(listPath, message);
+  };
+  const problems = validateSources(ingestion.sources, ingestion.workers.count).map((message) =>
+    /^(worker count: |\d+ workers for )/.test(message)
+      ? yaml.problemAt(["ingestion", "workers", "count"], message.replace(/^worker count: /, ""))
+      : located(["ingestion", "sources"], "sources", message),
+  );
+  if (ingestion.download_list) {
+    problems.push(...validateDownloadList(ingestion.download_list).map((message) => located(["ingestion", "download_list"], "files", message)));
   }
   return problems;
 }

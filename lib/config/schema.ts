@@ -147,7 +147,34 @@ export const deploymentSchema = z
         .default(85)
         .describe("Share of each data volume the indices may fill (the engine's low disk watermark)."),
     }),
-    ingestion: z.strictObject({ workers: nodeGroupSchema }),
+    ingestion: z.strictObject({
+      workers: nodeGroupSchema,
+      sources: z
+        .array(
+          z.strictObject({
+            name: z.string().describe("Short name of the source; names the worker's units and files."),
+            zuul_api_url: z.url({ error: "expected a URL such as https://zuul.opendev.org/api/tenant/openstack" }).describe("The tenant's Zuul REST API."),
+            tenant: z.string().describe("The Zuul tenant: the last segment of zuul_api_url."),
+            job_filter: z
+              .string()
+              .optional()
+              .describe("Python regular expression searched in job names; unset means every job not taken by an earlier source of the tenant."),
+          }),
+        )
+        .min(1)
+        .describe("Zuul tenants (or parts of one) to follow; each runs on exactly one worker, dealt round-robin."),
+      download_list: z
+        .array(z.strictObject({ name: z.string().min(1), tags: z.array(z.string().min(1)) }))
+        .optional()
+        .describe("Files fetched from every build (path relative to the build's log URL) and their tags; unset means the built-in list."),
+      git_commit: z
+        .string()
+        .regex(/^[0-9a-f]{40}$/, { error: "expected a full 40-digit commit id of openstack/ci-log-processing" })
+        .optional()
+        .describe("The ci-log-processing commit the workers install; unset means the one this project tests."),
+      scratch_gib: z.int().min(1).max(1000).default(20).describe("Disk budget for downloads on each worker, in GiB."),
+      max_log_file_mib: z.int().min(1).max(10240).default(256).describe("A single log file is cut at this size, in MiB."),
+    }),
     recheck: z.strictObject({ flavor: slug.describe("Flavor alias of the recheck bot and dashboard server.") }),
     frontend: z.strictObject({
       flavor: slug.describe("Flavor alias of the public read-only front end."),
