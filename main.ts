@@ -14,7 +14,7 @@ const VALIDATION_FAILURE = "Validation failed with the following errors:";
 
 export function buildApp(app: App, config: LoadedConfig): void {
   for (const deployment of config.deployments) {
-    new DeploymentStack(app, deployment.name, { deployment });
+    new DeploymentStack(app, deployment.name, { deployment, queries: config.queries });
   }
 }
 

@@ -4,6 +4,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { DnsRecordsetV2 } from "../.gen/providers/openstack/dns-recordset-v2";
 import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
 import { CLUSTER_TLS_NAME, HTTP_PORT } from "../lib/search/engine";
@@ -12,8 +13,6 @@ import type { SearchCluster } from "./search-cluster";
 import { NODE_CONFIG_DIR } from "./server";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
 
-const TLS_DIR = `${NODE_CONFIG_DIR}/tls`;
-const ACME_WEBROOT = "/var/www/acme";
 const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
 const DASHBOARDS_PORT = 5601;
 
@@ -91,7 +90,7 @@ export class Frontend extends Construct implements IConnectable {
   private configure(cloudConfig: CloudConfigBuilder, props: FrontendProps, dashboards: boolean): void {
     const { search } = props;
     const engine = search.engine;
-    cloudConfig.addPackages("nginx", "openssl", ...(props.dnsName ? ["certbot"] : []));
+    const certificate = addPublicCertificate(cloudConfig, props);
     const searchCaFile = search.addCaCertificateTo(cloudConfig);
     // Written after the packages are installed, so that nginx's own install starts it with its default configuration.
     cloudConfig.addFile({
@@ -102,10 +101,10 @@ export class Frontend extends Construct implements IConnectable {
         searchUpstreams: search.dataNodes.nodes.map((node) => `${node.address}:${HTTP_PORT}`),
         upstreamCaFile: searchCaFile,
         upstreamTlsName: CLUSTER_TLS_NAME,
-        tlsCertificateFile: `${TLS_DIR}/fullchain.pem`,
-        tlsKeyFile: `${TLS_DIR}/privkey.pem`,
+        tlsCertificateFile: certificate.certificateFile,
+        tlsKeyFile: certificate.keyFile,
         readerAuthInclude: READER_AUTH_INCLUDE,
-        acmeWebroot: ACME_WEBROOT,
+        acmeWebroot: certificate.acmeWebroot,
         dashboardsUpstream: dashboards ? `127.0.0.1:${DASHBOARDS_PORT}` : undefined,
         dashboardsAsReader: engine.engine === "opensearch",
         requestsPerSecond: props.requestsPerSecond ?? 10,
@@ -117,25 +116,6 @@ export class Frontend extends Construct implements IConnectable {
       defer: true,
       permissions: "0600",
       content: `proxy_set_header Authorization "Basic ${Fn.base64encode(`${search.reader.username}:${search.reader.password}`)}";\n`,
-    });
-    cloudConfig.addFile({
-      path: `${NODE_CONFIG_DIR}/frontend.env`,
-      content: `TLS_DIR=${TLS_DIR}\nACME_WEBROOT=${ACME_WEBROOT}\nDNS_NAME=${props.dnsName ?? ""}\nACME_EMAIL=${props.acmeEmail ?? ""}\n`,
-    });
-    cloudConfig.addScript("/usr/local/sbin/frontend-certificate", FRONTEND_CERTIFICATE_SCRIPT);
-    cloudConfig.addScript("/usr/local/sbin/frontend-install-certificate", FRONTEND_INSTALL_CERTIFICATE_SCRIPT);
-    cloudConfig.addSystemdUnit("frontend-certificate.service", {
-      Unit: { Description: "TLS certificate of the front end (self-signed, then Let's Encrypt when a DNS name is set)", After: ["network-online.target", "nginx.service"], Wants: "network-online.target" },
-      Service: {
-        Type: "oneshot",
-        RemainAfterExit: true,
-        EnvironmentFile: `${NODE_CONFIG_DIR}/frontend.env`,
-        ExecStart: "/usr/local/sbin/frontend-certificate",
-        // DNS may not point here yet on the first boot: try again until it does.
-        Restart: "on-failure",
-        RestartSec: "10min",
-      },
-      Install: { WantedBy: "multi-user.target" },
     });
     if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile);
   }
@@ -207,36 +187,6 @@ export class Frontend extends Construct implements IConnectable {
     });
   }
 }
-
-/**
- * nginx needs a certificate to start: a self-signed one first, replaced by Let's Encrypt's
- * when a DNS name is configured (certbot renews it and runs the install hook again).
- */
-const FRONTEND_CERTIFICATE_SCRIPT = `: "\${TLS_DIR:?}" "\${ACME_WEBROOT:?}"
-install -d -m 0755 "$TLS_DIR" "$ACME_WEBROOT"
-if [ ! -s "$TLS_DIR/fullchain.pem" ]; then
-  openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
-    -keyout "$TLS_DIR/privkey.pem" -out "$TLS_DIR/fullchain.pem"
-  chmod 0600 "$TLS_DIR/privkey.pem"
-fi
-systemctl reload-or-restart nginx.service
-if [ -n "\${DNS_NAME:-}" ]; then
-  certbot certonly --non-interactive --agree-tos --email "\${ACME_EMAIL:?set with DNS_NAME}" \\
-    --webroot --webroot-path "$ACME_WEBROOT" --domain "$DNS_NAME" --keep-until-expiring \\
-    --deploy-hook /usr/local/sbin/frontend-install-certificate
-  if [ -d "/etc/letsencrypt/live/$DNS_NAME" ]; then
-    RENEWED_LINEAGE="/etc/letsencrypt/live/$DNS_NAME" /usr/local/sbin/frontend-install-certificate
-  fi
-fi
-`;
-
-/** certbot's deploy hook: puts the new certificate where nginx reads it. */
-const FRONTEND_INSTALL_CERTIFICATE_SCRIPT = `: "\${RENEWED_LINEAGE:?set by certbot}"
-tls_dir=/etc/ci-log-analysis/tls
-install -m 0644 "$RENEWED_LINEAGE/fullchain.pem" "$tls_dir/fullchain.pem"
-install -m 0600 "$RENEWED_LINEAGE/privkey.pem" "$tls_dir/privkey.pem"
-systemctl reload nginx.service
-`;
 
 const INSTALL_DASHBOARDS_SCRIPT = `: "\${DASHBOARDS_PACKAGE:?}" "\${DASHBOARDS_VERSION:?}" "\${DASHBOARDS_SERVICE:?}" "\${DASHBOARDS_CONFIG:?}" "\${STAGED_CONFIG:?}"
 if ! dpkg-query --show --showformat='\${Status}' "$DASHBOARDS_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then

@@ -65,7 +65,7 @@ export class PolicyChecks implements IAspect {
       const what = `${protocol ?? "any protocol"}${from === undefined ? "" : ` ${from}${to !== undefined && to !== from ? `-${to}` : ""}`}`;
       fail(
         `ingress from ${prefix ?? "anywhere"} on ${what} opens the port to the whole Internet. ` +
-          `Only the public front end's ports (80, 443 and frontend.extra_public_ports) may be; ` +
+          `Only the ports a public role declares may be (80 and 443 of the front end and the recheck dashboard, and frontend.extra_public_ports); ` +
           `allow the admin prefixes (admin.ssh_allowed_prefixes) or a peer security group instead.`,
       );
     }

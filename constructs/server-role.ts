@@ -18,6 +18,8 @@ export interface ServerNode {
   readonly fixedIpv4Address?: string;
   /** The address other servers reach it at: the fixed one, or a Terraform reference to its port. */
   readonly address: string;
+  /** The address the world reaches it at, for public roles. */
+  readonly publicAddress?: string;
 }
 
 export interface ServerRoleProps {
@@ -140,6 +142,7 @@ export class ServerRole extends Construct implements IConnectable {
       index,
       fixedIpv4Address,
       address: this.servers[index].privateIpv4Address,
+      publicAddress: this.servers[index].publicIpv4Address,
     }));
     for (const node of this.nodes) props.configureNode?.(planned[node.index].cloudConfig, node, this.nodes);
   }

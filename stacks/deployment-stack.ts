@@ -7,16 +7,20 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Frontend } from "../constructs/frontend";
 import { IngestionWorkers } from "../constructs/ingestion-workers";
+import { RecheckService } from "../constructs/recheck-service";
+import type { BugQuery } from "../lib/queries/check";
 import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
 import { SearchCluster } from "../constructs/search-cluster";
-import { ServerRole, type ServerRoleDefaults } from "../constructs/server-role";
+import type { ServerRoleDefaults } from "../constructs/server-role";
 import type { LoadedDeployment } from "../lib/config/load";
 
 export interface DeploymentStackProps {
   /** The validated deployment, with the cloud it runs on. */
   readonly deployment: LoadedDeployment;
+  /** The bug queries the recheck bot uses. */
+  readonly queries: readonly BugQuery[];
 }
 
 /** Everything one deployment of the service needs on one cloud. The stack name is the deployment name. */
@@ -75,13 +79,6 @@ export class DeploymentStack extends TerraformStack {
       scratchSizeGiB: config.ingestion.scratch_gib,
       maxLogFileSizeMiB: config.ingestion.max_log_file_mib,
     });
-    const recheck = new ServerRole(this, "recheck", {
-      ...servers,
-      roleName: "recheck",
-      description: "elastic-recheck bot and dashboard",
-      count: 1,
-      flavorName: flavorName(config.recheck.flavor),
-    });
     const frontend = new Frontend(this, "frontend", {
       servers,
       flavorName: flavorName(config.frontend.flavor),
@@ -95,13 +92,30 @@ export class DeploymentStack extends TerraformStack {
       maxRequestBodyKib: config.frontend.max_request_body_kib,
     });
 
-    search.allowClient(recheck, "elastic-recheck reads the search cluster");
+    const recheck = new RecheckService(this, "recheck", {
+      servers,
+      flavorName: flavorName(config.recheck.flavor),
+      search,
+      queries: props.queries,
+      gerritHost: config.recheck.gerrit.host,
+      gerritUser: config.recheck.gerrit.user,
+      gerritHostKey: config.recheck.gerrit.host_key,
+      commentOnGerrit: config.recheck.gerrit.comment,
+      ciUsername: config.recheck.ci_username,
+      jobsRe: config.recheck.jobs_re,
+      logsUrl: frontend.dashboardsUrl ?? frontend.url,
+      irc: config.recheck.irc,
+      gitCommit: config.recheck.git_commit,
+      dnsName: config.recheck.dns_name,
+      acmeEmail: config.recheck.acme_email,
+    });
 
     new TerraformOutput(this, "search_endpoints", {
       value: search.endpoints,
       description: "HTTPS endpoints of the search data nodes (private network; TLS from the cluster's own CA).",
     });
     new TerraformOutput(this, "public_url", { value: frontend.url, description: "The public read-only search API." });
+    new TerraformOutput(this, "recheck_url", { value: recheck.dashboardUrl, description: "The elastic-recheck dashboard." });
     if (frontend.dashboardsUrl) {
       new TerraformOutput(this, "dashboards_url", { value: frontend.dashboardsUrl, description: "Kibana (OpenSearch Dashboards), read-only." });
     }

@@ -212,3 +212,19 @@ describe("loadConfig, ingestion rules", () => {
     expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[7\]: zuul_api_url "https:\/\/zuul\.opendev\.org\/t\/opendev" is not of the form https:\/\/<host>\/api\/tenant\/<tenant>/);
   });
 });
+
+describe("loadConfig, recheck rules", () => {
+  test("fails a jobs_re that is not a regular expression", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", 'jobs_re: "(devstack|tempest|grenade)"', 'jobs_re: "(devstack"');
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "jobs_re:", 12)}: recheck\\.jobs_re: got "\\(devstack"; expected a regular expression`)),
+    ]);
+  });
+
+  test("fails a Gerrit host key that is not a public key line", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", /host_key: .*/, "host_key: not-a-key");
+    expect(problemsOf(dir)[0]).toMatch(/recheck\.gerrit\.host_key: got "not-a-key"; expected an OpenSSH public key line/);
+  });
+});

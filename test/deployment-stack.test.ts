@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RECHECK_ONLY_EXECUTABLES } from "../constructs/recheck-service";
 import { WORKER_ONLY_EXECUTABLES } from "../lib/ingestion/worker-software";
 import { checkStackAgainstSchema } from "../lib/provider-schema";
 import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
@@ -82,19 +83,24 @@ describe("DeploymentStack", () => {
     }
   });
 
-  test("only the front end has a floating IP", () => {
+  test("only the front end and the recheck dashboard have floating IPs", () => {
     const associations = Object.values(resourcesOf(production, "openstack_networking_floatingip_associate_v2"));
-    expect(associations).toHaveLength(1);
-    expect(associations[0].port_id).toMatch(/^\$\{openstack_compute_instance_v2\.frontend_servers_server-1_instance_\w+\.network\[0\]\.port\}$/);
-    expect(Object.values(resourcesOf(production, "openstack_networking_floatingip_v2"))).toEqual([
-      expect.objectContaining({ pool: "public", description: "Public address of production-frontend-1" }),
+    expect(associations.map((association) => association.port_id).sort()).toEqual([
+      expect.stringMatching(/^\$\{openstack_compute_instance_v2\.frontend_servers_server-1_instance_\w+\.network\[0\]\.port\}$/),
+      expect.stringMatching(/^\$\{openstack_compute_instance_v2\.recheck_server_server-1_instance_\w+\.network\[0\]\.port\}$/),
+    ]);
+    expect(Object.values(resourcesOf(production, "openstack_networking_floatingip_v2")).map((ip) => ip.description).sort()).toEqual([
+      "Public address of production-frontend-1",
+      "Public address of production-recheck-1",
     ]);
   });
 
-  test("opens nothing to the world but the front end's 80 and 443", () => {
+  test("opens nothing to the world but 80 and 443 of the front end and the recheck dashboard", () => {
     const rules = Object.values(resourcesOf(production, "openstack_networking_secgroup_rule_v2"));
     const worldIngress = rules.filter((rule) => rule.direction === "ingress" && ["0.0.0.0/0", "::/0"].includes(rule.remote_ip_prefix));
-    expect(worldIngress.map((rule) => `${rule.description}`).sort()).toEqual(["Public access on port 443", "Public access on port 80"]);
+    expect(worldIngress.map((rule) => `${rule.description}`).sort()).toEqual([
+      "Public access on port 443", "Public access on port 80", "elastic-recheck dashboard on port 443", "elastic-recheck dashboard on port 80",
+    ]);
   });
 
   test("accepts SSH only from the admin prefixes", () => {
@@ -161,8 +167,8 @@ describe("rendered user data", () => {
         const base = /^([^/]+)\.d\//.exec(key)?.[1];
         if (base && !(base in files)) files[base] = STAND_IN_UNIT;
       }
-      // Scripts the user data writes, and programs the ingestion worker installs at boot.
-      const executables = [...written.filter((file) => file.content.startsWith("#!")).map((file) => file.path), ...WORKER_ONLY_EXECUTABLES];
+      // Scripts the user data writes, and programs the ingestion worker and the recheck server install at boot.
+      const executables = [...written.filter((file) => file.content.startsWith("#!")).map((file) => file.path), ...WORKER_ONLY_EXECUTABLES, ...RECHECK_ONLY_EXECUTABLES];
       const key = JSON.stringify(files);
       if (!servers.has(key)) servers.set(key, { name, files, executables });
     }

@@ -41,7 +41,7 @@ describe("Frontend", () => {
   });
 
   test("gets a Let's Encrypt certificate for the DNS name and creates its record in Designate", () => {
-    expect(file(files, "/etc/ci-log-analysis/frontend.env")!.content).toContain("DNS_NAME=logs.example.org\nACME_EMAIL=infra@example.org\n");
+    expect(file(files, "/etc/ci-log-analysis/public-certificate.env")!.content).toContain("DNS_NAME=logs.example.org\nACME_EMAIL=infra@example.org\n");
     expect(resources(stack, "openstack_dns_recordset_v2")).toEqual([
       expect.objectContaining({ zone_id: "zone-1", name: "logs.example.org.", type: "A", ttl: 300 }),
     ]);
@@ -72,7 +72,7 @@ describe("Frontend", () => {
   describeWithTool("shellcheck", "shellcheck", () => {
     test("its scripts pass", () => {
       const scripts = Object.fromEntries(files.filter((written) => written.content.startsWith("#!")).map((written) => [written.path, written.content]));
-      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/frontend-certificate", "/usr/local/sbin/install-dashboards"]));
+      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/public-certificate", "/usr/local/sbin/install-dashboards"]));
       expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
     });
   });
@@ -94,7 +94,7 @@ describe("Frontend without a DNS name, on OpenSearch", () => {
   const { stack, frontend, files } = synthFrontend("opensearch");
 
   test("uses a self-signed certificate on its floating IP and creates no DNS record", () => {
-    expect(file(files, "/etc/ci-log-analysis/frontend.env")!.content).toContain("DNS_NAME=\n");
+    expect(file(files, "/etc/ci-log-analysis/public-certificate.env")!.content).toContain("DNS_NAME=\n");
     expect(resources(stack, "openstack_dns_recordset_v2")).toEqual([]);
     expect(frontend.url).toMatch(/^https:\/\/\$\{TfToken\[TOKEN\.\d+\]\}\/$/);
   });

@@ -60,7 +60,7 @@ describe("the app (main.ts)", () => {
       "[production/frontend/servers/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/ingestion/workers/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/ingestion/workers/security-group/ingress-tcp-9128-0-0-0-0-0-ipv4",
-      "[production/recheck/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
+      "[production/recheck/server/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/search/data/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
       "[production/search/masters/security-group/ingress-tcp-22-0-0-0-0-0-ipv4",
     ]);

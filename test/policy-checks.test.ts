@@ -33,7 +33,7 @@ describe("PolicyChecks", () => {
   test("fails a world-open admin port, with the construct path and the fix", () => {
     expect(violations((stack) => frontend(stack).connections.allowFromAnyone(Port.tcp(22), "SSH"))).toEqual([
       "[policy/frontend/ingress-tcp-22-0-0-0-0-0-ipv4] ingress from 0.0.0.0/0 on tcp 22 opens the port to the whole Internet. " +
-        "Only the public front end's ports (80, 443 and frontend.extra_public_ports) may be; " +
+        "Only the ports a public role declares may be (80 and 443 of the front end and the recheck dashboard, and frontend.extra_public_ports); " +
         "allow the admin prefixes (admin.ssh_allowed_prefixes) or a peer security group instead.",
     ]);
   });

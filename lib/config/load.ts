@@ -14,6 +14,7 @@ import {
   type DeploymentConfig,
 } from "./schema";
 import { validateDownloadList } from "../ingestion/download-list";
+import { loadQueries, type BugQuery } from "../queries/check";
 import { validateSources } from "../ingestion/partition";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
@@ -37,6 +38,8 @@ export interface LoadedConfig {
   readonly configDir: string;
   readonly clouds: ReadonlyMap<string, LoadedCloud>;
   readonly deployments: readonly LoadedDeployment[];
+  /** The bug queries of `queries/`, which every deployment's recheck bot uses. */
+  readonly queries: readonly BugQuery[];
 }
 
 const FILE_NAME = /^([a-z][a-z0-9-]{0,30}[a-z0-9])\.ya?ml$/;
@@ -251,6 +254,14 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
     );
   }
   problems.push(...ingestionProblems(yaml, config.ingestion));
+  try {
+    new RegExp(config.recheck.jobs_re);
+  } catch (error) {
+    problems.push(yaml.problemAt(["recheck", "jobs_re"], `got ${JSON.stringify(config.recheck.jobs_re)}; expected a regular expression (${(error as Error).message})`));
+  }
+  if (config.recheck.dns_name && !config.recheck.acme_email) {
+    problems.push(yaml.problemAt(["recheck", "dns_name"], "expected recheck.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
+  }
   if (config.frontend.dns_name && !config.frontend.acme_email) {
     problems.push(yaml.problemAt(["frontend", "dns_name"], "expected frontend.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
   }
@@ -338,6 +349,9 @@ export function loadConfig(configDir: string): LoadedConfig {
       message: "no deployment found; expected at least one deployments/<name>.yaml",
     });
   }
+  const queriesDir = path.join(configDir, "queries");
+  const queries = fs.existsSync(queriesDir) ? loadQueries(queriesDir) : { queries: [], problems: [] };
+  problems.push(...queries.problems);
   if (problems.length > 0) throw new ConfigError(sortByPlace(problems));
-  return { configDir, clouds, deployments };
+  return { configDir, clouds, deployments, queries: queries.queries };
 }

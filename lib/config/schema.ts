@@ -175,7 +175,39 @@ export const deploymentSchema = z
       scratch_gib: z.int().min(1).max(1000).default(20).describe("Disk budget for downloads on each worker, in GiB."),
       max_log_file_mib: z.int().min(1).max(10240).default(256).describe("A single log file is cut at this size, in MiB."),
     }),
-    recheck: z.strictObject({ flavor: slug.describe("Flavor alias of the recheck bot and dashboard server.") }),
+    recheck: z.strictObject({
+      flavor: slug.describe("Flavor alias of the recheck bot and dashboard server."),
+      git_commit: z
+        .string()
+        .regex(/^[0-9a-f]{40}$/, { error: "expected a full 40-digit commit id of opendev/elastic-recheck" })
+        .optional()
+        .describe("The elastic-recheck commit to install; unset means the one this project tests."),
+      gerrit: z.strictObject({
+        host: z.hostname({ error: "expected a host name such as review.opendev.org" }).describe("Gerrit server; the bot uses its SSH port 29418."),
+        user: z.string().min(1).describe("The bot's Gerrit account (needs the Stream Events capability)."),
+        host_key: sshPublicKey.describe("Gerrit's SSH host key (public), e.g. from ssh-keyscan -p 29418 <host>."),
+        comment: z.boolean().default(true).describe("Comment on changes; false runs the bot without commenting (-n)."),
+      }),
+      ci_username: z.string().min(1).default("zuul").describe("Gerrit account whose 'Build failed' comments the bot reads."),
+      jobs_re: z.string().min(1).default("(devstack|tempest|grenade)").describe("Regular expression a failure comment must match to be classified."),
+      irc: z
+        .strictObject({
+          server: z.hostname(),
+          port: tcpPort.default(6697),
+          nick: z.string().min(1),
+          channels: z.record(
+            z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected a channel name without #" }),
+            z.strictObject({
+              projects: z.array(z.string().min(1)).min(1).describe("Launchpad projects announced here, or 'all'."),
+              events: z.array(z.enum(["positive", "negative"])).min(1),
+            }),
+          ),
+        })
+        .optional()
+        .describe("IRC notifications; unset means none. The password is the Terraform variable recheck_irc_password."),
+      dns_name: z.hostname({ error: "expected a DNS name such as recheck.example.org" }).optional().describe("Public name of the dashboard."),
+      acme_email: z.email().optional().describe("Contact for Let's Encrypt; required with dns_name."),
+    }),
     frontend: z.strictObject({
       flavor: slug.describe("Flavor alias of the public read-only front end."),
       extra_public_ports: z

@@ -1,0 +1,79 @@
+/**
+ * The TLS certificate of a public nginx server: a self-signed one at first boot so that nginx
+ * can start, replaced by Let's Encrypt's when a DNS name is configured (certbot renews it and
+ * runs the install hook again). Used by every server the world reaches.
+ */
+import type { CloudConfigBuilder } from "./cloud-config";
+
+const NODE_CONFIG_DIR = "/etc/ci-log-analysis";
+const TLS_DIR = `${NODE_CONFIG_DIR}/tls`;
+export const ACME_WEBROOT = "/var/www/acme";
+
+export interface PublicCertificateProps {
+  /** @default none: a self-signed certificate only */
+  readonly dnsName?: string;
+  /** Let's Encrypt account contact; required with dnsName. @default none */
+  readonly acmeEmail?: string;
+}
+
+export interface PublicCertificateFiles {
+  readonly certificateFile: string;
+  readonly keyFile: string;
+  readonly acmeWebroot: string;
+}
+
+/** Adds the certificate unit and its scripts; returns where nginx finds the certificate. */
+export function addPublicCertificate(cloudConfig: CloudConfigBuilder, props: PublicCertificateProps): PublicCertificateFiles {
+  if (props.dnsName && !props.acmeEmail) throw new Error(`dnsName ${props.dnsName} needs acmeEmail for Let's Encrypt.`);
+  cloudConfig.addPackages("nginx", "openssl", ...(props.dnsName ? ["certbot"] : []));
+  cloudConfig.addFile({
+    path: `${NODE_CONFIG_DIR}/public-certificate.env`,
+    content: `TLS_DIR=${TLS_DIR}\nACME_WEBROOT=${ACME_WEBROOT}\nDNS_NAME=${props.dnsName ?? ""}\nACME_EMAIL=${props.acmeEmail ?? ""}\n`,
+  });
+  cloudConfig.addScript("/usr/local/sbin/public-certificate", PUBLIC_CERTIFICATE_SCRIPT);
+  cloudConfig.addScript("/usr/local/sbin/public-certificate-install", INSTALL_CERTIFICATE_SCRIPT);
+  cloudConfig.addSystemdUnit("public-certificate.service", {
+    Unit: {
+      Description: "TLS certificate of the public web server (self-signed, then Let's Encrypt when a DNS name is set)",
+      After: ["network-online.target", "nginx.service"],
+      Wants: "network-online.target",
+    },
+    Service: {
+      Type: "oneshot",
+      RemainAfterExit: true,
+      EnvironmentFile: `${NODE_CONFIG_DIR}/public-certificate.env`,
+      ExecStart: "/usr/local/sbin/public-certificate",
+      // DNS may not point here yet on the first boot: try again until it does.
+      Restart: "on-failure",
+      RestartSec: "10min",
+    },
+    Install: { WantedBy: "multi-user.target" },
+  });
+  return { certificateFile: `${TLS_DIR}/fullchain.pem`, keyFile: `${TLS_DIR}/privkey.pem`, acmeWebroot: ACME_WEBROOT };
+}
+
+const PUBLIC_CERTIFICATE_SCRIPT = `: "\${TLS_DIR:?}" "\${ACME_WEBROOT:?}"
+install -d -m 0755 "$TLS_DIR" "$ACME_WEBROOT"
+if [ ! -s "$TLS_DIR/fullchain.pem" ]; then
+  openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
+    -keyout "$TLS_DIR/privkey.pem" -out "$TLS_DIR/fullchain.pem"
+  chmod 0600 "$TLS_DIR/privkey.pem"
+fi
+systemctl reload-or-restart nginx.service
+if [ -n "\${DNS_NAME:-}" ]; then
+  certbot certonly --non-interactive --agree-tos --email "\${ACME_EMAIL:?set with DNS_NAME}" \\
+    --webroot --webroot-path "$ACME_WEBROOT" --domain "$DNS_NAME" --keep-until-expiring \\
+    --deploy-hook /usr/local/sbin/public-certificate-install
+  if [ -d "/etc/letsencrypt/live/$DNS_NAME" ]; then
+    RENEWED_LINEAGE="/etc/letsencrypt/live/$DNS_NAME" TLS_DIR="$TLS_DIR" /usr/local/sbin/public-certificate-install
+  fi
+fi
+`;
+
+/** certbot's deploy hook: puts the new certificate where nginx reads it. */
+const INSTALL_CERTIFICATE_SCRIPT = `: "\${RENEWED_LINEAGE:?set by certbot}"
+tls_dir=\${TLS_DIR:-${TLS_DIR}}
+install -m 0644 "$RENEWED_LINEAGE/fullchain.pem" "$tls_dir/fullchain.pem"
+install -m 0600 "$RENEWED_LINEAGE/privkey.pem" "$tls_dir/privkey.pem"
+systemctl reload nginx.service
+`;
