@@ -1,0 +1,582 @@
+/**
+ * `npm run new-cloud`: writes the config file of a new donated cloud from command-line flags
+ * (asking for missing answers on a terminal), checked against the config model before anything
+ * is written. The file explains every setting in comments, so that a new sponsor can review it
+ * without reading the schema.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from "yaml";
+import type * as z from "zod";
+import { configKinds } from "./config/schema";
+import { describeValue, formatPath, formatProblem, type ConfigProblem } from "./config/problems";
+
+/** The default image alias: the one the example deployment uses. */
+export const DEFAULT_IMAGE_ALIAS = "ubuntu-noble";
+
+/** A cloud's name is a config file name: the same rule as loadConfig applies to file names. */
+const CLOUD_NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+
+export type NetworkMode = "tenant" | "provider";
+
+export interface NewCloudFlavor {
+  readonly alias: string;
+  readonly name: string;
+  /** As given: the schema, not the flag parser, decides whether it is a valid number. */
+  readonly vcpus: string;
+  readonly ramGib: string;
+}
+
+/** What the flags (or the prompts) say; every field but the lists may be missing. */
+export interface NewCloudInput {
+  name?: string;
+  description?: string;
+  cloudsYamlEntry?: string;
+  region?: string;
+  imageName?: string;
+  /** @default "ubuntu-noble" */
+  imageAlias?: string;
+  flavors: NewCloudFlavor[];
+  networkMode?: NetworkMode;
+  /** Tenant networks only. */
+  externalNetwork?: string;
+  /** Provider networks only. */
+  networkName?: string;
+  /** Tenant networks only. @default the schema's default, 10.42.0.0/24 */
+  ipv4Cidr?: string;
+  /** Tenant networks only. @default [] (the cloud's own DNS) */
+  dnsNameservers: string[];
+  /** @default "anti-affinity" */
+  serverGroupPolicy?: string;
+}
+
+/** A complete set of answers, ready to render. */
+export type NewCloudAnswers = NewCloudInput &
+  Required<Pick<NewCloudInput, "name" | "cloudsYamlEntry" | "region" | "imageName" | "networkMode">>;
+
+/** A mistake in the command line itself (exit 2). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export const NEW_CLOUD_USAGE = `usage: npm run new-cloud -- <name> [flags]
+
+  --clouds-yaml-entry <entry>        entry of clouds.yaml holding the credentials (required)
+  --region <region>                  OpenStack region (required)
+  --image-name <name>                Glance image name, from \`openstack image list\` (required)
+  --image-alias <alias>              alias deployments use for it (default ${DEFAULT_IMAGE_ALIAS})
+  --flavor <alias=name:vcpus:ram_gib>  a Nova flavor, from \`openstack flavor list\` (required, repeatable)
+  --network-mode tenant|provider     (required)
+  --external-network <name>          tenant: router gateway, from \`openstack network list --external\` (required)
+  --network-name <name>              provider: the shared network with public addresses (required)
+  --ipv4-cidr <cidr>                 tenant: private subnet (default 10.42.0.0/24)
+  --dns <address>                    tenant: DNS server of the subnet (repeatable)
+  --server-group-policy anti-affinity|soft-anti-affinity   (default anti-affinity)
+  --description <text>               who donates the cloud, notes for admins
+  --force                            overwrite an existing file
+
+Writes $CONFIG_DIR/clouds/<name>.yaml (default config/clouds/). On a terminal, missing answers are asked for.`;
+
+export interface ParsedNewCloudArgs {
+  readonly input: NewCloudInput;
+  readonly force: boolean;
+  readonly help: boolean;
+}
+
+/**
+ * Parses the command line. Only the shape is checked here (a flag's form, which flags go with
+ * which network mode); the values themselves are checked by the config schema on the rendered file.
+ * @throws UsageError
+ */
+export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        "clouds-yaml-entry": { type: "string" },
+        region: { type: "string" },
+        "image-name": { type: "string" },
+        "image-alias": { type: "string" },
+        flavor: { type: "string", multiple: true },
+        "network-mode": { type: "string" },
+        "external-network": { type: "string" },
+        "network-name": { type: "string" },
+        "ipv4-cidr": { type: "string" },
+        dns: { type: "string", multiple: true },
+        "server-group-policy": { type: "string" },
+        description: { type: "string" },
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    throw new UsageError(`expected one cloud name, got ${positionals.length}: ${positionals.join(" ")}`);
+  }
+  const input: NewCloudInput = {
+    name: positionals[0],
+    description: values.description,
+    cloudsYamlEntry: values["clouds-yaml-entry"],
+    region: values.region,
+    imageName: values["image-name"],
+    imageAlias: values["image-alias"],
+    flavors: [],
+    networkMode: undefined,
+    externalNetwork: values["external-network"],
+    networkName: values["network-name"],
+    ipv4Cidr: values["ipv4-cidr"],
+    dnsNameservers: (values.dns ?? []).flatMap((entry) => entry.split(",")).map((entry) => entry.trim()).filter(Boolean),
+    serverGroupPolicy: values["server-group-policy"],
+  };
+  for (const spec of values.flavor ?? []) addFlavor(input, spec);
+  if (values["network-mode"] !== undefined) input.networkMode = parseNetworkMode(values["network-mode"]);
+  if (input.name !== undefined) checkCloudName(input.name);
+  checkNetworkFlags(input);
+  return { input, force: values.force, help: values.help };
+}
+
+/**
+ * `alias=name:vcpus:ram_gib`; the name may itself hold colons (vcpus and RAM are the last two fields).
+ * @throws UsageError
+ */
+export function parseFlavorSpec(spec: string): NewCloudFlavor {
+  const match = /^([^=]+)=(.+):([^:]*):([^:]*)$/.exec(spec.trim());
+  if (!match || !match[2].trim() || !match[3].trim() || !match[4].trim()) {
+    throw new UsageError(`--flavor ${JSON.stringify(spec)}: expected alias=name:vcpus:ram_gib, for example search-data=m1.xlarge:16:64`);
+  }
+  return { alias: match[1].trim(), name: match[2].trim(), vcpus: match[3].trim(), ramGib: match[4].trim() };
+}
+
+function addFlavor(input: NewCloudInput, spec: string): void {
+  const flavor = parseFlavorSpec(spec);
+  if (input.flavors.some((known) => known.alias === flavor.alias)) {
+    throw new UsageError(`--flavor: the alias ${JSON.stringify(flavor.alias)} is given twice`);
+  }
+  input.flavors.push(flavor);
+}
+
+function parseNetworkMode(value: string): NetworkMode {
+  if (value === "tenant" || value === "provider") return value;
+  throw new UsageError(`--network-mode: got ${JSON.stringify(value)}; expected tenant or provider`);
+}
+
+function checkCloudName(name: string): void {
+  if (!CLOUD_NAME.test(name)) {
+    throw new UsageError(
+      `cloud name ${JSON.stringify(name)}: expected 2-32 characters of a-z, 0-9 and '-', starting with a letter (it becomes the file name and deployments refer to it)`,
+    );
+  }
+}
+
+/** Flags that belong to the other network mode are a mistake, not something to ignore silently. */
+function checkNetworkFlags(input: NewCloudInput): void {
+  if (input.networkMode === "provider") {
+    const tenantOnly = [
+      ["--external-network", input.externalNetwork],
+      ["--ipv4-cidr", input.ipv4Cidr],
+      ["--dns", input.dnsNameservers.length > 0 ? "given" : undefined],
+    ].filter(([, value]) => value !== undefined).map(([flag]) => flag);
+    if (tenantOnly.length > 0) throw new UsageError(`${tenantOnly.join(", ")}: only for --network-mode tenant (a provider network has no router or subnet of ours)`);
+  }
+  if (input.networkMode === "tenant" && input.networkName !== undefined) {
+    throw new UsageError("--network-name: only for --network-mode provider (a tenant network is created by the stack)");
+  }
+}
+
+/** A required answer: the flag that gives it and the question asked on a terminal. */
+export interface RequiredAnswer {
+  readonly flag: string;
+  readonly question: string;
+}
+
+const ANSWERS = {
+  name: { flag: "<name> (the first argument)", question: "Name of the cloud (its file name; deployments say `cloud: <name>`)" },
+  cloudsYamlEntry: { flag: "--clouds-yaml-entry", question: "Entry of clouds.yaml holding the credentials (what you would export as OS_CLOUD)" },
+  region: { flag: "--region", question: "Region (`openstack region list`)" },
+  imageName: { flag: "--image-name", question: "Name of the Ubuntu 24.04 image in Glance (`openstack image list`)" },
+  flavors: { flag: "--flavor", question: "Flavor as alias=name:vcpus:ram_gib (`openstack flavor list`; RAM there is in MiB), empty line when done" },
+  networkMode: { flag: "--network-mode", question: "Network mode, tenant (private network, router, floating IPs) or provider (shared network with public addresses)" },
+  externalNetwork: { flag: "--external-network", question: "External network for the router and floating IPs (`openstack network list --external`)" },
+  networkName: { flag: "--network-name", question: "Provider network whose addresses are public (`openstack network list`)" },
+} satisfies Record<string, RequiredAnswer>;
+
+/** The required answers the input lacks, in the order they are asked. */
+export function missingAnswers(input: NewCloudInput): RequiredAnswer[] {
+  const missing: RequiredAnswer[] = [];
+  if (!input.name) missing.push(ANSWERS.name);
+  if (!input.cloudsYamlEntry) missing.push(ANSWERS.cloudsYamlEntry);
+  if (!input.region) missing.push(ANSWERS.region);
+  if (!input.imageName) missing.push(ANSWERS.imageName);
+  if (input.flavors.length === 0) missing.push(ANSWERS.flavors);
+  if (!input.networkMode) {
+    missing.push({ ...ANSWERS.networkMode, flag: "--network-mode (then --external-network for tenant, --network-name for provider)" });
+  } else if (input.networkMode === "tenant" && !input.externalNetwork) {
+    missing.push(ANSWERS.externalNetwork);
+  } else if (input.networkMode === "provider" && !input.networkName) {
+    missing.push(ANSWERS.networkName);
+  }
+  return missing;
+}
+
+/** Asks one question and returns the answer (a line, without its newline). */
+export type Ask = (question: string) => Promise<string>;
+
+/**
+ * Asks for every missing required answer, again while an answer is empty or malformed.
+ * Returns a new input; the one given is not changed.
+ */
+export async function askMissing(input: NewCloudInput, ask: Ask, warn: (line: string) => void = () => {}): Promise<NewCloudAnswers> {
+  const answers: NewCloudInput = { ...input, flavors: [...input.flavors], dnsNameservers: [...input.dnsNameservers] };
+  const askUntil = async <T>(question: string, accept: (answer: string) => T): Promise<T> => {
+    for (;;) {
+      const answer = (await ask(`${question}: `)).trim();
+      if (!answer) continue;
+      try {
+        return accept(answer);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        warn(error.message);
+      }
+    }
+  };
+  const text = (value: string) => value;
+  const cloudName = (value: string) => {
+    checkCloudName(value);
+    return value;
+  };
+  if (!answers.name) answers.name = await askUntil(ANSWERS.name.question, cloudName);
+  if (!answers.cloudsYamlEntry) answers.cloudsYamlEntry = await askUntil(ANSWERS.cloudsYamlEntry.question, text);
+  if (!answers.region) answers.region = await askUntil(ANSWERS.region.question, text);
+  if (!answers.imageName) answers.imageName = await askUntil(ANSWERS.imageName.question, text);
+  if (answers.flavors.length === 0) {
+    for (;;) {
+      const answer = (await ask(`${ANSWERS.flavors.question}: `)).trim();
+      if (!answer) {
+        if (answers.flavors.length > 0) break;
+        continue;
+      }
+      try {
+        addFlavor(answers, answer);
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        warn(error.message);
+      }
+    }
+  }
+  if (!answers.networkMode) answers.networkMode = await askUntil(ANSWERS.networkMode.question, parseNetworkMode);
+  if (answers.networkMode === "tenant" && !answers.externalNetwork) {
+    answers.externalNetwork = await askUntil(ANSWERS.externalNetwork.question, text);
+  }
+  if (answers.networkMode === "provider" && !answers.networkName) {
+    answers.networkName = await askUntil(ANSWERS.networkName.question, text);
+  }
+  checkNetworkFlags(answers);
+  return answers as NewCloudAnswers;
+}
+
+/** Asserts that no required answer is missing. @throws UsageError listing the missing flags */
+export function requireComplete(input: NewCloudInput): NewCloudAnswers {
+  const missing = missingAnswers(input);
+  if (missing.length > 0) {
+    throw new UsageError(
+      `missing required answers, and stdin is not a terminal to ask for them:\n${missing
+        .map((answer) => `  ${answer.flag}\n      ${answer.question.replace(/, empty line when done$/, "")}`)
+        .join("\n")}`,
+    );
+  }
+  return input as NewCloudAnswers;
+}
+
+/** One YAML scalar on one line: plain when that is safe, quoted otherwise. */
+function scalar(value: string | number): string {
+  const text = stringify(value, { lineWidth: 0 }).trimEnd();
+  return text.includes("\n") ? JSON.stringify(value) : text;
+}
+
+/** A number as a YAML number when it looks like one, else the text as given (the schema says what is wrong with it). */
+function numeric(value: string): string {
+  return /^-?\d+(\.\d+)?$/.test(value) ? value : scalar(value);
+}
+
+/** The cloud file: every setting with a comment saying what it is and where to find its value. */
+export function renderCloudYaml(answers: NewCloudAnswers): string {
+  const imageAlias = answers.imageAlias ?? DEFAULT_IMAGE_ALIAS;
+  const lines = [
+    `# yaml-language-server: $schema=../../schema/config/cloud.schema.json`,
+    `#`,
+    `# The cloud "${answers.name}": deployments run on it with \`cloud: ${answers.name}\` (the file name`,
+    `# without .yaml). Written by \`npm run new-cloud\`; edit it freely, \`npm run synth\` checks it.`,
+    answers.description !== undefined
+      ? `description: ${scalar(answers.description)}`
+      : `# description: Who donates this cloud, and notes for its admins.`,
+    ``,
+    `# The entry of clouds.yaml (~/.config/openstack/clouds.yaml or secure.yaml) that holds this`,
+    `# cloud's credentials: the name under \`clouds:\`, what you would export as OS_CLOUD.`,
+    `# Credentials never go into this file: the synthesized provider only names the entry.`,
+    `clouds_yaml_entry: ${scalar(answers.cloudsYamlEntry)}`,
+    `# The region of that entry (\`openstack region list\`).`,
+    `region: ${scalar(answers.region)}`,
+    ``,
+    `# Image aliases, which deployments name (\`image: ${imageAlias}\`), mapped to the image's name in`,
+    `# Glance (\`openstack image list\`). Every server of a deployment boots that image; the servers'`,
+    `# setup is written for Ubuntu 24.04.`,
+    `images:`,
+    `  ${scalar(imageAlias)}: ${scalar(answers.imageName)}`,
+    ``,
+    `# Flavor aliases, which deployments name (\`flavor: <alias>\`): the flavor's name in Nova with`,
+    `# its vCPUs and RAM in GiB, as \`openstack flavor list\` shows them (RAM there is in MiB: divide`,
+    `# by 1024). The stack needs the sizes before it asks the cloud: heap sizes, capacity checks.`,
+    `flavors:`,
+    ...answers.flavors.flatMap((flavor) => [
+      `  ${scalar(flavor.alias)}:`,
+      `    name: ${scalar(flavor.name)}`,
+      `    vcpus: ${numeric(flavor.vcpus)}`,
+      `    ram_gib: ${numeric(flavor.ramGib)}`,
+    ]),
+    ``,
+    ...renderNetwork(answers),
+    ``,
+    `# How the servers of one role are spread: anti-affinity puts each on its own hypervisor and`,
+    `# fails when there are too few; soft-anti-affinity spreads them as far as the cloud can.`,
+    `server_group_policy: ${scalar(answers.serverGroupPolicy ?? "anti-affinity")}`,
+    ``,
+  ];
+  return lines.join("\n");
+}
+
+function renderNetwork(answers: NewCloudAnswers): string[] {
+  if (answers.networkMode === "provider") {
+    return [
+      `# provider: the servers join an existing network whose addresses are public; the stack`,
+      `# creates no router and no floating IP.`,
+      `network:`,
+      `  mode: provider`,
+      `  # The network's name (\`openstack network list\`; \`openstack network show <name>\` says`,
+      `  # whether it is shared with your project).`,
+      `  network_name: ${scalar(answers.networkName ?? "")}`,
+    ];
+  }
+  return [
+    `# tenant: the stack creates a private network and subnet behind a router; only the front end`,
+    `# gets a floating IP.`,
+    `network:`,
+    `  mode: tenant`,
+    `  # The external network the router uses as its gateway and floating IPs come from`,
+    `  # (\`openstack network list --external\`).`,
+    `  external_network: ${scalar(answers.externalNetwork ?? "")}`,
+    `  # The private IPv4 subnet, /24 or larger; it must not overlap the networks the servers reach.`,
+    `  # Search nodes get fixed addresses from host 16, DHCP hands out addresses from host 192.`,
+    `  ipv4_cidr: ${scalar(answers.ipv4Cidr ?? "10.42.0.0/24")}`,
+    ...(answers.dnsNameservers.length > 0
+      ? [`  # DNS servers of the subnet.`, `  dns_nameservers:`, ...answers.dnsNameservers.map((address) => `    - ${scalar(address)}`)]
+      : [`  # DNS servers of the subnet; unset means the cloud's own.`, `  # dns_nameservers: [1.1.1.1, 9.9.9.9]`]),
+    `  # Optional: a private IPv6 subnet, and the network's MTU when the cloud's default is wrong.`,
+    `  # ipv6_cidr: fd00:42::/64`,
+    `  # mtu: 1450`,
+  ];
+}
+
+/**
+ * Checks a cloud file's text against the config model, as `npm run synth` would, and returns
+ * its problems with their line and column in that text (none when it is valid).
+ */
+export function checkCloudYaml(file: string, text: string): ConfigProblem[] {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    return document.errors.map((error) => {
+      const { line, col } = lineCounter.linePos(error.pos[0]);
+      return { file, line, column: col, setting: "", message: `YAML syntax: ${error.message.split("\n")[0]}` };
+    });
+  }
+  const result = configKinds.clouds.schema.safeParse(document.toJS(), { reportInput: true });
+  if (result.success) return [];
+  const root = document.contents as Node | null;
+  // One problem per setting: a value that is not a CIDR at all also fails the prefix rule, which would only repeat it.
+  const issues = result.error.issues.filter(
+    (issue, index, all) => all.findIndex((other) => formatPath(other.path) === formatPath(issue.path)) === index,
+  );
+  return issues.map((issue) => {
+    const atKey = issue.code === "invalid_key" || issue.code === "unrecognized_keys";
+    const { line, col } = lineCounter.linePos(offsetOf(root, issue.path, atKey));
+    return { file, line, column: col, setting: formatPath(issue.path), message: describeIssue(issue) };
+  });
+}
+
+/** The offset of the node at `settingPath` (or its key), or of its nearest ancestor that exists. */
+function offsetOf(root: Node | null, settingPath: readonly PropertyKey[], atKey: boolean): number {
+  let node: unknown = root;
+  let offset = root?.range?.[0] ?? 0;
+  for (const [index, segment] of settingPath.entries()) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) break;
+      offset = (pair.key as Node).range?.[0] ?? offset;
+      if (atKey && index === settingPath.length - 1) break;
+      node = pair.value;
+      offset = (pair.value as Node | null)?.range?.[0] ?? offset;
+    } else if (isSeq(node) && typeof segment === "number" && node.items[segment]) {
+      node = node.items[segment];
+      offset = (node as Node).range?.[0] ?? offset;
+    } else {
+      break;
+    }
+  }
+  return offset;
+}
+
+/** One schema issue in the words `npm run synth` uses: the value given and what is expected. */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  const given = describeValue(input);
+  switch (issue.code) {
+    case "invalid_type":
+      if (input === undefined) return `missing required setting (expected ${issue.expected})`;
+      return `got ${given}; expected ${issue.expected === "int" ? "a whole number" : issue.expected}`;
+    case "invalid_value":
+      return `got ${given}; expected ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}`;
+    case "invalid_key":
+      return `invalid name ${given}: ${issue.issues[0]?.message ?? issue.message}`;
+    case "too_small":
+    case "too_big": {
+      const bound = issue.code === "too_small" ? "at least" : "at most";
+      const limit = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const unit = issue.origin === "array" ? " items" : issue.origin === "string" ? " characters" : "";
+      return `got ${given}; expected ${bound} ${String(limit)}${unit}`;
+    }
+    case "unrecognized_keys":
+      return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
+    default:
+      return `got ${given}; ${issue.message}`;
+  }
+}
+
+export interface WriteNewCloudResult {
+  readonly file: string;
+  /** The file's text, written only when there is no problem. */
+  readonly text: string;
+  readonly problems: readonly ConfigProblem[];
+  /** Set when the file exists and `force` was not given; nothing was written. */
+  readonly refused?: string;
+  readonly written: boolean;
+}
+
+/** The file a cloud is written to: `<configDir>/clouds/<name>.yaml`. */
+export function cloudFile(configDir: string, name: string): string {
+  return path.join(configDir, "clouds", `${name}.yaml`);
+}
+
+/**
+ * Renders, checks and writes the cloud file. Nothing is written when the text has a problem, or
+ * when the file (or a `.yml` twin) exists and `force` is not set.
+ */
+export function writeNewCloud(configDir: string, answers: NewCloudAnswers, force = false): WriteNewCloudResult {
+  const file = cloudFile(configDir, answers.name);
+  const text = renderCloudYaml(answers);
+  const existing = [file, file.replace(/\.yaml$/, ".yml")].find((candidate) => fs.existsSync(candidate));
+  if (existing && !(force && existing === file)) {
+    const hint = existing === file ? "pass --force to overwrite it" : "remove it first: two files would name the same cloud";
+    return { file, text, problems: [], refused: `${existing} already exists; nothing was written (${hint})`, written: false };
+  }
+  const problems = checkCloudYaml(file, text);
+  if (problems.length > 0) return { file, text, problems, written: false };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text, { flag: force ? "w" : "wx" });
+  return { file, text, problems, written: true };
+}
+
+/** What to do once the cloud file exists. */
+export function nextSteps(configDir: string, answers: NewCloudAnswers): string {
+  const imageAlias = answers.imageAlias ?? DEFAULT_IMAGE_ALIAS;
+  const deployments = path.join(configDir, "deployments");
+  const configPrefix = configDir === "config" ? "" : `CONFIG_DIR=${configDir} `;
+  return [
+    "Next steps:",
+    `  1. Review ${cloudFile(configDir, answers.name)}: its comments explain every setting.`,
+    `  2. Put the credentials under \`${answers.cloudsYamlEntry}\` in ~/.config/openstack/clouds.yaml (never in this repository).`,
+    `  3. Write a deployment that names this cloud, e.g. copy config/deployments/production.yaml to`,
+    `     ${deployments}/<deployment>.yaml and set \`cloud: ${answers.name}\`, \`image: ${imageAlias}\` and`,
+    `     flavors from: ${answers.flavors.map((flavor) => flavor.alias).join(", ")}.`,
+    `  4. ${configPrefix}npm run synth   (then \`npx cdktf diff <deployment>\` to review the plan)`,
+  ].join("\n");
+}
+
+/** The flag that gives a setting of the cloud file, to name it next to a problem. */
+export function flagOf(setting: string): string | undefined {
+  const flags: [RegExp, string][] = [
+    [/^description$/, "--description"],
+    [/^clouds_yaml_entry$/, "--clouds-yaml-entry"],
+    [/^region$/, "--region"],
+    [/^images\.[^.]+$/, "--image-alias / --image-name"],
+    [/^flavors(\.|$)/, "--flavor"],
+    [/^network\.external_network$/, "--external-network"],
+    [/^network\.network_name$/, "--network-name"],
+    [/^network\.ipv4_cidr$/, "--ipv4-cidr"],
+    [/^network\.dns_nameservers/, "--dns"],
+    [/^server_group_policy$/, "--server-group-policy"],
+  ];
+  return flags.find(([pattern]) => pattern.test(setting))?.[1];
+}
+
+export interface NewCloudIo {
+  /** Whether missing answers can be asked for (stdin is a terminal). */
+  readonly interactive: boolean;
+  readonly ask?: Ask;
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** @default "config" */
+  readonly configDir?: string;
+}
+
+/** The whole command: 0 when written, 1 on a problem or an existing file, 2 on a usage error. */
+export async function runNewCloud(argv: readonly string[], io: NewCloudIo): Promise<number> {
+  const configDir = io.configDir ?? "config";
+  let answers: NewCloudAnswers;
+  let force: boolean;
+  try {
+    const parsed = parseNewCloudArgs(argv);
+    if (parsed.help) {
+      io.out(NEW_CLOUD_USAGE);
+      return 0;
+    }
+    force = parsed.force;
+    if (io.interactive && io.ask && missingAnswers(parsed.input).length > 0) {
+      answers = await askMissing(parsed.input, io.ask, io.err);
+    } else {
+      answers = requireComplete(parsed.input);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`new-cloud: ${error.message}\nRun \`npm run new-cloud -- --help\` for every flag.`);
+    return 2;
+  }
+  const result = writeNewCloud(configDir, answers, force);
+  if (result.refused) {
+    io.err(`new-cloud: ${result.refused}`);
+    return 1;
+  }
+  if (result.problems.length > 0) {
+    io.err(`The cloud file would have ${result.problems.length} problem(s); nothing was written:`);
+    const lines = result.text.split("\n");
+    for (const problem of result.problems) {
+      const flag = flagOf(problem.setting);
+      io.err(`  ${formatProblem(problem)}${flag ? ` (from ${flag})` : ""}`);
+      if (problem.line > 0) io.err(`    ${String(problem.line).padStart(4)} | ${lines[problem.line - 1]}`);
+    }
+    io.err("Fix the answer and run the command again.");
+    return 1;
+  }
+  io.out(`Wrote ${result.file}.`);
+  io.out(nextSteps(configDir, answers));
+  return 0;
+}

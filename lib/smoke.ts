@@ -1,0 +1,500 @@
+/**
+ * `npm run smoke`: after a deploy, checks from the outside that the public front end is up and
+ * strictly read-only. It reads the stack's outputs (`terraform output -json`) and asks, over
+ * HTTPS, for the cluster's health, a search, the dashboards and the recheck page, and tries
+ * the writes the old public proxy let through (`_aliases`, index creation, deletion, `_bulk`),
+ * which must all be refused with 403.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as https from "node:https";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+
+export type CheckStatus = "PASS" | "WARN" | "FAIL";
+
+export interface CheckResult {
+  readonly status: CheckStatus;
+  readonly name: string;
+  readonly detail: string;
+}
+
+/** The stack outputs the checks use (see stacks/deployment-stack.ts). */
+export interface SmokeTargets {
+  /** The public read-only search API, ending with "/". */
+  readonly publicUrl: string;
+  /** @default no dashboards check */
+  readonly dashboardsUrl?: string;
+  /** @default no recheck check */
+  readonly recheckUrl?: string;
+}
+
+export interface SmokeOptions {
+  /**
+   * Accept any certificate (a front end without a DNS name has a self-signed one).
+   * @default false
+   */
+  readonly insecure?: boolean;
+  /** PEM certificates to trust instead of the system's. @default the system's CAs */
+  readonly ca?: string | Buffer;
+  /** @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** A mistake in the command line or unreadable outputs (exit 2). */
+export class SmokeUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SmokeUsageError";
+  }
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** At most this much of an answer is read; the checks need only its start. */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Reads the targets from the JSON `terraform output -json` prints: `{ "public_url": { "value": ... } }`.
+ * @param source where the JSON came from, for error messages
+ * @throws SmokeUsageError
+ */
+export function parseStackOutputs(json: string, source: string): SmokeTargets {
+  let outputs: unknown;
+  try {
+    outputs = JSON.parse(json);
+  } catch (error) {
+    throw new SmokeUsageError(`${source}: not JSON (${(error as Error).message}); expected the output of \`terraform output -json\``);
+  }
+  if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
+    throw new SmokeUsageError(`${source}: expected an object of outputs, as \`terraform output -json\` prints`);
+  }
+  const value = (name: string): string | undefined => {
+    const output = (outputs as Record<string, unknown>)[name];
+    if (output === undefined || output === null) return undefined;
+    const inner = typeof output === "object" && "value" in output ? (output as { value: unknown }).value : undefined;
+    if (typeof inner !== "string" || inner === "") {
+      throw new SmokeUsageError(`${source}: output ${name}: expected { "value": "<url>" }, got ${JSON.stringify(output).slice(0, 120)}`);
+    }
+    return inner;
+  };
+  const publicUrl = value("public_url");
+  if (!publicUrl) {
+    const names = Object.keys(outputs);
+    throw new SmokeUsageError(
+      `${source}: no public_url output (${names.length > 0 ? `outputs: ${names.join(", ")}` : "no outputs at all: has the stack been deployed?"})`,
+    );
+  }
+  return {
+    publicUrl: httpsUrl(publicUrl, "public_url", source, true),
+    dashboardsUrl: optional(value("dashboards_url"), (url) => httpsUrl(url, "dashboards_url", source, false)),
+    recheckUrl: optional(value("recheck_url"), (url) => checkUrl(url, "recheck_url", source)),
+  };
+}
+
+function optional<T>(value: string | undefined, map: (value: string) => T): T | undefined {
+  return value === undefined ? undefined : map(value);
+}
+
+function checkUrl(value: string, name: string, source: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)}: expected an http(s):// URL`);
+  }
+  return url.href;
+}
+
+/** The front end answers only on HTTPS (port 80 redirects), so its URLs must be https://. */
+function httpsUrl(value: string, name: string, source: string, directory: boolean): string {
+  const href = checkUrl(value, name, source);
+  if (!href.startsWith("https:")) throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)}: expected an https:// URL`);
+  return directory && !href.endsWith("/") ? `${href}/` : href;
+}
+
+/**
+ * Runs `terraform -chdir=<outdir>/stacks/<stack> output -json` and reads the targets from it.
+ * @throws SmokeUsageError when the stack is not synthesized, not deployed, or Terraform fails
+ */
+export function readStackOutputs(stack: string, outdir = "cdktf.out", terraform = "terraform"): SmokeTargets {
+  const stackDir = path.join(outdir, "stacks", stack);
+  if (!fs.existsSync(path.join(stackDir, "cdk.tf.json"))) {
+    throw new SmokeUsageError(`${stackDir}/cdk.tf.json not found; run \`npm run synth\` and deploy the stack first`);
+  }
+  const args = [`-chdir=${stackDir}`, "output", "-json"];
+  const result = spawnSync(terraform, args, { encoding: "utf8", timeout: 60_000 });
+  if (result.error || result.status !== 0) {
+    const reason = result.error?.message ?? result.stderr.trim().split("\n").slice(0, 6).join("\n");
+    throw new SmokeUsageError(`\`${terraform} ${args.join(" ")}\` failed: ${reason}`);
+  }
+  return parseStackOutputs(result.stdout, `${terraform} output of ${stack}`);
+}
+
+interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+interface RequestSpec {
+  readonly method: string;
+  readonly url: string;
+  readonly body?: string;
+  readonly contentType?: string;
+}
+
+/** An HTTP(S) client with one deadline per request (connection, TLS, answer and body). */
+class Client {
+  private readonly agentOptions: https.AgentOptions;
+  private readonly httpsAgent: https.Agent;
+  private readonly httpAgent = new http.Agent({ keepAlive: false });
+  /** Origins that did not answer at all: later requests to them fail at once instead of waiting again. */
+  private readonly unreachable = new Map<string, string>();
+
+  constructor(private readonly options: SmokeOptions) {
+    this.agentOptions = { keepAlive: false, rejectUnauthorized: !options.insecure, ...(options.ca ? { ca: options.ca } : {}) };
+    this.httpsAgent = new https.Agent(this.agentOptions);
+  }
+
+  request(spec: RequestSpec): Promise<Answer> {
+    const url = new URL(spec.url);
+    const earlier = this.unreachable.get(url.origin);
+    if (earlier) return Promise.reject(new Error(`not tried: ${url.origin} did not answer an earlier check (${earlier})`));
+    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
+    const transport = url.protocol === "https:" ? https : http;
+    return new Promise<Answer>((resolve, reject) => {
+      let answered = false;
+      let settled = false;
+      const settle = (outcome: { answer: Answer } | { error: NodeJS.ErrnoException }) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if ("answer" in outcome) return resolve(outcome.answer);
+        const message = describeNetworkError(outcome.error, url, this.options);
+        if (!answered) this.unreachable.set(url.origin, message);
+        reject(new Error(message));
+      };
+      const request = transport.request(
+        url,
+        {
+          method: spec.method,
+          agent: url.protocol === "https:" ? this.httpsAgent : this.httpAgent,
+          headers: {
+            "user-agent": "ci-log-analysis-smoke",
+            accept: "application/json, text/html;q=0.9, */*;q=0.8",
+            ...(spec.body !== undefined
+              ? { "content-type": spec.contentType ?? "application/json", "content-length": Buffer.byteLength(spec.body) }
+              : {}),
+          },
+        },
+        (response) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on("data", (chunk: Buffer) => {
+            if (size < MAX_BODY_BYTES) chunks.push(chunk);
+            size += chunk.length;
+          });
+          response.on("end", () =>
+            settle({ answer: { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") } }),
+          );
+          response.on("error", (error) => settle({ error }));
+        },
+      );
+      const timer = setTimeout(() => {
+        settle({ error: new Error(`no ${answered ? "complete " : ""}answer within ${timeoutMs / 1000} s`) });
+        request.destroy();
+      }, timeoutMs);
+      request.on("error", (error: NodeJS.ErrnoException) => settle({ error }));
+      request.end(spec.body);
+    });
+  }
+
+  close(): void {
+    this.httpsAgent.destroy();
+    this.httpAgent.destroy();
+  }
+}
+
+const CERTIFICATE_ERRORS = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+function describeNetworkError(error: NodeJS.ErrnoException, url: URL, options: SmokeOptions): string {
+  const code = error.code ? ` (${error.code})` : "";
+  if (error.code && CERTIFICATE_ERRORS.has(error.code)) {
+    const hint = options.ca
+      ? "the certificate is not signed by --ca-file"
+      : "a front end without frontend.dns_name has a self-signed certificate: pass --insecure, or --ca-file with its certificate";
+    return `certificate of ${url.host} refused: ${error.message}${code}; ${hint}`;
+  }
+  return `${url.host}: ${error.message}${code}`;
+}
+
+function location(answer: Answer): string {
+  const target = answer.headers.location;
+  return target ? ` → ${target}` : "";
+}
+
+function shortBody(answer: Answer): string {
+  const text = answer.body.replace(/\s+/g, " ").trim();
+  return text ? `: ${text.length > 120 ? `${text.slice(0, 117)}...` : text}` : "";
+}
+
+function jsonOf(answer: Answer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(answer.body);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type Check = (client: Client) => Promise<CheckResult>;
+
+/** Runs `ask` and turns a network failure into a FAIL line of the check. */
+function check(name: string, ask: (client: Client) => Promise<Omit<CheckResult, "name">>): Check {
+  return async (client) => {
+    try {
+      return { name, ...(await ask(client)) };
+    } catch (error) {
+      return { name, status: "FAIL", detail: (error as Error).message };
+    }
+  };
+}
+
+function clusterHealth(publicUrl: string): Check {
+  return check("cluster health", async (client) => {
+    const answer = await client.request({ method: "GET", url: `${publicUrl}_cluster/health` });
+    if (answer.status !== 200) return { status: "FAIL", detail: `GET _cluster/health answered ${answer.status}${location(answer)}; expected 200${shortBody(answer)}` };
+    const health = jsonOf(answer);
+    const status = health?.status;
+    if (typeof status !== "string") return { status: "FAIL", detail: `GET _cluster/health answered 200 without a status${shortBody(answer)}` };
+    const facts = [
+      typeof health?.cluster_name === "string" ? `cluster ${health.cluster_name}` : undefined,
+      typeof health?.number_of_nodes === "number" ? `${health.number_of_nodes} nodes` : undefined,
+      typeof health?.number_of_data_nodes === "number" ? `${health.number_of_data_nodes} data nodes` : undefined,
+      typeof health?.unassigned_shards === "number" ? `${health.unassigned_shards} unassigned shards` : undefined,
+    ].filter(Boolean);
+    const detail = `${status}${facts.length > 0 ? ` (${facts.join(", ")})` : ""}`;
+    if (status === "green") return { status: "PASS", detail };
+    if (status === "yellow") return { status: "WARN", detail: `${detail}: some replicas are not allocated; the cluster serves every index but would lose data with one more node` };
+    return { status: "FAIL", detail: `${detail}: ${status === "red" ? "some primary shards are not allocated; searches miss data" : "expected green"}` };
+  });
+}
+
+/** A write the public endpoint must refuse with 403; the bodies are harmless and aimed at test names. */
+interface Write {
+  readonly method: string;
+  readonly path: string;
+  readonly body: string;
+  readonly contentType?: string;
+}
+
+export const REFUSED_WRITES: readonly Write[] = [
+  { method: "POST", path: "_aliases", body: JSON.stringify({ actions: [{ add: { index: "logstash-smoke", alias: "smoke-test-alias" } }] }) },
+  { method: "PUT", path: "smoke-test-index", body: "{}" },
+  { method: "DELETE", path: "logstash-smoke", body: "" },
+  {
+    method: "POST",
+    path: "_bulk",
+    body: `${JSON.stringify({ index: { _index: "logstash-smoke" } })}\n${JSON.stringify({ message: "smoke test: the public endpoint must refuse this" })}\n`,
+    contentType: "application/x-ndjson",
+  },
+];
+
+function refusesWrite(publicUrl: string, write: Write): Check {
+  const what = `${write.method} ${write.path}`;
+  return check(`refuses ${what}`, async (client) => {
+    const answer = await client.request({
+      method: write.method,
+      url: `${publicUrl}${write.path}`,
+      body: write.body === "" ? undefined : write.body,
+      contentType: write.contentType,
+    });
+    if (answer.status === 403) return { status: "PASS", detail: "403" };
+    if (answer.status >= 200 && answer.status < 300) {
+      return { status: "FAIL", detail: `answered ${answer.status}: the public endpoint accepted a write${shortBody(answer)}` };
+    }
+    return { status: "FAIL", detail: `answered ${answer.status}${location(answer)}; expected 403 from the front end's read-only rule${shortBody(answer)}` };
+  });
+}
+
+function search(publicUrl: string): Check {
+  return check("search", async (client) => {
+    const answer = await client.request({ method: "GET", url: `${publicUrl}_search?size=0` });
+    if (answer.status !== 200) return { status: "FAIL", detail: `GET _search?size=0 answered ${answer.status}${location(answer)}; expected 200${shortBody(answer)}` };
+    const total = (jsonOf(answer)?.hits as { total?: unknown } | undefined)?.total;
+    if (typeof total === "number") return { status: "PASS", detail: `200, ${total} documents` };
+    if (typeof total === "object" && total !== null && typeof (total as { value?: unknown }).value === "number") {
+      const { value, relation } = total as { value: number; relation?: string };
+      return { status: "PASS", detail: `200, ${relation === "gte" ? "at least " : ""}${value} documents` };
+    }
+    return { status: "PASS", detail: "200" };
+  });
+}
+
+/** A page that answers 200, or (for the dashboards, which redirect to their app) a redirect. */
+function page(name: string, url: string, redirectsPass: boolean): Check {
+  return check(name, async (client) => {
+    const answer = await client.request({ method: "GET", url });
+    if (answer.status === 200) return { status: "PASS", detail: "200" };
+    if (redirectsPass && answer.status >= 300 && answer.status < 400) return { status: "PASS", detail: `${answer.status}${location(answer)}` };
+    return { status: "FAIL", detail: `GET ${url} answered ${answer.status}${location(answer)}; expected 200${redirectsPass ? " or a redirect" : ""}` };
+  });
+}
+
+/** Every check that applies to the targets, in the order they run. */
+function checksFor(targets: SmokeTargets): Check[] {
+  return [
+    clusterHealth(targets.publicUrl),
+    ...REFUSED_WRITES.map((write) => refusesWrite(targets.publicUrl, write)),
+    search(targets.publicUrl),
+    ...(targets.dashboardsUrl ? [page("dashboards", targets.dashboardsUrl, true)] : []),
+    ...(targets.recheckUrl ? [page("recheck", targets.recheckUrl, false)] : []),
+  ];
+}
+
+/** Runs the checks one after the other (the front end rate-limits), reporting each as it ends. */
+export async function runSmokeChecks(
+  targets: SmokeTargets,
+  options: SmokeOptions = {},
+  onResult: (result: CheckResult) => void = () => {},
+): Promise<CheckResult[]> {
+  const client = new Client(options);
+  const results: CheckResult[] = [];
+  try {
+    for (const run of checksFor(targets)) {
+      const result = await run(client);
+      results.push(result);
+      onResult(result);
+    }
+  } finally {
+    client.close();
+  }
+  return results;
+}
+
+export function formatResult(result: CheckResult): string {
+  return `${result.status} ${result.name} — ${result.detail}`;
+}
+
+/** `N passed, N failed`; warnings are counted on a line of their own (see smokeReport). */
+export function summaryLine(results: readonly CheckResult[]): string {
+  const count = (status: CheckStatus) => results.filter((result) => result.status === status).length;
+  return `${count("PASS")} passed, ${count("FAIL")} failed`;
+}
+
+export const SMOKE_USAGE = `usage: npm run smoke -- <stack> [--outputs <file.json>] [--insecure | --ca-file <pem>] [--recheck-url <url>] [--timeout <seconds>]
+
+  <stack>               reads \`terraform -chdir=cdktf.out/stacks/<stack> output -json\` (after \`cdktf deploy\`)
+  --outputs <file>      reads that JSON from a file instead (then <stack> may be left out)
+  --insecure            accept any certificate (a front end without a DNS name is self-signed)
+  --ca-file <pem>       trust these certificates instead of the system's
+  --recheck-url <url>   also check the recheck dashboard (default: the stack's recheck_url output, if any)
+  --timeout <seconds>   per request (default ${DEFAULT_TIMEOUT_SECONDS})
+
+Exits 0 when every check passed (warnings allowed), 1 when one failed, 2 on a usage error.`;
+
+export interface SmokeIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Where the synthesized stacks are. @default "cdktf.out" */
+  readonly outdir?: string;
+  /** @default "terraform" */
+  readonly terraform?: string;
+}
+
+interface SmokeCommand {
+  readonly targets: SmokeTargets;
+  readonly options: SmokeOptions;
+}
+
+/** @throws SmokeUsageError */
+export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdir" | "terraform"> = {}): SmokeCommand | "help" {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        outputs: { type: "string" },
+        insecure: { type: "boolean", default: false },
+        "ca-file": { type: "string" },
+        "recheck-url": { type: "string" },
+        timeout: { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new SmokeUsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length > 1) throw new SmokeUsageError(`expected one stack name, got ${positionals.join(" ")}`);
+  if (!positionals[0] && !values.outputs) throw new SmokeUsageError("expected a stack name, or --outputs <file.json>");
+  if (values.insecure && values["ca-file"]) throw new SmokeUsageError("--insecure and --ca-file exclude each other");
+  let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
+  if (values.timeout !== undefined) {
+    const seconds = Number(values.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+      throw new SmokeUsageError(`--timeout: got ${JSON.stringify(values.timeout)}; expected seconds, more than 0 and at most 600`);
+    }
+    timeoutMs = seconds * 1000;
+  }
+  let ca: Buffer | undefined;
+  if (values["ca-file"]) {
+    try {
+      ca = fs.readFileSync(values["ca-file"]);
+    } catch (error) {
+      throw new SmokeUsageError(`--ca-file: ${(error as Error).message}`);
+    }
+  }
+  let targets: SmokeTargets;
+  if (values.outputs) {
+    let json: string;
+    try {
+      json = fs.readFileSync(values.outputs, "utf8");
+    } catch (error) {
+      throw new SmokeUsageError(`--outputs: ${(error as Error).message}`);
+    }
+    targets = parseStackOutputs(json, values.outputs);
+  } else {
+    targets = readStackOutputs(positionals[0], io.outdir, io.terraform);
+  }
+  if (values["recheck-url"]) targets = { ...targets, recheckUrl: checkUrl(values["recheck-url"], "--recheck-url", "command line") };
+  return { targets, options: { insecure: values.insecure, ca, timeoutMs } };
+}
+
+/** The whole command: 0 when nothing failed, 1 when a check failed, 2 on a usage error. */
+export async function runSmoke(argv: readonly string[], io: SmokeIo): Promise<number> {
+  let command: SmokeCommand | "help";
+  try {
+    command = parseSmokeArgs(argv, io);
+  } catch (error) {
+    if (!(error instanceof SmokeUsageError)) throw error;
+    io.err(`smoke: ${error.message}\n${SMOKE_USAGE}`);
+    return 2;
+  }
+  if (command === "help") {
+    io.out(SMOKE_USAGE);
+    return 0;
+  }
+  io.out(`Checking ${command.targets.publicUrl}${command.options.insecure ? " (any certificate accepted)" : ""}`);
+  const results = await runSmokeChecks(command.targets, command.options, (result) => io.out(formatResult(result)));
+  io.out(summaryLine(results));
+  const warnings = results.filter((result) => result.status === "WARN").length;
+  if (warnings > 0) io.out(`${warnings} warning${warnings === 1 ? "" : "s"}: see WARN above`);
+  return results.some((result) => result.status === "FAIL") ? 1 : 0;
+}
