@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
+import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
 import { searchCapacity } from "./lib/search/topology";
 import { synthesizeAtomically } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
@@ -12,10 +13,31 @@ import { DeploymentStack } from "./stacks/deployment-stack";
 /** How cdktf starts the error it throws when a construct's validation (our policy checks) fails. */
 const VALIDATION_FAILURE = "Validation failed with the following errors:";
 
-export function buildApp(app: App, config: LoadedConfig): void {
+export class QuotaError extends Error {}
+
+/**
+ * Builds one stack per deployment and checks that the deployments of each cloud fit its donated
+ * quota together (they share one project). Returns each cloud's usage, for the synth summary.
+ * @throws QuotaError naming the cloud, the deployments and every item over quota
+ */
+export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage> {
+  const usageByCloud = new Map<string, QuotaUsage>();
   for (const deployment of config.deployments) {
-    new DeploymentStack(app, deployment.name, { deployment, queries: config.queries });
+    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries });
+    const usage = usageOf(stack, deployment.cloud.config.flavors);
+    usageByCloud.set(deployment.cloud.name, addUsage(usageByCloud.get(deployment.cloud.name) ?? emptyUsage(), usage));
   }
+  const problems = [...usageByCloud].flatMap(([cloudName, usage]) => {
+    const cloud = config.clouds.get(cloudName)!;
+    const deployments = config.deployments.filter((deployment) => deployment.cloud.name === cloudName).map((deployment) => deployment.name);
+    return exceeded(usage, cloud.config.quota).map((line) => `${cloud.file}: quota: ${line} (deployments ${deployments.join(", ")})`);
+  });
+  if (problems.length > 0) {
+    throw new QuotaError(
+      `${problems.join("\n")}\nAsk the sponsor for more quota, or make the deployments smaller (counts, flavors, volume sizes).`,
+    );
+  }
+  return usageByCloud;
 }
 
 function main(): number {
@@ -23,16 +45,27 @@ function main(): number {
   const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
   try {
     const config = loadConfig(configDir);
-    synthesizeAtomically(outdir, (app) => buildApp(app, config));
+    let usageByCloud = new Map<string, QuotaUsage>();
+    synthesizeAtomically(outdir, (app) => {
+      usageByCloud = buildApp(app, config);
+    });
     console.log(`Synthesized ${config.deployments.map((d) => d.name).join(", ")} into ${outdir}/stacks/`);
     for (const deployment of config.deployments) {
       console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}`);
+    }
+    for (const [cloudName, usage] of usageByCloud) {
+      console.log(`  cloud ${cloudName}: quota used ${formatUsage(usage, config.clouds.get(cloudName)!.config.quota)}`);
     }
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Configuration has ${error.problems.length} problem(s); nothing was written:`);
       for (const problem of error.problems) console.error(`  ${formatProblem(problem)}`);
+      return 1;
+    }
+    if (error instanceof QuotaError) {
+      console.error(`The deployments do not fit the donated quota; nothing was written:`);
+      for (const line of error.message.split("\n")) console.error(`  ${line}`);
       return 1;
     }
     if (error instanceof Error && error.message.startsWith(VALIDATION_FAILURE)) {

@@ -49,6 +49,8 @@ export interface NewCloudInput {
   dnsNameservers: string[];
   /** @default "anti-affinity" */
   serverGroupPolicy?: string;
+  /** Donated quota items, as given (`cores=200`); checked by the schema on the written file. @default none */
+  quota: [item: string, value: string][];
 }
 
 /** A complete set of answers, ready to render. */
@@ -76,6 +78,7 @@ export const NEW_CLOUD_USAGE = `usage: npm run new-cloud -- <name> [flags]
   --ipv4-cidr <cidr>                 tenant: private subnet (default 10.42.0.0/24)
   --dns <address>                    tenant: DNS server of the subnet (repeatable)
   --server-group-policy anti-affinity|soft-anti-affinity   (default anti-affinity)
+  --quota item=number            repeatable: the donated quota, e.g. --quota cores=200 --quota floating_ips=4
   --description <text>               who donates the cloud, notes for admins
   --force                            overwrite an existing file
 
@@ -111,6 +114,7 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
         "ipv4-cidr": { type: "string" },
         dns: { type: "string", multiple: true },
         "server-group-policy": { type: "string" },
+        quota: { type: "string", multiple: true },
         description: { type: "string" },
         force: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -137,6 +141,11 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
     ipv4Cidr: values["ipv4-cidr"],
     dnsNameservers: (values.dns ?? []).flatMap((entry) => entry.split(",")).map((entry) => entry.trim()).filter(Boolean),
     serverGroupPolicy: values["server-group-policy"],
+    quota: (values.quota ?? []).map((spec) => {
+      const match = /^([a-z_]+)=(.+)$/.exec(spec);
+      if (!match) throw new UsageError(`--quota ${JSON.stringify(spec)}: expected item=number, such as cores=200`);
+      return [match[1], match[2]] as [string, string];
+    }),
   };
   for (const spec of values.flavor ?? []) addFlavor(input, spec);
   if (values["network-mode"] !== undefined) input.networkMode = parseNetworkMode(values["network-mode"]);
@@ -350,6 +359,13 @@ export function renderCloudYaml(answers: NewCloudAnswers): string {
     `# fails when there are too few; soft-anti-affinity spreads them as far as the cloud can.`,
     `server_group_policy: ${scalar(answers.serverGroupPolicy ?? "anti-affinity")}`,
     ``,
+    `# The project's donated quota (openstack quota show); synth fails when the deployments on this`,
+    `# cloud need more. Items: instances, cores, ram_gib, volumes, volume_gib, floating_ips,`,
+    `# security_groups, security_group_rules; an item left out is not checked.`,
+    ...(answers.quota.length > 0
+      ? ["quota:", ...answers.quota.map(([item, value]) => `  ${item}: ${/^\d+(\.\d+)?$/.test(value) ? value : scalar(value)}`)]
+      : ["# quota:", "#   instances: 30", "#   cores: 200"]),
+    ``,
   ];
   return lines.join("\n");
 }
@@ -524,6 +540,7 @@ export function flagOf(setting: string): string | undefined {
     [/^network\.ipv4_cidr$/, "--ipv4-cidr"],
     [/^network\.dns_nameservers/, "--dns"],
     [/^server_group_policy$/, "--server-group-policy"],
+    [/^quota(\.|$)/, "--quota"],
   ];
   return flags.find(([pattern]) => pattern.test(setting))?.[1];
 }

@@ -9,6 +9,7 @@ import { Frontend } from "../constructs/frontend";
 import { IngestionWorkers } from "../constructs/ingestion-workers";
 import { RecheckService } from "../constructs/recheck-service";
 import type { BugQuery } from "../lib/queries/check";
+import { configureStateBackend } from "./state-backend";
 import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
@@ -29,6 +30,7 @@ export class DeploymentStack extends TerraformStack {
     super(scope, id);
     const { config, cloud, name } = props.deployment;
     PolicyChecks.applyTo(this);
+    configureStateBackend(this, config.state);
 
     // Credentials come from clouds.yaml on the admin's machine; the provider only names the entry.
     new OpenstackProvider(this, "openstack", {

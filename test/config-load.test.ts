@@ -25,8 +25,8 @@ function problemsOf(configDir: string): string[] {
 describe("loadConfig", () => {
   test("loads the example config into typed deployments with their cloud", () => {
     const config = loadConfig(exampleConfigDir);
-    expect(config.deployments.map((d) => d.name)).toEqual(["production"]);
-    const [production] = config.deployments;
+    expect(config.deployments.map((d) => d.name)).toEqual(["evaluation", "production", "staging"]);
+    const production = config.deployments.find((deployment) => deployment.name === "production")!;
     expect(production.cloud.name).toBe("example-cloud");
     expect(production.cloud.config.network.mode).toBe("tenant");
     expect(production.config.search.data_nodes).toEqual({ count: 6, flavor: "search-data", volume_gib: 1024 });
@@ -83,7 +83,7 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "cloud: example-cloud", "cloud: example-clod");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(/^deployments\/production\.yaml:\d+:8: cloud: got "example-clod"; expected the name of a file in .*clouds: example-cloud; did you mean "example-cloud"\?$/),
+      expect.stringMatching(/^deployments\/production\.yaml:\d+:8: cloud: got "example-clod"; expected the name of a file in .*clouds: example-cloud, provider-cloud; did you mean "example-cloud"\?$/),
     ]);
   });
 
@@ -122,7 +122,7 @@ describe("loadConfig", () => {
 
   test("fails when there is no deployment", () => {
     const dir = copyExampleConfig();
-    fs.rmSync(path.join(dir, "deployments/production.yaml"));
+    for (const file of fs.readdirSync(path.join(dir, "deployments"))) fs.rmSync(path.join(dir, "deployments", file));
     expect(problemsOf(dir)).toEqual(["deployments: no deployment found; expected at least one deployments/<name>.yaml"]);
   });
 

@@ -23,7 +23,23 @@ const roleOf = (instance: StackJson) => instance.metadata.role as string;
 
 describe("DeploymentStack", () => {
   test("one stack per deployment file, named after it", () => {
-    expect(Object.keys(stacks)).toEqual(["production"]);
+    expect(Object.keys(stacks).sort()).toEqual(["evaluation", "production", "staging"]);
+  });
+
+  test("keeps each stack's state where its deployment says", () => {
+    expect(production.terraform.backend).toEqual({
+      s3: expect.objectContaining({ bucket: "ci-log-analysis-tfstate", key: "production.tfstate", endpoints: { s3: "https://object.example-cloud.example.org" }, use_lockfile: true }),
+    });
+    expect(stacks.staging.terraform.backend).toEqual({ pg: { schema_name: "staging" } });
+    expect(stacks.evaluation.terraform.backend).toEqual({ local: { path: "terraform.evaluation.tfstate" } });
+  });
+
+  test("on a provider network, creates no network, router or floating IP", () => {
+    const staging = stacks.staging;
+    for (const type of ["openstack_networking_network_v2", "openstack_networking_router_v2", "openstack_networking_floatingip_v2"]) {
+      expect(resourcesOf(staging, type)).toEqual({});
+    }
+    expect(Object.values(resourcesOf(staging, "openstack_networking_network_v2", "data"))).toEqual([expect.objectContaining({ name: "public" })]);
   });
 
   test("uses only attributes the OpenStack provider has, with the right types and every required one", () => {
@@ -129,7 +145,14 @@ describe("DeploymentStack", () => {
 });
 
 describe("rendered user data", () => {
-  const userData = instances().map((instance) => ({ name: instance.name as string, text: instance.user_data as string }));
+  // Servers of one role differ only in names, addresses and references: one server of each role of each stack is checked.
+  const userData = Object.entries(stacks).flatMap(([stackName, stack]) => {
+    const byRole = new Map<string, StackJson>();
+    for (const instance of Object.values(resourcesOf(stack, "openstack_compute_instance_v2"))) {
+      if (!byRole.has(roleOf(instance))) byRole.set(roleOf(instance), instance);
+    }
+    return [...byRole.values()].map((instance) => ({ name: `${stackName}:${instance.name}`, text: instance.user_data as string }));
+  });
 
   describeWithTool("cloud-init", "cloud-init schema", () => {
     test.each(userData)("$name passes cloud-init schema and uses known keys only", ({ text }) => {

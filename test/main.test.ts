@@ -25,7 +25,8 @@ describe("the app (main.ts)", () => {
     const result = runApp(copyExampleConfig(), outdir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain(`Synthesized production into ${outdir}/stacks/`);
+    expect(result.stdout).toContain(`Synthesized evaluation, production, staging into ${outdir}/stacks/`);
+    expect(result.stdout).toContain("  cloud example-cloud: quota used instances 23/30, cores 156/200,");
     expect(fs.existsSync(path.join(outdir, "stacks", "production", "cdk.tf.json"))).toBe(true);
     expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
   });
@@ -68,5 +69,22 @@ describe("the app (main.ts)", () => {
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8")).toBe(before);
     expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
+  });
+
+  test("fails deployments that exceed their cloud's quota, with the figures, and writes nothing", () => {
+    const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
+    const config = copyExampleConfig();
+    editConfig(config, "clouds/example-cloud.yaml", "  floating_ips: 4", "  floating_ips: 3");
+    const result = runApp(config, outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      [
+        "The deployments do not fit the donated quota; nothing was written:",
+        `  ${config}/clouds/example-cloud.yaml: quota: floating_ips: needs 4, the quota is 3 (deployments evaluation, production)`,
+        "  Ask the sponsor for more quota, or make the deployments smaller (counts, flavors, volume sizes).",
+        "",
+      ].join("\n"),
+    );
+    expect(fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8")).toBe(before);
   });
 });

@@ -38,6 +38,7 @@ const ANSWERS: NewCloudAnswers = {
   ],
   networkMode: "tenant",
   externalNetwork: "public",
+  quota: [["instances", "12"], ["cores", "48"]],
   dnsNameservers: [],
 };
 
@@ -45,6 +46,7 @@ const ANSWERS: NewCloudAnswers = {
 function configWithDeploymentOn(cloud: string): string {
   const dir = copyExampleConfig();
   for (const file of fs.readdirSync(path.join(dir, "clouds"))) fs.rmSync(path.join(dir, "clouds", file));
+  for (const file of fs.readdirSync(path.join(dir, "deployments"))) if (file !== "production.yaml") fs.rmSync(path.join(dir, "deployments", file));
   editConfig(dir, "deployments/production.yaml", /^cloud: example-cloud$/m, `cloud: ${cloud}`);
   return dir;
 }
@@ -95,6 +97,7 @@ describe("npm run new-cloud", () => {
     expect(deployment.cloud.config).toEqual({
       clouds_yaml_entry: "sponsor-a",
       region: "RegionTwo",
+      quota: {},
       images: { "ubuntu-noble": "Ubuntu 24.04 LTS" },
       flavors: {
         "search-data": { name: "hm.4xlarge", vcpus: 16, ram_gib: 64 },
@@ -147,6 +150,14 @@ describe("npm run new-cloud", () => {
       "Fix the answer and run the command again.",
     ]);
     expect(fs.readdirSync(path.join(dir, "clouds"))).toEqual([]);
+  });
+
+  test("writes the donated quota given with --quota, and fails a quota item that is not a count", () => {
+    const text = renderCloudYaml(ANSWERS);
+    expect(text).toContain("\nquota:\n  instances: 12\n  cores: 48\n");
+    expect(checkCloudYaml("sponsor-b.yaml", text)).toEqual([]);
+    const problems = checkCloudYaml("sponsor-b.yaml", renderCloudYaml({ ...ANSWERS, quota: [["cores", "many"]] })).map(formatProblem);
+    expect(problems).toEqual([expect.stringMatching(/^sponsor-b\.yaml:\d+:10: quota\.cores: got "many"; expected number/)]);
   });
 
   test("reports a problem at the same place and in the same words as loading the file would", () => {

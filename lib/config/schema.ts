@@ -87,6 +87,19 @@ export const cloudSchema = z
       .refine((flavors) => Object.keys(flavors).length > 0, { error: "expected at least one flavor" })
       .describe("Flavor aliases used by deployments."),
     network: networkSchema,
+    quota: z
+      .strictObject({
+        instances: z.int().min(0).optional(),
+        cores: z.int().min(0).optional(),
+        ram_gib: z.number().min(0).optional(),
+        volumes: z.int().min(0).optional(),
+        volume_gib: z.int().min(0).optional(),
+        floating_ips: z.int().min(0).optional(),
+        security_groups: z.int().min(0).optional(),
+        security_group_rules: z.int().min(0).optional(),
+      })
+      .default({})
+      .describe("The donated quota of the project (openstack quota show); synth fails when the deployments on this cloud need more. Unset items are not checked."),
     server_group_policy: z
       .enum(["anti-affinity", "soft-anti-affinity"])
       .default("anti-affinity")
@@ -121,6 +134,33 @@ export const deploymentSchema = z
         .min(1)
         .describe("The only address prefixes SSH (and the admin-only metrics ports) accept connections from."),
     }),
+    state: z
+      .discriminatedUnion("backend", [
+        z.strictObject({
+          backend: z.literal("local"),
+          path: z.string().min(1).optional().describe("State file; unset means terraform.<stack>.tfstate beside cdktf.json."),
+        }),
+        z.strictObject({
+          backend: z.literal("s3"),
+          bucket: z.string().min(1).describe("Container on the sponsor's S3-compatible object storage (create it first)."),
+          key: z.string().min(1).optional().describe("Object name; unset means <stack>.tfstate."),
+          endpoint: z.url().describe("The object storage's S3 endpoint, e.g. https://object.example.org."),
+          region: z.string().min(1).default("us-east-1").describe("Any value the storage accepts; Swift and Ceph ignore it."),
+          lockfile: z.boolean().default(true).describe("Lock with a lock object next to the state (Terraform 1.10+; the storage must support conditional writes)."),
+        }),
+        z.strictObject({
+          backend: z.literal("pg"),
+          schema_name: z.string().min(1).optional().describe("PostgreSQL schema; unset means the stack name. The connection string comes from PG_CONN_STR."),
+        }),
+        z.strictObject({
+          backend: z.literal("http"),
+          address: z.url().describe("State URL (GET/POST); credentials from TF_HTTP_USERNAME and TF_HTTP_PASSWORD."),
+          lock_address: z.url().optional().describe("Lock URL; unset means no locking."),
+          unlock_address: z.url().optional(),
+        }),
+      ])
+      .default({ backend: "local" })
+      .describe("Where Terraform keeps this deployment's state. Credentials come from the environment, never from this file."),
     search: z.strictObject({
       engine: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch").describe("The search engine."),
       version: z
@@ -235,6 +275,8 @@ export type FlavorConfig = z.infer<typeof flavorSchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
 export type CloudConfig = z.infer<typeof cloudSchema>;
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;
+export type QuotaConfig = CloudConfig["quota"];
+export type StateConfig = DeploymentConfig["state"];
 
 /** The folders of config/ and the schema each file in them follows. */
 export const configKinds = {
