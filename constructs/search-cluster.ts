@@ -1,5 +1,6 @@
 import { Password } from "@cdktf/provider-random/lib/password";
-import { Fn } from "cdktf";
+import { Fn, TerraformVariable } from "cdktf";
+import { ObjectstorageContainerV1 } from "../.gen/providers/openstack/objectstorage-container-v1";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
@@ -16,6 +17,7 @@ import {
   WRITER_ROLE,
   type EngineProfile,
   type SetupRequest,
+  type SnapshotTarget,
 } from "../lib/search/engine";
 import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { heapGiB, type SearchTopology } from "../lib/search/topology";
@@ -77,6 +79,7 @@ export class SearchCluster extends Construct implements IConnectable {
   readonly dashboardsServer: Credentials;
   private readonly admin: Credentials;
   private readonly ca: PrivateCa;
+  private snapshots?: { target: SnapshotTarget; accessKey: string; secretKey: string };
 
   constructor(scope: Construct, id: string, props: SearchClusterProps) {
     super(scope, id);
@@ -102,6 +105,8 @@ export class SearchCluster extends Construct implements IConnectable {
       reader: passwords.reader.bcryptHash,
       dashboards: passwords.dashboards.bcryptHash,
     };
+
+    if (topology.snapshots) this.addSnapshotStorage(clusterName);
 
     const dedicatedMasters = topology.masterNodes.count > 0;
     const configure = (role: "master" | "data") => (cloudConfig: CloudConfigBuilder, node: ServerNode, roleNodes: readonly ServerNode[]) => {
@@ -154,6 +159,25 @@ export class SearchCluster extends Construct implements IConnectable {
     this.endpoints = this.dataNodes.servers.map((server) => `https://${server.privateIpv4Address}:${HTTP_PORT}`);
   }
 
+  /**
+   * The container snapshots go to (protected like a data volume), and the S3 keys to write into
+   * it, which the sponsor creates (`openstack ec2 credentials create`) and passes as sensitive
+   * Terraform variables.
+   */
+  private addSnapshotStorage(clusterName: string): void {
+    const container = new ObjectstorageContainerV1(this, "snapshot-container", {
+      name: `${clusterName}-search-snapshots`,
+      lifecycle: { preventDestroy: true },
+    });
+    const variable = (name: string, what: string) =>
+      new TerraformVariable(this.node.scope!, name, { type: "string", sensitive: true, nullable: false, description: what }).stringValue;
+    this.snapshots = {
+      target: { container: container.name, basePath: clusterName },
+      accessKey: variable("search_snapshot_s3_access_key", "S3 access key (EC2 credential) with write access to the snapshot container."),
+      secretKey: variable("search_snapshot_s3_secret_key", "S3 secret key of search_snapshot_s3_access_key."),
+    };
+  }
+
   /** Writes the cluster's CA certificate on a client server, so that it can verify the nodes; returns its path. */
   addCaCertificateTo(cloudConfig: CloudConfigBuilder): string {
     const file = `${NODE_CONFIG_DIR}/search-ca.crt`;
@@ -204,6 +228,7 @@ export class SearchCluster extends Construct implements IConnectable {
       dataPath,
       diskWatermarkPercent: topology.diskWatermarkPercent,
     });
+    if (topology.snapshots) Object.assign(settings, engine.snapshotClientSettings(topology.snapshots.s3Endpoint));
     // One `key: JSON value` line per setting (YAML accepts JSON), so a line can be removed by name.
     cloudConfig.addFile({
       path: `${STAGED_CONFIG}/${engine.engine}.yml`,
@@ -241,6 +266,7 @@ export class SearchCluster extends Construct implements IConnectable {
       }),
     });
     const secrets: Record<string, string> = { ADMIN_USER: this.admin.username, ADMIN_PASSWORD: this.admin.password };
+    if (this.snapshots) Object.assign(secrets, { S3_ACCESS_KEY: this.snapshots.accessKey, S3_SECRET_KEY: this.snapshots.secretKey });
     // Elasticsearch users are created through its API by the setup node; OpenSearch reads bcrypt hashes instead.
     if (options.isSetupNode && engine.engine === "elasticsearch") {
       Object.assign(secrets, { WRITER_PASSWORD: this.writer.password, READER_PASSWORD: this.reader.password, DASHBOARDS_PASSWORD: this.dashboardsServer.password });
@@ -277,12 +303,12 @@ export class SearchCluster extends Construct implements IConnectable {
   private addClusterSetup(cloudConfig: CloudConfigBuilder, topology: SearchTopology, ingestPipeline?: IngestPipeline): void {
     const requests: SetupRequest[] = [
       ...(ingestPipeline ? [{ method: "PUT" as const, path: `_ingest/pipeline/${ingestPipeline.name}`, body: ingestPipeline.body }] : []),
-      ...this.engine.setupRequests(topology, ingestPipeline?.name),
+      ...this.engine.setupRequests(topology, ingestPipeline?.name, this.snapshots?.target),
     ];
     const lines = requests.map((request, index) => {
       const file = `${String(index + 1).padStart(2, "0")}-${request.path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "")}.json`;
       cloudConfig.addFile({ path: `${SETUP_DIR}/${file}`, content: `${JSON.stringify(request.body, null, 2)}\n` });
-      return `${request.method} ${request.path} ${file}`;
+      return `${request.method} ${request.path} ${file}${request.createOnly ? " create-only" : ""}`;
     });
     cloudConfig.addFile({ path: `${SETUP_DIR}/requests`, content: `${lines.join("\n")}\n` });
     if (this.engine.engine === "elasticsearch") {

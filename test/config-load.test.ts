@@ -53,7 +53,7 @@ describe("loadConfig", () => {
     editConfig(dir, "deployments/production.yaml", "  master_nodes:", "  masters:");
     expect(problemsOf(dir)).toEqual([
       `${at(dir, "deployments/production.yaml", "  masters:", 3)}: search.masters: unknown setting; expected one of: ` +
-        "engine, version, data_nodes, master_nodes, primary_shards, replicas, retention_days, daily_ingest_gib, disk_watermark_percent",
+        "engine, version, data_nodes, master_nodes, primary_shards, replicas, retention_days, daily_ingest_gib, disk_watermark_percent, snapshots",
     ]);
   });
 

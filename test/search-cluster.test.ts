@@ -11,7 +11,7 @@ import { describeWithTool, validateCloudConfig, validateShellScripts, validateSy
 const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8 } };
 const tenant: NetworkConfig = { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] };
 
-function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNodes?: number; masters?: number; network?: NetworkConfig } = {}) {
+function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNodes?: number; masters?: number; network?: NetworkConfig; snapshots?: boolean } = {}) {
   const topology = resolveSearchTopology(
     {
       engine: options.engine ?? "elasticsearch",
@@ -21,6 +21,7 @@ function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNo
       retention_days: 14,
       daily_ingest_gib: 10,
       disk_watermark_percent: 85,
+      snapshots: options.snapshots ? { s3_endpoint: "https://object.example.org", hour_utc: 2, keep_days: 20 } : undefined,
     },
     flavors,
   );
@@ -267,5 +268,42 @@ describe("SearchCluster (OpenSearch)", () => {
       const executables = written.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
       expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
     });
+  });
+});
+
+describe("SearchCluster with snapshots", () => {
+  const { stack, servers } = synthCluster({ masters: 3, snapshots: true });
+  const master = servers["prod-search-master-1"];
+
+  test("creates a protected container and takes the S3 keys as sensitive variables", () => {
+    expect(resources(stack, "openstack_objectstorage_container_v1")).toEqual([
+      expect.objectContaining({ name: "prod-search-snapshots", lifecycle: { prevent_destroy: true } }),
+    ]);
+    expect(Object.keys(stack.variable).sort()).toEqual(["search_snapshot_s3_access_key", "search_snapshot_s3_secret_key"]);
+    expect(Object.values(stack.variable).every((variable) => (variable as { sensitive: boolean }).sensitive)).toBe(true);
+  });
+
+  test("points every node's S3 client at the object storage, with its keys only in the secrets file", () => {
+    expect(settingsOf(servers["prod-search-data-2"])).toMatchObject({
+      "s3.client.default.endpoint": "object.example.org",
+      "s3.client.default.protocol": "https",
+      "s3.client.default.path_style_access": true,
+    });
+    const secrets = fileOf(servers["prod-search-data-2"], "/etc/ci-log-analysis/search-secrets.env")!;
+    expect(secrets.content).toContain("S3_ACCESS_KEY=stand-in-value\nS3_SECRET_KEY=stand-in-value\n");
+    expect(servers["prod-search-data-2"]).toContain("${var.search_snapshot_s3_secret_key}");
+  });
+
+  test("registers the repository and a daily snapshot policy that keeps the configured days", () => {
+    const lines = fileOf(master, "/etc/ci-log-analysis/search/setup/requests")!.content.split("\n");
+    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^PUT _snapshot\/daily-snapshots /), expect.stringMatching(/^PUT _slm\/policy\/daily /)]));
+    expect(requestBody(master, "snapshot-daily-snapshots").settings).toEqual({ bucket: "stand-in-value", base_path: "prod", client: "default" });
+    expect(requestBody(master, "slm-policy-daily")).toMatchObject({ schedule: "0 30 2 * * ?", retention: { expire_after: "20d" } });
+  });
+
+  test("on OpenSearch, creates the snapshot management policy once", () => {
+    const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3, snapshots: true });
+    const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;
+    expect(requests).toMatch(/^POST _plugins\/_sm\/policies\/daily \S+ create-only$/m);
   });
 });

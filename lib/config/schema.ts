@@ -186,6 +186,14 @@ export const deploymentSchema = z
         .max(95)
         .default(85)
         .describe("Share of each data volume the indices may fill (the engine's low disk watermark)."),
+      snapshots: z
+        .strictObject({
+          s3_endpoint: z.url().describe("The cloud's S3-compatible object storage endpoint, e.g. https://object.example.org."),
+          hour_utc: z.int().min(0).max(23).default(1).describe("Hour of the daily snapshot (UTC)."),
+          keep_days: z.int().min(1).max(365).default(30).describe("Snapshots older than this are deleted."),
+        })
+        .optional()
+        .describe("Daily snapshots of the log indices to a container the stack creates; keys are Terraform variables."),
     }),
     ingestion: z.strictObject({
       workers: nodeGroupSchema,

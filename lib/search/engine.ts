@@ -48,6 +48,16 @@ export interface SetupRequest {
   readonly method: "PUT" | "POST";
   readonly path: string;
   readonly body: unknown;
+  /** The request creates an object that cannot be replaced in place: a 409 (it exists) is fine. */
+  readonly createOnly?: boolean;
+}
+
+export const SNAPSHOT_REPOSITORY = "daily-snapshots";
+
+/** Where snapshots go: the container the stack creates, under a folder named after the cluster. */
+export interface SnapshotTarget {
+  readonly container: string;
+  readonly basePath: string;
 }
 
 export interface EngineProfile {
@@ -67,7 +77,9 @@ export interface EngineProfile {
   aptRepository(version: string): SignedAptRepository;
   nodeSettings(props: NodeSettingsProps): Record<string, unknown>;
   /** Lifecycle policy, template and users, in the order the setup unit applies them. */
-  setupRequests(topology: SearchTopology, ingestPipeline?: string): SetupRequest[];
+  setupRequests(topology: SearchTopology, ingestPipeline?: string, snapshots?: SnapshotTarget): SetupRequest[];
+  /** Node settings of the S3 client that snapshots use (endpoint host, path-style). */
+  snapshotClientSettings(s3Endpoint: string): Record<string, unknown>;
   readonly dashboards: {
     readonly packageName: string;
     readonly serviceName: string;
@@ -124,6 +136,23 @@ function indexSettings(topology: SearchTopology, ingestPipeline: string | undefi
     number_of_replicas: topology.replicas,
     ...(ingestPipeline ? { "index.default_pipeline": ingestPipeline } : {}),
     ...extra,
+  };
+}
+
+function s3ClientSettings(s3Endpoint: string): Record<string, unknown> {
+  const url = new URL(s3Endpoint);
+  return {
+    "s3.client.default.endpoint": url.host,
+    "s3.client.default.protocol": url.protocol.replace(":", ""),
+    "s3.client.default.path_style_access": true,
+  };
+}
+
+function snapshotRepository(snapshots: SnapshotTarget): SetupRequest {
+  return {
+    method: "PUT",
+    path: `_snapshot/${SNAPSHOT_REPOSITORY}`,
+    body: { type: "s3", settings: { bucket: snapshots.container, base_path: snapshots.basePath, client: "default" } },
   };
 }
 
@@ -186,7 +215,8 @@ const elasticsearch: EngineProfile = {
       ...tls("http"),
     };
   },
-  setupRequests: (topology, ingestPipeline) => [
+  snapshotClientSettings: s3ClientSettings,
+  setupRequests: (topology, ingestPipeline, snapshots) => [
     {
       method: "PUT",
       path: `_ilm/policy/${LIFECYCLE_POLICY_NAME}`,
@@ -226,6 +256,22 @@ const elasticsearch: EngineProfile = {
         applications: [{ application: "kibana-.kibana", privileges: ["read"], resources: ["*"] }],
       },
     },
+    ...(snapshots && topology.snapshots
+      ? [
+          snapshotRepository(snapshots),
+          {
+            method: "PUT" as const,
+            path: "_slm/policy/daily",
+            body: {
+              schedule: `0 30 ${topology.snapshots.hourUtc} * * ?`,
+              name: "<daily-{now/d}>",
+              repository: SNAPSHOT_REPOSITORY,
+              config: { indices: [LOG_INDEX_PATTERN], include_global_state: false },
+              retention: { expire_after: `${topology.snapshots.keepDays}d`, min_count: 3, max_count: topology.snapshots.keepDays + 5 },
+            },
+          },
+        ]
+      : []),
   ],
   dashboards: {
     packageName: "kibana",
@@ -269,7 +315,8 @@ const opensearch: EngineProfile = {
       "plugins.security.restapi.roles_enabled": ["all_access"],
     };
   },
-  setupRequests: (topology, ingestPipeline) => [
+  snapshotClientSettings: (s3Endpoint) => ({ ...s3ClientSettings(s3Endpoint), "s3.client.default.region": "us-east-1" }),
+  setupRequests: (topology, ingestPipeline, snapshots) => [
     {
       method: "PUT",
       path: `_plugins/_ism/policies/${LIFECYCLE_POLICY_NAME}`,
@@ -294,6 +341,27 @@ const opensearch: EngineProfile = {
         template: { settings: indexSettings(topology, ingestPipeline, {}), mappings: logMapping() },
       },
     },
+    ...(snapshots && topology.snapshots
+      ? [
+          snapshotRepository(snapshots),
+          {
+            // Snapshot management policies are created once; changing one needs its sequence number.
+            method: "POST" as const,
+            path: "_plugins/_sm/policies/daily",
+            createOnly: true,
+            body: {
+              description: "Daily snapshot of the log indices",
+              creation: { schedule: { cron: { expression: `30 ${topology.snapshots.hourUtc} * * *`, timezone: "UTC" } }, time_limit: "2h" },
+              deletion: {
+                schedule: { cron: { expression: `0 ${(topology.snapshots.hourUtc + 3) % 24} * * *`, timezone: "UTC" } },
+                condition: { max_age: `${topology.snapshots.keepDays}d`, min_count: 3 },
+                time_limit: "2h",
+              },
+              snapshot_config: { repository: SNAPSHOT_REPOSITORY, indices: LOG_INDEX_PATTERN, include_global_state: false, partial: true },
+            },
+          },
+        ]
+      : []),
   ],
   dashboards: {
     packageName: "opensearch-dashboards",

@@ -27,13 +27,23 @@ chown -R "root:\${ENGINE_USER}" "$ENGINE_CONFIG_DIR"
 chmod -R u=rwX,g=rX,o= "$ENGINE_CONFIG_DIR"
 install -d -o "$ENGINE_USER" -g "$ENGINE_USER" -m 0750 "$DATA_PATH"
 
+keystore="/usr/share/$ENGINE/bin/$ENGINE-keystore"
+keystore_file="$ENGINE_CONFIG_DIR/$ENGINE.keystore"
+[ -f "$keystore_file" ] || "$keystore" create
 if [ "$ENGINE" = elasticsearch ]; then
-  keystore=/usr/share/elasticsearch/bin/elasticsearch-keystore
-  [ -f "$ENGINE_CONFIG_DIR/elasticsearch.keystore" ] || "$keystore" create
   printf '%s' "$ADMIN_PASSWORD" | "$keystore" add --stdin --force bootstrap.password
-  chown "root:\${ENGINE_USER}" "$ENGINE_CONFIG_DIR/elasticsearch.keystore"
-  chmod 0660 "$ENGINE_CONFIG_DIR/elasticsearch.keystore"
 fi
+# Snapshots to object storage: the S3 client's keys live in the keystore, never in a file.
+if [ -n "\${S3_ACCESS_KEY:-}" ]; then
+  printf '%s' "$S3_ACCESS_KEY" | "$keystore" add --stdin --force s3.client.default.access_key
+  printf '%s' "\${S3_SECRET_KEY:?set with S3_ACCESS_KEY}" | "$keystore" add --stdin --force s3.client.default.secret_key
+  plugin="/usr/share/$ENGINE/bin/$ENGINE-plugin"
+  if [ "$ENGINE" = opensearch ] && ! "$plugin" list | grep -qx repository-s3; then
+    "$plugin" install --batch repository-s3
+  fi
+fi
+chown "root:\${ENGINE_USER}" "$keystore_file"
+chmod 0660 "$keystore_file"
 
 systemctl daemon-reload
 systemctl enable --now "$ENGINE_SERVICE"
@@ -66,7 +76,6 @@ api() {
   curl --silent --show-error --fail-with-body --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" \\
     --user "$ADMIN_USER:$ADMIN_PASSWORD" --header 'Content-Type: application/json' \\
     --request "$method" "https://$NODE_ADDRESS:9200/$path" "$@"
-  echo
 }
 
 for attempt in $(seq 1 90); do
@@ -78,10 +87,19 @@ for attempt in $(seq 1 90); do
   sleep 10
 done
 
-while read -r method path file; do
+while read -r method path file mode; do
   [ -n "$method" ] || continue
   echo "$method $path"
-  api "$method" "$path" --data-binary "@$SETUP_DIR/$file"
+  if ! response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then
+    # An object that can only be created once is already there: that is the state we want.
+    if [ "\${mode:-}" = create-only ] && printf '%s' "$response" | grep -q '"status" *: *409'; then
+      echo "$path exists already"
+      continue
+    fi
+    printf '%s\n' "$response" >&2
+    exit 1
+  fi
+  printf '%s\n' "$response"
 done < "$SETUP_DIR/requests"
 
 if [ -f "$SETUP_DIR/users" ]; then
@@ -93,6 +111,7 @@ if [ -f "$SETUP_DIR/users" ]; then
     else
       api PUT "_security/user/$user" --data-binary "$(jq --null-input --arg p "$password" --arg r "$role" '{password: $p, roles: [$r]}')"
     fi
+    echo
   done < "$SETUP_DIR/users"
 fi
 `;

@@ -30,6 +30,8 @@ export interface SearchTopology {
   readonly retentionDays: number;
   readonly dailyIngestGiB: number;
   readonly diskWatermarkPercent: number;
+  /** Daily snapshots to S3-compatible storage; undefined means none. */
+  readonly snapshots?: { readonly s3Endpoint: string; readonly hourUtc: number; readonly keepDays: number };
 }
 
 export function resolveSearchTopology(search: DeploymentConfig["search"], flavors: Record<string, FlavorConfig>): SearchTopology {
@@ -45,6 +47,9 @@ export function resolveSearchTopology(search: DeploymentConfig["search"], flavor
     retentionDays: search.retention_days,
     dailyIngestGiB: search.daily_ingest_gib,
     diskWatermarkPercent: search.disk_watermark_percent,
+    snapshots: search.snapshots
+      ? { s3Endpoint: search.snapshots.s3_endpoint, hourUtc: search.snapshots.hour_utc, keepDays: search.snapshots.keep_days }
+      : undefined,
   };
 }
 
