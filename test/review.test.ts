@@ -1,0 +1,562 @@
+import { diffStacks, referencesIn, type StackJson } from "../lib/review/diff";
+import { hasBlockingFinding, reviewStack, reviewStacks } from "../lib/review";
+import { renderReport, renderStackReport } from "../lib/review/report";
+import type { Finding } from "../lib/review/risks";
+
+// ---------------------------------------------------------------------------------------------
+// Hand-made stacks, in the shape cdktf synthesizes (with "//" metadata).
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+function stack(resources: Resources, extra: Record<string, unknown> = {}): StackJson {
+  const withMetadata = Object.fromEntries(
+    Object.entries(resources).map(([type, instances]) => [
+      type,
+      Object.fromEntries(
+        Object.entries(instances).map(([name, config]) => [name, { "//": { metadata: { path: `test/${name}`, uniqueId: name } }, ...config }]),
+      ),
+    ]),
+  );
+  return {
+    "//": { metadata: { backend: "local", stackName: "test", version: "0.21.0" } },
+    provider: { openstack: [{ cloud: "example", region: "RegionOne" }] },
+    terraform: { required_providers: { openstack: { source: "terraform-provider-openstack/openstack", version: "3.4.0" } } },
+    resource: withMetadata,
+    ...extra,
+  };
+}
+
+const volume = (extra: Record<string, unknown> = {}) => ({
+  name: "prod-search-data-1-data",
+  size: 1024,
+  lifecycle: { prevent_destroy: true },
+  ...extra,
+});
+
+const searchNode = (extra: Record<string, unknown> = {}) => ({
+  name: "prod-search-data-1",
+  flavor_name: "m1.xlarge",
+  image_id: "${data.openstack_images_image_v2.image.id}",
+  metadata: { deployment: "prod", role: "search-data" },
+  user_data: "#cloud-config\n" + "x: 1\n".repeat(40),
+  lifecycle: { ignore_changes: ["user_data", "image_id"] },
+  ...extra,
+});
+
+const worker = (extra: Record<string, unknown> = {}) => ({
+  name: "prod-ingestion-1",
+  flavor_name: "m1.large",
+  image_id: "${data.openstack_images_image_v2.image.id}",
+  metadata: { deployment: "prod", role: "ingestion" },
+  user_data: "#cloud-config\n" + "y: 1\n".repeat(40),
+  lifecycle: { create_before_destroy: true },
+  ...extra,
+});
+
+const group = (name: string) => ({ name, description: `${name} servers`, delete_default_rules: true });
+
+const rule = (extra: Record<string, unknown> = {}) => ({
+  description: "a flow",
+  direction: "ingress",
+  ethertype: "IPv4",
+  protocol: "tcp",
+  port_range_min: 22,
+  port_range_max: 22,
+  remote_ip_prefix: "203.0.113.0/24",
+  security_group_id: "${openstack_networking_secgroup_v2.frontend.id}",
+  ...extra,
+});
+
+const groups = {
+  openstack_networking_secgroup_v2: { frontend: group("prod-frontend"), ingestion: group("prod-ingestion") },
+};
+
+const rules = (...entries: [string, Record<string, unknown>][]) => ({
+  ...groups,
+  openstack_networking_secgroup_rule_v2: Object.fromEntries(entries),
+});
+
+const rulesOf = (findings: readonly Finding[]) => findings.map((finding) => `${finding.severity} ${finding.rule} ${finding.subject ?? ""}`);
+
+// ---------------------------------------------------------------------------------------------
+
+describe("diffStacks", () => {
+  test("finds no change between equal stacks, whatever their \"//\" metadata says", () => {
+    const before = stack({ openstack_blockstorage_volume_v3: { data: volume() } });
+    const after = JSON.parse(JSON.stringify(before));
+    after["//"].metadata.version = "0.22.0";
+    after.resource.openstack_blockstorage_volume_v3.data["//"].metadata.path = "moved/data";
+    const diff = diffStacks("test", before, after);
+    expect([diff.added, diff.removed, diff.replaced, diff.changed, diff.ignored, diff.providers, diff.outputs]).toEqual([[], [], [], [], [], [], []]);
+  });
+
+  test("matches resources by type and logical name: a renamed logical id is one removed and one added resource", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data_1: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data_2: volume() } }),
+    );
+    expect(diff.removed.map((change) => change.address)).toEqual(["openstack_blockstorage_volume_v3.data_1"]);
+    expect(diff.added.map((change) => change.address)).toEqual(["openstack_blockstorage_volume_v3.data_2"]);
+    expect(diff.added[0].constructPath).toBe("test/data_2");
+  });
+
+  test("reports an in-place change with the attribute's path and both values", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data: volume({ size: 2048 }) } }),
+    );
+    expect(diff.replaced).toEqual([]);
+    expect(diff.changed).toHaveLength(1);
+    expect(diff.changed[0].changes).toEqual([
+      expect.objectContaining({ path: "size", before: 1024, after: 2048, effect: "update", note: expect.stringMatching(/extended in place/) }),
+    ]);
+  });
+
+  test("names nested paths: a map key, a block attribute", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_instance_v2: { worker: worker({ metadata: { role: "ingestion" } }) } }),
+      stack({ openstack_compute_instance_v2: { worker: worker({ metadata: { role: "ingestion", tier: "2" } }) } }),
+    );
+    expect(diff.changed[0].changes.map((change) => [change.path, change.before, change.after])).toEqual([["metadata.tier", undefined, "2"]]);
+  });
+
+  test("treats a list of strings (often a set) as one value", () => {
+    const port = (ids: string[]) => ({ network_id: "${openstack_networking_network_v2.net.id}", security_group_ids: ids });
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_networking_port_v2: { port: port(["a", "b"]) } }),
+      stack({ openstack_networking_port_v2: { port: port(["a", "c"]) } }),
+    );
+    expect(diff.changed[0].changes.map((change) => change.path)).toEqual(["security_group_ids"]);
+  });
+
+  test("a changed ForceNew argument replaces the resource and says why", () => {
+    const diff = diffStacks(
+      "test",
+      stack(rules(["ssh", rule()])),
+      stack(rules(["ssh", rule({ remote_ip_prefix: "198.51.100.0/24" })])),
+    );
+    expect(diff.replaced.map((change) => change.address)).toEqual(["openstack_networking_secgroup_rule_v2.ssh"]);
+    expect(diff.replaced[0].replacementReasons).toEqual(["remote_ip_prefix forces replacement"]);
+  });
+
+  test("a change inside a block with a ForceNew nested attribute replaces the resource, naming the block", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_instance_v2: { worker: worker({ scheduler_hints: [{ group: "g1" }] }) } }),
+      stack({ openstack_compute_instance_v2: { worker: worker({ scheduler_hints: [{ group: "g2" }] }) } }),
+    );
+    expect(diff.replaced).toHaveLength(1);
+    expect(diff.replaced[0].changes[0].path).toBe("scheduler_hints[0].group");
+    expect(diff.replaced[0].replacementReasons[0]).toMatch(/^scheduler_hints \(block\) forces replacement: attributes inside it/);
+  });
+
+  test("a change to an attribute in lifecycle.ignore_changes plans nothing, even a ForceNew one", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_instance_v2: { node: searchNode() } }),
+      stack({ openstack_compute_instance_v2: { node: searchNode({ user_data: "#cloud-config\nchanged: true\n" }) } }),
+    );
+    expect(diff.replaced).toEqual([]);
+    expect(diff.changed).toEqual([]);
+    expect(diff.ignored.map((change) => [change.address, change.changes.map((item) => item.effect)])).toEqual([
+      ["openstack_compute_instance_v2.node", ["ignored"]],
+    ]);
+  });
+
+  test("lifecycle.ignore_changes \"all\" covers every attribute", () => {
+    const ignoreAll = { lifecycle: { ignore_changes: "all" } };
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_instance_v2: { w: worker({ ...ignoreAll }) } }),
+      stack({ openstack_compute_instance_v2: { w: worker({ ...ignoreAll, key_pair: "other", flavor_name: "m1.small" }) } }),
+    );
+    expect(diff.ignored).toHaveLength(1);
+    expect(diff.replaced).toEqual([]);
+  });
+
+  test("a ForceNew argument that refers to a replaced resource's id replaces its resource too", () => {
+    const before = stack(rules(["ssh", rule()]));
+    const after = stack({
+      ...rules(["ssh", rule()]),
+      openstack_networking_secgroup_v2: { frontend: { ...group("prod-frontend"), delete_default_rules: false }, ingestion: group("prod-ingestion") },
+    });
+    const diff = diffStacks("test", before, after);
+    expect(diff.replaced.map((change) => change.address).sort()).toEqual([
+      "openstack_networking_secgroup_rule_v2.ssh",
+      "openstack_networking_secgroup_v2.frontend",
+    ]);
+    const ruleChange = diff.replaced.find((change) => change.type === "openstack_networking_secgroup_rule_v2")!;
+    expect(ruleChange.replacementReasons).toEqual(["security_group_id refers to openstack_networking_secgroup_v2.frontend, which is replaced"]);
+    expect(ruleChange.changes[0]).toMatchObject({ path: "security_group_id", via: "openstack_networking_secgroup_v2.frontend", effect: "replace" });
+  });
+
+  test("an in-place argument that refers to a replaced resource's id is updated; one referring to a configured attribute is not", () => {
+    const port = {
+      network_id: "${openstack_networking_network_v2.net.id}",
+      security_group_ids: ["${openstack_networking_secgroup_v2.frontend.id}"],
+    };
+    const server = worker({ security_groups: ["${openstack_networking_secgroup_v2.frontend.name}"] });
+    const resources = (deleteDefaultRules: boolean): Resources => ({
+      openstack_networking_secgroup_v2: { frontend: { ...group("prod-frontend"), delete_default_rules: deleteDefaultRules } },
+      openstack_networking_port_v2: { port },
+      openstack_compute_instance_v2: { server },
+    });
+    const diff = diffStacks("test", stack(resources(true)), stack(resources(false)));
+    expect(diff.changed.map((change) => change.address)).toEqual(["openstack_networking_port_v2.port"]);
+    expect(diff.changed[0].changes[0].note).toBe(
+      "refers to openstack_networking_secgroup_v2.frontend.id, which is replaced: known only after apply",
+    );
+  });
+
+  test("follows replacements through several resources, and stops at ignored attributes", () => {
+    const resources = (algorithm: string): Resources => ({
+      tls_private_key: { key: { algorithm } },
+      tls_cert_request: { request: { private_key_pem: "${tls_private_key.key.private_key_pem}", subject: [{ common_name: "n" }] } },
+      tls_locally_signed_cert: {
+        cert: {
+          ca_cert_pem: "${tls_self_signed_cert.ca.cert_pem}",
+          ca_private_key_pem: "${tls_private_key.ca.private_key_pem}",
+          cert_request_pem: "${tls_cert_request.request.cert_request_pem}",
+          validity_period_hours: 100,
+          allowed_uses: ["server_auth"],
+        },
+      },
+      openstack_compute_instance_v2: {
+        worker: worker({ user_data: "cert: ${base64encode(tls_locally_signed_cert.cert.cert_pem)}" }),
+        node: searchNode({ user_data: "cert: ${base64encode(tls_locally_signed_cert.cert.cert_pem)}" }),
+      },
+    });
+    const diff = diffStacks("test", stack(resources("ECDSA")), stack(resources("RSA")));
+    expect(diff.replaced.map((change) => change.address).sort()).toEqual([
+      "openstack_compute_instance_v2.worker",
+      "tls_cert_request.request",
+      "tls_locally_signed_cert.cert",
+      "tls_private_key.key",
+    ]);
+    expect(diff.changed).toEqual([]);
+  });
+
+  test("marks what refers to a changed data source as a possible change", () => {
+    const image = (name: string) => ({ data: { openstack_images_image_v2: { image: { name, most_recent: true } } } });
+    const resources: Resources = { openstack_compute_instance_v2: { worker: worker(), node: searchNode() } };
+    const diff = diffStacks("test", stack(resources, image("Ubuntu 24.04")), stack(resources, image("Ubuntu 26.04")));
+    expect(diff.dataSources).toEqual([expect.objectContaining({ subject: "data.openstack_images_image_v2.image", kind: "changed" })]);
+    expect(diff.changed.map((change) => change.address)).toEqual(["openstack_compute_instance_v2.worker"]);
+    expect(diff.changed[0].changes[0].note).toMatch(/may change at plan time; if so, rebuilds the server in place/);
+  });
+
+  test("any argument change of random_password replaces it", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ random_password: { admin: { length: 32, special: false } } }),
+      stack({ random_password: { admin: { length: 40, special: false } } }),
+    );
+    expect(diff.replaced.map((change) => change.address)).toEqual(["random_password.admin"]);
+  });
+
+  test("a meta-argument change shows as a change that plans nothing by itself", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_instance_v2: { w: worker() } }),
+      stack({ openstack_compute_instance_v2: { w: worker({ depends_on: ["openstack_networking_router_v2.router"] }) } }),
+    );
+    expect(diff.changed[0].changes).toEqual([expect.objectContaining({ path: "depends_on", effect: "meta" })]);
+  });
+
+  test("a stack on one side only is all added or all removed", () => {
+    const only = stack({ openstack_blockstorage_volume_v3: { data: volume() }, random_password: { p: { length: 8 } } });
+    expect(diffStacks("new", undefined, only)).toMatchObject({ presence: "added", removed: [] });
+    expect(diffStacks("new", undefined, only).added).toHaveLength(2);
+    expect(diffStacks("old", only, undefined)).toMatchObject({ presence: "removed", added: [] });
+    expect(diffStacks("old", only, undefined).removed).toHaveLength(2);
+  });
+
+  test("lists provider, required provider and output changes", () => {
+    const before = stack({}, { output: { url: { value: "a" } } });
+    const after = stack({}, {
+      output: { url: { value: "b" } },
+      provider: { openstack: [{ cloud: "other", region: "RegionOne" }] },
+      terraform: { required_providers: { openstack: { source: "terraform-provider-openstack/openstack", version: "3.5.0" } } },
+    });
+    const diff = diffStacks("test", before, after);
+    expect(diff.providers.map((setting) => [setting.subject, setting.changes.map((change) => change.path)])).toEqual([
+      ["provider.openstack", ["cloud"]],
+      ["required_providers.openstack", ["version"]],
+    ]);
+    expect(diff.outputs.map((setting) => setting.subject)).toEqual(["output.url"]);
+  });
+});
+
+describe("referencesIn", () => {
+  test("finds resource, data source and variable references inside expressions, not shell variables or escapes", () => {
+    const text = "a ${random_password.admin-password_FE94.result} b ${base64encode(tls_private_key.k.private_key_pem)} " +
+      "c $${HOME} ${ENGINE:?} $${var.z} ${data.openstack_images_image_v2.image.id} ${base64encode(var.key)} ${local.a.b}";
+    expect(referencesIn(text).map((reference) => [reference.address, reference.text])).toEqual([
+      ["random_password.admin-password_FE94", "random_password.admin-password_FE94.result"],
+      ["tls_private_key.k", "tls_private_key.k.private_key_pem"],
+      ["data.openstack_images_image_v2.image", "data.openstack_images_image_v2.image.id"],
+      ["var.key", "var.key"],
+    ]);
+  });
+});
+
+describe("risks", () => {
+  test("fails when a data volume is destroyed, and says the plan will refuse a protected one", () => {
+    const { findings } = reviewStack("test", stack({ openstack_blockstorage_volume_v3: { data: volume() } }), stack({}));
+    expect(rulesOf(findings)).toEqual(["blocking data-volume-destroyed openstack_blockstorage_volume_v3.data"]);
+    expect(findings[0].message).toMatch(/prod-search-data-1-data \(1024 GiB\) is destroyed: its data is lost\. It has lifecycle\.prevent_destroy/);
+  });
+
+  test("fails when a data volume is replaced, with the reason", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data: volume({ availability_zone: "az2" }) } }),
+    );
+    expect(rulesOf(findings)).toEqual(["blocking data-volume-destroyed openstack_blockstorage_volume_v3.data"]);
+    expect(findings[0].message).toMatch(/replaced \(destroyed, then created empty\) because availability_zone forces replacement/);
+  });
+
+  test("fails when a search node is destroyed or replaced, not when a stateless server is", () => {
+    const master = searchNode({ name: "prod-search-master-1", metadata: { role: "search-master" } });
+    const removed = reviewStack("test", stack({ openstack_compute_instance_v2: { master } }), stack({}));
+    expect(rulesOf(removed.findings)).toEqual(["blocking search-node-destroyed openstack_compute_instance_v2.master"]);
+
+    const replaced = reviewStack(
+      "test",
+      stack({ openstack_compute_instance_v2: { node: searchNode(), worker: worker() } }),
+      stack({ openstack_compute_instance_v2: { node: searchNode({ key_pair: "new" }), worker: worker({ key_pair: "new" }) } }),
+    );
+    expect(rulesOf(replaced.findings)).toEqual(["blocking search-node-destroyed openstack_compute_instance_v2.node"]);
+  });
+
+  test("fails when SSH is opened to 0.0.0.0/0", () => {
+    const { findings } = reviewStack("test", stack(rules()), stack(rules(["ssh", rule({ remote_ip_prefix: "0.0.0.0/0" })])));
+    expect(rulesOf(findings)).toEqual(["blocking world-open-ingress openstack_networking_secgroup_rule_v2.ssh"]);
+    expect(findings[0].message).toMatch(/^security group prod-frontend accepts tcp port 22 from 0\.0\.0\.0\/0/);
+  });
+
+  test("fails when a rule is changed to be open to ::/0", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack(rules(["ssh", rule({ ethertype: "IPv6", remote_ip_prefix: "2001:db8::/48" })])),
+      stack(rules(["ssh", rule({ ethertype: "IPv6", remote_ip_prefix: "::/0" })])),
+    );
+    expect(rulesOf(findings)).toEqual(["blocking world-open-ingress openstack_networking_secgroup_rule_v2.ssh"]);
+  });
+
+  test("fails on an ingress rule without a remote prefix or group: Neutron opens it to everyone", () => {
+    const open = rule({ protocol: undefined, port_range_min: undefined, port_range_max: undefined, remote_ip_prefix: undefined });
+    const { findings } = reviewStack("test", stack(rules()), stack(rules(["all", open])));
+    expect(findings.map((finding) => finding.message)).toEqual([expect.stringMatching(/accepts every protocol on every port from anywhere/)]);
+  });
+
+  test("only warns when 80 or 443 is opened on a -frontend group", () => {
+    const https = rule({ port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
+    const { findings } = reviewStack("test", stack(rules()), stack(rules(["https", https])));
+    expect(rulesOf(findings)).toEqual(["warning world-open-ingress openstack_networking_secgroup_rule_v2.https"]);
+  });
+
+  test("fails when 443 is opened on another group, or a port range spanning 80-443 on the front end", () => {
+    const elsewhere = rule({
+      port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0", security_group_id: "${openstack_networking_secgroup_v2.ingestion.id}",
+    });
+    const range = rule({ port_range_min: 80, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
+    const { findings } = reviewStack("test", stack(rules()), stack(rules(["elsewhere", elsewhere], ["range", range])));
+    expect(rulesOf(findings)).toEqual([
+      "blocking world-open-ingress openstack_networking_secgroup_rule_v2.elsewhere",
+      "blocking world-open-ingress openstack_networking_secgroup_rule_v2.range",
+    ]);
+  });
+
+  test("ignores an open rule that stays as it was, and egress to the world", () => {
+    const https = rule({ port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
+    const egress = rule({ direction: "egress", port_range_min: 53, port_range_max: 53, remote_ip_prefix: "0.0.0.0/0" });
+    const { findings } = reviewStack("test", stack(rules(["https", https])), stack(rules(["https", https], ["dns", egress])));
+    expect(findings).toEqual([]);
+  });
+
+  test("fails when lifecycle.prevent_destroy is removed", () => {
+    const { findings, diff } = reviewStack(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data: volume({ lifecycle: {} }) } }),
+    );
+    expect(rulesOf(findings)).toEqual(["blocking prevent-destroy-removed openstack_blockstorage_volume_v3.data"]);
+    expect(diff.changed[0].changes).toEqual([expect.objectContaining({ path: "lifecycle.prevent_destroy", effect: "meta" })]);
+  });
+
+  test("warns on a provider change", () => {
+    const after = stack({}, { provider: { openstack: [{ cloud: "example", region: "RegionTwo" }] } });
+    const { findings } = reviewStack("test", stack({}), after);
+    expect(rulesOf(findings)).toEqual(["warning provider-changed provider.openstack"]);
+    expect(findings[0].message).toMatch(/^provider\.openstack is changed \(region\): it applies to every resource of the provider/);
+  });
+
+  test("warns on a backend change: the state must be migrated", () => {
+    const backend = (config: Record<string, unknown>) => ({
+      terraform: { backend: config, required_providers: { openstack: { source: "terraform-provider-openstack/openstack", version: "3.4.0" } } },
+    });
+    const { findings } = reviewStack(
+      "test",
+      stack({}, backend({ local: { path: "terraform.test.tfstate" } })),
+      stack({}, backend({ s3: { bucket: "state", key: "test.tfstate" } })),
+    );
+    expect(rulesOf(findings)).toEqual(["warning backend-changed backend"]);
+    expect(findings[0].message).toMatch(/^the state backend changes \(local, s3\): migrate the state first/);
+  });
+
+  test("warns when a data volume would shrink, which Cinder refuses", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data: volume({ size: 512 }) } }),
+    );
+    expect(rulesOf(findings)).toEqual(["warning data-volume-shrunk openstack_blockstorage_volume_v3.data"]);
+  });
+
+  test("warns when a resource type has no replacement facts", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_images_image_v2: { img: { name: "a" } } }),
+      stack({ openstack_images_image_v2: { img: { name: "b" } } }),
+    );
+    expect(rulesOf(findings)).toEqual(["warning unknown-resource-type openstack_images_image_v2.img"]);
+  });
+
+  test("adds the quota hook's findings; by default there are none", () => {
+    const before = stack({});
+    const after = stack({ openstack_blockstorage_volume_v3: { data: volume() } });
+    expect(reviewStack("test", before, after).findings).toEqual([]);
+    const quota = (): Finding[] => [{ severity: "warning", rule: "quota", message: "volumes: 7 of 6 GiB" }];
+    expect(rulesOf(reviewStack("test", before, after, { quotaFindings: quota }).findings)).toEqual(["warning quota "]);
+  });
+
+  test("lists blocking findings before warnings", () => {
+    const https = rule({ port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
+    const after = stack({ ...rules(["https", https]) }, { provider: { openstack: [{ cloud: "x" }] } });
+    const { findings } = reviewStack("test", stack({ ...rules(), openstack_blockstorage_volume_v3: { data: volume() } }), after);
+    expect(findings.map((finding) => finding.severity)).toEqual(["blocking", "warning", "warning"]);
+  });
+});
+
+describe("renderStackReport", () => {
+  test("titles the stack with its counts and puts the risks first, blocking before warnings", () => {
+    const https = rule({ port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
+    const before = stack({ ...rules(), openstack_blockstorage_volume_v3: { data: volume() }, random_password: { p: { length: 8 } } });
+    const after = stack({ ...rules(["https", https]), random_password: { p: { length: 9 } } });
+    const text = renderStackReport(reviewStack("prod", before, after));
+    expect(text.split("\n")[0]).toBe("## Stack `prod`: 1 blocking risk, 1 warning; 1 added, 1 removed, 1 replaced, 0 changed");
+    const order = ["### Risks", "**BLOCKING**", "**warning**", "### Replaced (1)", "### Removed (1)", "### Added (1)"].map((part) => text.indexOf(part));
+    expect(order.every((position) => position >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(text).toContain("| `openstack_networking_secgroup_rule_v2.https`<br>test/https | ingress tcp port 443 from 0.0.0.0/0 |");
+    expect(text).toContain("| `random_password.p`<br>test/p | `length` | `8` → `9` | forces replacement |");
+  });
+
+  test("summarises long values by size instead of showing them", () => {
+    const before = stack({ openstack_compute_instance_v2: { w: worker() } });
+    const after = stack({ openstack_compute_instance_v2: { w: worker({ user_data: `${worker().user_data}z: 2\n` }) } });
+    const text = renderStackReport(reviewStack("prod", before, after));
+    expect(text).toContain("| `user_data` | changed (214 → 219 bytes, 1 line differs) | forces replacement |");
+    expect(text).not.toContain("y: 1");
+  });
+
+  test("never shows a value that refers to a sensitive attribute", () => {
+    const config = (password: string) => ({ name: "n", metadata: { password } });
+    const text = renderStackReport(
+      reviewStack(
+        "prod",
+        stack({ openstack_compute_instance_v2: { w: config("${random_password.a.result}") } }),
+        stack({ openstack_compute_instance_v2: { w: config("${random_password.b.result}") } }),
+      ),
+    );
+    expect(text).toContain("| `metadata.password` | (sensitive value changed) | in place |");
+    expect(text).not.toContain("random_password");
+  });
+
+  test("never shows a value that refers to a sensitive variable, nor a sensitive output's value", () => {
+    const variables = { variable: { irc_password: { type: "string", sensitive: true }, nick: { type: "string" } } };
+    const config = (extra: string) => ({ name: "n", metadata: { password: `\${var.irc_password}${extra}`, nick: `\${var.nick}${extra}` } });
+    const output = (value: string) => ({ output: { secret: { value, sensitive: true } } });
+    const text = renderStackReport(
+      reviewStack(
+        "prod",
+        stack({ openstack_compute_instance_v2: { w: config("") } }, { ...variables, ...output("a") }),
+        stack({ openstack_compute_instance_v2: { w: config("!") } }, { ...variables, ...output("b") }),
+      ),
+    );
+    expect(text).toContain("| `metadata.password` | (sensitive value changed) | in place |");
+    expect(text).toContain('| `metadata.nick` | `"${var.nick}"` → `"${var.nick}!"` | in place |');
+    expect(text).toContain("- `output.secret` changed: `value` (sensitive value changed)");
+    expect(text).not.toContain("irc_password");
+  });
+
+  test("lists a new variable, which a deploy will ask for", () => {
+    const text = renderStackReport(
+      reviewStack("prod", stack({}), stack({}, { variable: { gerrit_key: { type: "string", sensitive: true } } })),
+    );
+    expect(text).toContain("### Variables (1)\n\n- `variable.gerrit_key` added");
+  });
+
+  test("escapes table separators in values", () => {
+    const text = renderStackReport(
+      reviewStack(
+        "prod",
+        stack({ openstack_networking_secgroup_v2: { g: group("a|b") } }),
+        stack({ openstack_networking_secgroup_v2: { g: group("a|c") } }),
+      ),
+    );
+    expect(text).toContain('`"a\\|b"` → `"a\\|c"`');
+  });
+
+  test("says so when a stack does not change", () => {
+    const same = stack({ openstack_blockstorage_volume_v3: { data: volume() } });
+    expect(renderStackReport(reviewStack("prod", same, same))).toBe("## Stack `prod`: no changes\n");
+  });
+
+  test("folds long tables", () => {
+    const many = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`p${i}`, { length: 8 + i }]));
+    const text = renderStackReport(reviewStack("new", undefined, stack({ random_password: many })));
+    expect(text).toMatch(/^## Stack `new` \(new stack\): 0 blocking risks, 0 warnings; 25 added/);
+    expect(text).toContain("<details><summary>25 resources</summary>");
+  });
+
+  test("lists changes that lifecycle.ignore_changes keeps from being applied", () => {
+    const text = renderStackReport(
+      reviewStack(
+        "prod",
+        stack({ openstack_compute_instance_v2: { node: searchNode() } }),
+        stack({ openstack_compute_instance_v2: { node: searchNode({ user_data: "#cloud-config\n" + "x: 2\n".repeat(40) }) } }),
+      ),
+    );
+    expect(text).toContain("### Not applied (1)");
+    expect(text).toContain("| `user_data` | changed (214 → 214 bytes, 40 lines differ) | ignored (lifecycle.ignore_changes) |");
+  });
+});
+
+describe("reviewStacks and renderReport", () => {
+  test("reviews the stacks of both sides by name and sums the risks in the header", () => {
+    const reviews = reviewStacks(
+      { gone: stack({ openstack_blockstorage_volume_v3: { data: volume() } }), same: stack({}) },
+      { same: stack({}), fresh: stack({}) },
+    );
+    expect(reviews.map((review) => [review.diff.stack, review.diff.presence])).toEqual([
+      ["fresh", "added"],
+      ["gone", "removed"],
+      ["same", "both"],
+    ]);
+    expect(hasBlockingFinding(reviews)).toBe(true);
+    const text = renderReport(reviews, { base: "`main` (abc)", head: "the working tree" });
+    expect(text.split("\n").slice(0, 3)).toEqual([
+      "# Review of the working tree against `main` (abc)",
+      "",
+      "3 stacks compared: 1 blocking risk, 0 warnings.",
+    ]);
+    expect(text).toContain("## Stack `gone` (stack removed): 1 blocking risk");
+  });
+});
