@@ -22,10 +22,20 @@ export class QuotaError extends Error {}
  */
 export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage> {
   const usageByCloud = new Map<string, QuotaUsage>();
-  for (const deployment of config.deployments) {
+  const stacks = config.deployments.map((deployment) => {
     const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries });
     const usage = usageOf(stack, deployment.cloud.config.flavors);
     usageByCloud.set(deployment.cloud.name, addUsage(usageByCloud.get(deployment.cloud.name) ?? emptyUsage(), usage));
+    return { stack, deployment, usage };
+  });
+  // Recorded in the stack's "//" metadata (Terraform ignores it) for `npm run review`.
+  for (const { stack, deployment, usage } of stacks) {
+    stack.addOverride("//.quota", {
+      cloud: deployment.cloud.name,
+      stack_usage: usage,
+      cloud_usage: usageByCloud.get(deployment.cloud.name),
+      quota: deployment.cloud.config.quota,
+    });
   }
   const problems = [...usageByCloud].flatMap(([cloudName, usage]) => {
     const cloud = config.clouds.get(cloudName)!;

@@ -26,6 +26,15 @@ describe("DeploymentStack", () => {
     expect(Object.keys(stacks).sort()).toEqual(["evaluation", "production", "staging"]);
   });
 
+  test("records the quota usage of the stack and of its cloud for the review tool", () => {
+    expect(stacks.evaluation["//"].quota).toMatchObject({
+      cloud: "example-cloud",
+      stack_usage: { instances: 4, floating_ips: 2 },
+      cloud_usage: { instances: 23, floating_ips: 4 },
+      quota: { instances: 30, floating_ips: 4 },
+    });
+  });
+
   test("keeps each stack's state where its deployment says", () => {
     expect(production.terraform.backend).toEqual({
       s3: expect.objectContaining({ bucket: "ci-log-analysis-tfstate", key: "production.tfstate", endpoints: { s3: "https://object.example-cloud.example.org" }, use_lockfile: true }),

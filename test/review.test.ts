@@ -560,3 +560,39 @@ describe("reviewStacks and renderReport", () => {
     expect(text).toContain("## Stack `gone` (stack removed): 1 blocking risk");
   });
 });
+
+describe("quota recorded by synth", () => {
+  const withQuota = (cores: number, resources: Parameters<typeof stack>[0] = {}) =>
+    stack(resources, {
+      "//": {
+        quota: {
+          cloud: "example-cloud",
+          stack_usage: { instances: 4, cores: 10 },
+          cloud_usage: { instances: 23, cores },
+          quota: { instances: 30, cores: 200 },
+        },
+      },
+    });
+
+  test("shows this stack's and the cloud's usage against the quota in the report of a change", () => {
+    const after = withQuota(156, { openstack_compute_keypair_v2: { admin: { name: "evaluation-admin", public_key: "ssh-ed25519 AAAA" } } });
+    const report = renderStackReport(reviewStack("evaluation", withQuota(156), after));
+    expect(report).toContain(
+      [
+        "### Quota of cloud `example-cloud`",
+        "",
+        "| item | this stack | all deployments on the cloud | quota |",
+        "| --- | --- | --- | --- |",
+        "| instances | 4 | 23 | 30 |",
+        "| cores | 10 | 156 | 200 |",
+      ].join("\n"),
+    );
+  });
+
+  test("is a blocking risk when the cloud's deployments exceed it", () => {
+    const review = reviewStack("evaluation", withQuota(156), withQuota(212));
+    expect(review.findings).toEqual([
+      expect.objectContaining({ severity: "blocking", rule: "quota-exceeded", message: "the deployments on cloud example-cloud need 212 cores, the donated quota is 200." }),
+    ]);
+  });
+});

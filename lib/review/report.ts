@@ -66,6 +66,13 @@ export function renderStackReport(review: StackReview): string {
     for (const finding of findings) lines.push(renderFinding(finding));
     lines.push("");
   }
+  const quota = review.quota;
+  if (quota) {
+    const items = Object.keys(quota.stack_usage).map(
+      (item) => `| ${item} | ${quota.stack_usage[item]} | ${quota.cloud_usage[item] ?? "-"} | ${quota.quota[item] ?? "-"} |`,
+    );
+    lines.push(`### Quota of cloud \`${quota.cloud}\``, "", "| item | this stack | all deployments on the cloud | quota |", "| --- | --- | --- | --- |", ...items, "");
+  }
   const secrets = diff.sensitiveVariables;
   section(lines, "Replaced", diff.replaced, (change) => attributeRows(change, true, secrets));
   listSection(lines, "Removed", diff.removed);

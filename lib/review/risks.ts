@@ -18,17 +18,39 @@ export interface Finding {
   readonly message: string;
 }
 
-/**
- * Quota checks of a synthesized stack. The stack JSON carries no quota information yet, so the
- * default finds nothing; a quota check (for example one comparing the stack's usage with the
- * donated quota in the cloud file) plugs in here. Called with the stack after the change.
- */
+/** Quota checks of a synthesized stack, called with the stack after the change. */
 export type QuotaHook = (stack: StackJson) => readonly Finding[];
 
 export const noQuotaFindings: QuotaHook = () => [];
 
+/** What main.ts records in a stack's "//" metadata: the cloud's usage by all its deployments, and its quota. */
+export interface QuotaRecord {
+  readonly cloud: string;
+  readonly stack_usage: Record<string, number>;
+  readonly cloud_usage: Record<string, number>;
+  readonly quota: Record<string, number | undefined>;
+}
+
+export function quotaRecordOf(stack: StackJson): QuotaRecord | undefined {
+  return (stack["//"] as { quota?: QuotaRecord } | undefined)?.quota;
+}
+
+/** A blocking finding for every quota item the cloud's deployments exceed together. */
+export const recordedQuotaFindings: QuotaHook = (stack) => {
+  const record = quotaRecordOf(stack);
+  if (!record) return [];
+  return Object.entries(record.quota)
+    .filter(([item, limit]) => limit !== undefined && (record.cloud_usage[item] ?? 0) > limit)
+    .map(([item, limit]) => ({
+      severity: "blocking" as const,
+      rule: "quota-exceeded",
+      subject: `quota.${item}`,
+      message: `the deployments on cloud ${record.cloud} need ${record.cloud_usage[item]} ${item}, the donated quota is ${limit}.`,
+    }));
+};
+
 export interface RiskOptions {
-  /** @default noQuotaFindings */
+  /** @default recordedQuotaFindings */
   readonly quotaFindings?: QuotaHook;
 }
 
@@ -72,7 +94,7 @@ export function findRisks(diff: StackDiff, after: StackJson | undefined, options
           },
     );
   }
-  if (after !== undefined) findings.push(...(options.quotaFindings ?? noQuotaFindings)(after));
+  if (after !== undefined) findings.push(...(options.quotaFindings ?? recordedQuotaFindings)(after));
   return sortFindings(findings);
 }
 
