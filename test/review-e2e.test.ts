@@ -57,6 +57,10 @@ beforeAll(() => {
     fs.mkdirSync(path.dirname(path.join(repo, file)), { recursive: true });
     fs.cpSync(path.join(repoRoot, file), path.join(repo, file), { verbatimSymlinks: true });
   }
+  // One deployment is enough to review, and each synth is then twice as fast.
+  for (const file of fs.readdirSync(path.join(repo, "config", "deployments"))) {
+    if (file !== "production.yaml") fs.rmSync(path.join(repo, "config", "deployments", file));
+  }
   fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(repo, "node_modules"), "dir");
   fs.cpSync(path.join(repoRoot, ".gen"), path.join(repo, ".gen"), { recursive: true });
   git("init", "-q");
