@@ -7,10 +7,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, stringify, type Node } from "yaml";
-import type * as z from "zod";
+import { stringify } from "yaml";
+import { checkYamlText } from "./config/load";
 import { configKinds } from "./config/schema";
-import { describeValue, formatPath, formatProblem, type ConfigProblem } from "./config/problems";
+import { formatProblem, type ConfigProblem } from "./config/problems";
 
 /** The default image alias: the one the example deployment uses. */
 export const DEFAULT_IMAGE_ALIAS = "ubuntu-noble";
@@ -407,74 +407,9 @@ function renderNetwork(answers: NewCloudAnswers): string[] {
  * its problems with their line and column in that text (none when it is valid).
  */
 export function checkCloudYaml(file: string, text: string): ConfigProblem[] {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    return document.errors.map((error) => {
-      const { line, col } = lineCounter.linePos(error.pos[0]);
-      return { file, line, column: col, setting: "", message: `YAML syntax: ${error.message.split("\n")[0]}` };
-    });
-  }
-  const result = configKinds.clouds.schema.safeParse(document.toJS(), { reportInput: true });
-  if (result.success) return [];
-  const root = document.contents as Node | null;
+  const { problems } = checkYamlText(file, text, configKinds.clouds.schema);
   // One problem per setting: a value that is not a CIDR at all also fails the prefix rule, which would only repeat it.
-  const issues = result.error.issues.filter(
-    (issue, index, all) => all.findIndex((other) => formatPath(other.path) === formatPath(issue.path)) === index,
-  );
-  return issues.map((issue) => {
-    const atKey = issue.code === "invalid_key" || issue.code === "unrecognized_keys";
-    const { line, col } = lineCounter.linePos(offsetOf(root, issue.path, atKey));
-    return { file, line, column: col, setting: formatPath(issue.path), message: describeIssue(issue) };
-  });
-}
-
-/** The offset of the node at `settingPath` (or its key), or of its nearest ancestor that exists. */
-function offsetOf(root: Node | null, settingPath: readonly PropertyKey[], atKey: boolean): number {
-  let node: unknown = root;
-  let offset = root?.range?.[0] ?? 0;
-  for (const [index, segment] of settingPath.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
-      if (!pair) break;
-      offset = (pair.key as Node).range?.[0] ?? offset;
-      if (atKey && index === settingPath.length - 1) break;
-      node = pair.value;
-      offset = (pair.value as Node | null)?.range?.[0] ?? offset;
-    } else if (isSeq(node) && typeof segment === "number" && node.items[segment]) {
-      node = node.items[segment];
-      offset = (node as Node).range?.[0] ?? offset;
-    } else {
-      break;
-    }
-  }
-  return offset;
-}
-
-/** One schema issue in the words `npm run synth` uses: the value given and what is expected. */
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const input = (issue as { input?: unknown }).input;
-  const given = describeValue(input);
-  switch (issue.code) {
-    case "invalid_type":
-      if (input === undefined) return `missing required setting (expected ${issue.expected})`;
-      return `got ${given}; expected ${issue.expected === "int" ? "a whole number" : issue.expected}`;
-    case "invalid_value":
-      return `got ${given}; expected ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}`;
-    case "invalid_key":
-      return `invalid name ${given}: ${issue.issues[0]?.message ?? issue.message}`;
-    case "too_small":
-    case "too_big": {
-      const bound = issue.code === "too_small" ? "at least" : "at most";
-      const limit = issue.code === "too_small" ? issue.minimum : issue.maximum;
-      const unit = issue.origin === "array" ? " items" : issue.origin === "string" ? " characters" : "";
-      return `got ${given}; expected ${bound} ${String(limit)}${unit}`;
-    }
-    case "unrecognized_keys":
-      return `unknown setting${issue.keys.length > 1 ? "s" : ""} ${issue.keys.join(", ")}`;
-    default:
-      return `got ${given}; ${issue.message}`;
-  }
+  return problems.filter((problem, index) => problem.setting === "" || problems.findIndex((other) => other.setting === problem.setting) === index);
 }
 
 export interface WriteNewCloudResult {

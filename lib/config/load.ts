@@ -45,7 +45,7 @@ export interface LoadedConfig {
 const FILE_NAME = /^([a-z][a-z0-9-]{0,30}[a-z0-9])\.ya?ml$/;
 
 /** A parsed YAML file that can tell where a setting path stands in it. */
-class YamlFile {
+export class YamlFile {
   readonly problems: ConfigProblem[] = [];
   readonly data: unknown;
   private readonly contents: Node | null;
@@ -173,6 +173,22 @@ interface ParsedFile<T> {
   readonly config?: T;
 }
 
+/**
+ * Parses and validates the text of one config file: every problem with its line and column, and
+ * the typed settings when there is none. `npm run new-cloud` checks a file before writing it
+ * with this too, so it words problems as `npm run synth` does.
+ */
+export function checkYamlText<T>(file: string, text: string, schema: z.ZodType<T>): { yaml?: YamlFile; config?: T; problems: ConfigProblem[] } {
+  const yaml = new YamlFile(file, text);
+  if (yaml.problems.length > 0) return { problems: yaml.problems };
+  if (yaml.data === null || yaml.data === undefined) {
+    return { problems: [{ file, line: 0, column: 0, setting: "", message: "the file is empty; expected a mapping of settings" }] };
+  }
+  const { result, knownKeys } = validate(schema, yaml.data);
+  if (result.success) return { yaml, config: result.data, problems: [] };
+  return { yaml, problems: result.error.issues.flatMap((issue) => problemsFromIssue(yaml, issue, knownKeys)) };
+}
+
 function readKind<T>(configDir: string, kind: ConfigKind, schema: z.ZodType<T>, problems: ConfigProblem[]): ParsedFile<T>[] {
   const folder = path.join(configDir, kind);
   if (!fs.existsSync(folder)) {
@@ -191,20 +207,9 @@ function readKind<T>(configDir: string, kind: ConfigKind, schema: z.ZodType<T>, 
       });
       continue;
     }
-    const yaml = new YamlFile(file, fs.readFileSync(file, "utf8"));
-    problems.push(...yaml.problems);
-    if (yaml.problems.length > 0) continue;
-    if (yaml.data === null || yaml.data === undefined) {
-      problems.push({ file, line: 0, column: 0, setting: "", message: "the file is empty; expected a mapping of settings" });
-      continue;
-    }
-    const { result, knownKeys } = validate(schema, yaml.data);
-    if (result.success) {
-      parsed.push({ name: nameMatch[1], yaml, config: result.data });
-    } else {
-      problems.push(...result.error.issues.flatMap((issue) => problemsFromIssue(yaml, issue, knownKeys)));
-      parsed.push({ name: nameMatch[1], yaml });
-    }
+    const checked = checkYamlText(file, fs.readFileSync(file, "utf8"), schema);
+    problems.push(...checked.problems);
+    if (checked.yaml) parsed.push({ name: nameMatch[1], yaml: checked.yaml, config: checked.config });
   }
   return parsed;
 }

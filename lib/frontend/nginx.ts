@@ -5,22 +5,17 @@
  * the cluster credentials (the reader user) are added by nginx, never given to visitors.
  */
 
-export interface FrontendNginxProps {
-  /** The public DNS name, or "_" for any. */
-  readonly serverName: string;
+import { DEBIAN_NGINX_RUNTIME, renderPublicNginx, type NginxRuntime, type PublicServerProps } from "../nginx";
+
+export interface FrontendNginxProps extends PublicServerProps {
   /** `address:port` of every search data node. */
   readonly searchUpstreams: readonly string[];
   /** CA that signed the cluster's certificates, to verify the upstream. */
   readonly upstreamCaFile: string;
   /** The name every node's certificate carries (the upstream group has no name of its own). */
   readonly upstreamTlsName: string;
-  /** The front end's own TLS certificate chain and key. */
-  readonly tlsCertificateFile: string;
-  readonly tlsKeyFile: string;
   /** A file with `proxy_set_header Authorization "Basic ...";` for the reader user (secret, written at deploy). */
   readonly readerAuthInclude: string;
-  /** Folder the ACME http-01 challenges are served from. */
-  readonly acmeWebroot: string;
   /**
    * `address:port` of Kibana (OpenSearch Dashboards), served under /dashboards/.
    * @default no dashboards
@@ -34,17 +29,8 @@ export interface FrontendNginxProps {
   readonly dashboardsAsReader?: boolean;
   readonly requestsPerSecond: number;
   readonly maxRequestBodyKib: number;
-  /** @default 80 */
-  readonly httpPort?: number;
-  /** @default 443 */
-  readonly httpsPort?: number;
-  /**
-   * Listen on IPv6 too.
-   * @default true
-   */
-  readonly ipv6?: boolean;
-  /** Where nginx keeps its pid, logs and temporary files. @default the Debian package's places */
-  readonly runtime?: { readonly pidFile: string; readonly logDir: string; readonly tempDir: string };
+  /** Where nginx keeps its pid, logs and temporary files. @default DEBIAN_NGINX_RUNTIME */
+  readonly runtime?: NginxRuntime;
 }
 
 /** Read-only endpoints: path pattern (after an optional index list) and the methods allowed. */
@@ -56,10 +42,6 @@ export const READ_ONLY_ENDPOINTS: readonly { readonly pattern: string; readonly 
 ];
 
 export function renderFrontendNginx(props: FrontendNginxProps): string {
-  const runtime = props.runtime ?? { pidFile: "/run/nginx.pid", logDir: "/var/log/nginx", tempDir: "/var/lib/nginx" };
-  const httpPort = props.httpPort ?? 80;
-  const httpsPort = props.httpsPort ?? 443;
-  const ipv6 = props.ipv6 ?? true;
   const searchLocations = READ_ONLY_ENDPOINTS.map(
     (endpoint) => `
         location ~ ${endpoint.pattern} {
@@ -85,25 +67,7 @@ export function renderFrontendNginx(props: FrontendNginxProps): string {
             proxy_pass http://${props.dashboardsUpstream};
         }`
     : "";
-  return `# Rendered by ci-log-analysis-infra (lib/frontend/nginx.ts); changes here are overwritten.
-worker_processes auto;
-pid ${runtime.pidFile};
-error_log ${runtime.logDir}/error.log warn;
-
-events {
-    worker_connections 1024;
-}
-
-http {
-    default_type application/json;
-    server_tokens off;
-    access_log ${runtime.logDir}/access.log;
-    client_body_temp_path ${runtime.tempDir}/body;
-    proxy_temp_path ${runtime.tempDir}/proxy;
-    fastcgi_temp_path ${runtime.tempDir}/fastcgi;
-    uwsgi_temp_path ${runtime.tempDir}/uwsgi;
-    scgi_temp_path ${runtime.tempDir}/scgi;
-
+  const httpDirectives = `    default_type application/json;
     client_max_body_size ${props.maxRequestBodyKib}k;
     client_body_buffer_size ${props.maxRequestBodyKib}k;
     limit_req_zone $binary_remote_addr zone=search:10m rate=${props.requestsPerSecond}r/s;
@@ -123,28 +87,8 @@ ${props.searchUpstreams.map((upstream) => `        server ${upstream} max_fails=
     proxy_ssl_verify_depth 2;
     proxy_ssl_session_reuse on;
     proxy_read_timeout 120s;
-
-    server {
-        listen ${httpPort} default_server;${ipv6 ? `
-        listen [::]:${httpPort} default_server;` : ""}
-        server_name ${props.serverName};
-        location /.well-known/acme-challenge/ {
-            root ${props.acmeWebroot};
-        }
-        location / {
-            return 301 https://$host$request_uri;
-        }
-    }
-
-    server {
-        listen ${httpsPort} ssl default_server;${ipv6 ? `
-        listen [::]:${httpsPort} ssl default_server;` : ""}
-        server_name ${props.serverName};
-        ssl_certificate ${props.tlsCertificateFile};
-        ssl_certificate_key ${props.tlsKeyFile};
-        ssl_protocols TLSv1.2 TLSv1.3;
-        add_header Strict-Transport-Security "max-age=31536000" always;
-${searchLocations}
+`;
+  const locations = `${searchLocations}
 ${dashboards}
         location = / {
             return 200 '{"service":"CI log search (read-only)","endpoints":["_search","_msearch","_count","_mapping","_cluster/health","_cat/indices"${props.dashboardsUpstream ? ',"dashboards/"' : ""}]}\\n';
@@ -153,8 +97,6 @@ ${dashboards}
         # Everything else, including _aliases, _bulk, _security, _snapshot, _scripts, PUT and DELETE.
         location / {
             return 403 '{"error":"this endpoint is read-only: only search, count, mapping, health and index list requests are allowed"}\\n';
-        }
-    }
-}
-`;
+        }`;
+  return renderPublicNginx("lib/frontend/nginx.ts", props.runtime ?? DEBIAN_NGINX_RUNTIME, props, httpDirectives, locations);
 }
