@@ -23,6 +23,7 @@ export const LOG_FIELDS = {
   build_name: sent("keyword", "Zuul job name"),
   build_status: sent("keyword", "Build result: SUCCESS, FAILURE, TIMED_OUT, POST_FAILURE, ..."),
   build_uuid: sent("keyword", "Zuul build UUID"),
+  build_short_uuid: parsed("keyword", "First 7 characters of build_uuid; elastic-recheck finds a build's documents by it"),
   build_set: sent("keyword", "Zuul buildset UUID"),
   build_queue: sent("keyword", "Zuul pipeline: check, gate, periodic, ..."),
   build_ref: sent("keyword", "Git ref the build tested"),

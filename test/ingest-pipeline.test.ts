@@ -16,9 +16,16 @@ describe("ingest pipeline: body", () => {
     expect(PIPELINE_NAME).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
   });
 
-  test("runs one grok processor on message that leaves non-matching or message-less documents unchanged", () => {
-    expect(body.processors).toHaveLength(1);
+  test("runs a grok processor on message that leaves non-matching or message-less documents unchanged", () => {
     expect(grok).toMatchObject({ field: "message", ignore_missing: true, ignore_failure: true, patterns: LINE_PATTERNS });
+  });
+
+  test("derives build_short_uuid from build_uuid, as elastic-recheck expects", async () => {
+    const shortUuid = body.processors[1].grok;
+    expect(shortUuid).toMatchObject({ field: "build_uuid", ignore_missing: true, ignore_failure: true });
+    const uuidMatcher = new GrokMatcher(shortUuid.patterns, shortUuid.pattern_definitions);
+    expect(uuidMatcher.match("4f1c2e9a77d04b1e9c3b0d6f0a1b2c3d")).toEqual({ build_short_uuid: "4f1c2e9" });
+    expect(uuidMatcher.match("NONE")).toBeUndefined();
   });
 
   test("is plain JSON", () => {
@@ -41,7 +48,9 @@ describe("ingest pipeline: body", () => {
 
   test("sets exactly the fields that the contract says the ingest pipeline produces", () => {
     const set = new Set<string>();
-    for (const pattern of grok.patterns) for (const capture of expandGrok(pattern, grok.pattern_definitions).captures) set.add(capture.field);
+    for (const { grok: processor } of body.processors) {
+      for (const pattern of processor.patterns) for (const capture of expandGrok(pattern, processor.pattern_definitions).captures) set.add(capture.field);
+    }
     const contract = Object.entries(LOG_FIELDS).filter(([, field]) => field.source === "ingest-pipeline").map(([name]) => name);
     expect([...set].sort()).toEqual(contract.sort());
   });

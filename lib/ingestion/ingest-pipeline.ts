@@ -79,10 +79,16 @@ export interface IngestPipelineBody {
   readonly processors: readonly { readonly grok: GrokProcessor }[];
 }
 
+/**
+ * elastic-recheck finds a failed build's documents by `build_short_uuid`, the first 7 characters
+ * of the build's UUID, which the old submitter sent and logsender does not.
+ */
+export const SHORT_UUID_PATTERNS: Readonly<Record<string, string>> = { CI_SHORT_UUID: "[0-9a-f]{7}" };
+
 /** The body of `PUT _ingest/pipeline/<PIPELINE_NAME>`. */
 export function ingestPipelineBody(): IngestPipelineBody {
   return {
-    description: "Fields of CI log lines (oslo.log, syslog/journal, console) that elastic-recheck queries use; lines that match nothing are kept as they are",
+    description: "Fields of CI log lines (oslo.log, syslog/journal, console) and build_short_uuid, which elastic-recheck uses; lines that match nothing are kept as they are",
     processors: [
       {
         grok: {
@@ -90,6 +96,16 @@ export function ingestPipelineBody(): IngestPipelineBody {
           field: "message",
           patterns: [...LINE_PATTERNS],
           pattern_definitions: { ...GROK_PATTERNS },
+          ignore_missing: true,
+          ignore_failure: true,
+        },
+      },
+      {
+        grok: {
+          description: "build_short_uuid for elastic-recheck",
+          field: "build_uuid",
+          patterns: ["^%{CI_SHORT_UUID:build_short_uuid}"],
+          pattern_definitions: { ...SHORT_UUID_PATTERNS },
           ignore_missing: true,
           ignore_failure: true,
         },
