@@ -3,14 +3,13 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { DnsRecordsetV2 } from "../.gen/providers/openstack/dns-recordset-v2";
-import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
-import { CLUSTER_TLS_NAME, HTTP_PORT } from "../lib/search/engine";
+import { CLUSTER_TLS_NAME } from "../lib/search/engine";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
-import { NODE_CONFIG_DIR } from "./server";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
 
 const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
@@ -98,7 +97,7 @@ export class Frontend extends Construct implements IConnectable {
       defer: true,
       content: renderFrontendNginx({
         serverName: props.dnsName ?? "_",
-        searchUpstreams: search.dataNodes.nodes.map((node) => `${node.address}:${HTTP_PORT}`),
+        searchUpstreams: search.hosts,
         upstreamCaFile: searchCaFile,
         upstreamTlsName: CLUSTER_TLS_NAME,
         tlsCertificateFile: certificate.certificateFile,

@@ -1,10 +1,10 @@
 import { Construct } from "constructs";
+import { NODE_CONFIG_DIR } from "../lib/cloud-init/cloud-config";
 import type { DownloadListEntry } from "../lib/ingestion/download-list";
 import { partitionSources, type FollowedSource } from "../lib/ingestion/partition";
 import { configureIngestionWorker } from "../lib/ingestion/worker-software";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
-import { NODE_CONFIG_DIR } from "./server";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
 
 const WRITER_PASSWORD_FILE = `${NODE_CONFIG_DIR}/search-writer-password`;

@@ -124,7 +124,6 @@ export class RecheckService extends Construct implements IConnectable {
     cloudConfig.addRuncmd(["install", "-m", "0644", caFile, "/usr/local/share/ca-certificates/ci-log-analysis-search.crt"]);
     cloudConfig.addRuncmd(["update-ca-certificates"]);
 
-    const endpoint = search.endpoints[0].replace("https://", "");
     cloudConfig.addFile({
       path: `${CONFIG_DIR}/elastic-recheck.conf`,
       owner: `root:${USER}`,
@@ -135,7 +134,7 @@ export class RecheckService extends Construct implements IConnectable {
         gerritUser: props.gerritUser,
         gerritKeyFile: GERRIT_KEY_FILE,
         queriesDir: QUERIES_DIR,
-        esUrl: `https://${search.reader.username}:${search.reader.password}@${endpoint}`,
+        esUrl: `https://${search.reader.username}:${search.reader.password}@${search.hosts[0]}`,
         lsUrl: props.logsUrl,
         indexFormat: LOG_INDEX_STRFTIME,
         jobsRe: props.jobsRe ?? "(devstack|tempest|grenade)",

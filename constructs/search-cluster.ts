@@ -3,7 +3,7 @@ import { Fn, TerraformVariable } from "cdktf";
 import { ObjectstorageContainerV1 } from "../.gen/providers/openstack/objectstorage-container-v1";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
-import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
 import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import {
@@ -23,7 +23,6 @@ import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search
 import { heapGiB, type SearchTopology } from "../lib/search/topology";
 import { Port, type Connections, type IConnectable } from "./connections";
 import { PrivateCa } from "./private-ca";
-import { NODE_CONFIG_DIR } from "./server";
 import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-role";
 
 export const SEARCH_DATA_MOUNT_PATH = "/var/lib/search";
@@ -71,6 +70,8 @@ export class SearchCluster extends Construct implements IConnectable {
   readonly connections: Connections;
   readonly dataNodes: ServerRole;
   readonly masterNodes?: ServerRole;
+  /** `<address>:9200` of every data node, where clients connect. */
+  readonly hosts: readonly string[];
   /** `https://<address>:9200` of every data node. */
   readonly endpoints: readonly string[];
   readonly caCertificatePem: string;
@@ -156,7 +157,8 @@ export class SearchCluster extends Construct implements IConnectable {
       this.dataNodes.connections.allowFrom(this.masterNodes, transport, "Search cluster transport from masters");
       this.masterNodes.connections.allowFrom(this.dataNodes, transport, "Search cluster transport from data nodes");
     }
-    this.endpoints = this.dataNodes.servers.map((server) => `https://${server.privateIpv4Address}:${HTTP_PORT}`);
+    this.hosts = this.dataNodes.nodes.map((node) => `${node.address}:${HTTP_PORT}`);
+    this.endpoints = this.hosts.map((host) => `https://${host}`);
   }
 
   /**

@@ -6,12 +6,10 @@ import { ComputeVolumeAttachV2 } from "../.gen/providers/openstack/compute-volum
 import { NetworkingFloatingipAssociateV2 } from "../.gen/providers/openstack/networking-floatingip-associate-v2";
 import { NetworkingFloatingipV2 } from "../.gen/providers/openstack/networking-floatingip-v2";
 import { NetworkingPortV2 } from "../.gen/providers/openstack/networking-port-v2";
-import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import type { Network } from "./network";
 import type { SecurityGroup } from "./security-group";
 
-/** Where this project keeps per-server facts that units read (EnvironmentFile=). */
-export const NODE_CONFIG_DIR = "/etc/ci-log-analysis";
 
 export interface DataVolumeProps {
   readonly sizeGiB: number;

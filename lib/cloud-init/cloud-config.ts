@@ -16,6 +16,9 @@ import { renderSystemdUnit, type UnitSections } from "./systemd-unit";
  * Nova accepts at most 65535 bytes of base64-encoded user data; base64 turns every 3 bytes into
  * 4, so the largest document that fits is floor(65535 / 4) * 3 bytes (just under 48 KiB).
  */
+/** Where this project keeps per-server facts that units read (EnvironmentFile=) and its own files. */
+export const NODE_CONFIG_DIR = "/etc/ci-log-analysis";
+
 export const MAX_USER_DATA_BYTES = Math.floor(65535 / 4) * 3;
 
 const SYSTEMD_DIR = "/etc/systemd/system";

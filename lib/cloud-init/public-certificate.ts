@@ -3,9 +3,8 @@
  * can start, replaced by Let's Encrypt's when a DNS name is configured (certbot renews it and
  * runs the install hook again). Used by every server the world reaches.
  */
-import type { CloudConfigBuilder } from "./cloud-config";
+import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "./cloud-config";
 
-const NODE_CONFIG_DIR = "/etc/ci-log-analysis";
 const TLS_DIR = `${NODE_CONFIG_DIR}/tls`;
 export const ACME_WEBROOT = "/var/www/acme";
 
