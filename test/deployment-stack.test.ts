@@ -5,7 +5,7 @@ import { WORKER_ONLY_EXECUTABLES } from "../lib/ingestion/worker-software";
 import { checkStackAgainstSchema } from "../lib/provider-schema";
 import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
 import { resourcesOf, synthConfig, type StackJson } from "./support/synth";
-import { deliveredUserData, writtenFiles } from "./support/user-data";
+import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import {
   describeWithTool,
   validateCloudConfig,
@@ -173,8 +173,8 @@ describe("rendered user data", () => {
     // Scripts are static text, the same on every server that has them: each distinct one is checked once.
     const scripts = new Map<string, string>();
     for (const { name, text } of userData) {
-      for (const file of writtenFiles(text).filter((written) => /^#!\/bin\/(ba)?sh\n/.test(written.content))) {
-        if (![...scripts.values()].includes(file.content)) scripts.set(`${name}:${file.path}`, file.content);
+      for (const [file, content] of Object.entries(shellScriptsOf(writtenFiles(text)))) {
+        if (![...scripts.values()].includes(content)) scripts.set(`${name}:${file}`, content);
       }
     }
     test("there are scripts to check", () => expect(scripts.size).toBeGreaterThanOrEqual(4));
@@ -185,22 +185,12 @@ describe("rendered user data", () => {
   });
 
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
-    /** A packaged unit our drop-ins extend; the stand-in lets systemd-analyze read the drop-in. */
-    const STAND_IN_UNIT = "[Unit]\nDescription=Stand-in for a unit a package installs\n\n[Service]\nExecStart=/bin/true\n";
     const servers = new Map<string, { name: string; files: Record<string, string>; executables: string[] }>();
     for (const { name, text } of userData) {
       const written = writtenFiles(text);
-      const files: Record<string, string> = {};
-      for (const file of written) {
-        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(file.path);
-        if (unit) files[unit[1]] = file.content;
-      }
-      for (const key of Object.keys(files)) {
-        const base = /^([^/]+)\.d\//.exec(key)?.[1];
-        if (base && !(base in files)) files[base] = STAND_IN_UNIT;
-      }
+      const files = systemdUnitsOf(written);
       // Scripts the user data writes, and programs the ingestion worker and the recheck server install at boot.
-      const executables = [...written.filter((file) => file.content.startsWith("#!")).map((file) => file.path), ...WORKER_ONLY_EXECUTABLES, ...RECHECK_ONLY_EXECUTABLES];
+      const executables = [...executablesOf(written), ...WORKER_ONLY_EXECUTABLES, ...RECHECK_ONLY_EXECUTABLES];
       const key = JSON.stringify(files);
       if (!servers.has(key)) servers.set(key, { name, files, executables });
     }

@@ -2,7 +2,7 @@ import { parse } from "yaml";
 import { Frontend, type FrontendProps } from "../constructs/frontend";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
-import { writtenFiles } from "./support/user-data";
+import { executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import { describeWithTool, validateShellScripts, validateSystemdUnits } from "./support/validators";
 
 function synthFrontend(engine: "elasticsearch" | "opensearch", props: Partial<FrontendProps> = {}) {
@@ -71,7 +71,7 @@ describe("Frontend", () => {
 
   describeWithTool("shellcheck", "shellcheck", () => {
     test("its scripts pass", () => {
-      const scripts = Object.fromEntries(files.filter((written) => written.content.startsWith("#!")).map((written) => [written.path, written.content]));
+      const scripts = shellScriptsOf(files);
       expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/public-certificate", "/usr/local/sbin/install-dashboards"]));
       expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
     });
@@ -79,13 +79,7 @@ describe("Frontend", () => {
 
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
     test("its units pass", () => {
-      const units: Record<string, string> = {};
-      for (const written of files) {
-        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(written.path);
-        if (unit) units[unit[1]] = written.content;
-      }
-      const executables = files.filter((written) => written.content.startsWith("#!")).map((written) => written.path);
-      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
+      expect(Object.values(validateSystemdUnits(systemdUnitsOf(files), { providedExecutables: executablesOf(files) })).flat()).toEqual([]);
     });
   });
 });

@@ -8,7 +8,7 @@ import type { BugQuery } from "../lib/queries/check";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
-import { writtenFiles } from "./support/user-data";
+import { executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import {
   describeGated,
   describeWithTool,
@@ -115,7 +115,7 @@ describe("RecheckService", () => {
 
   describeWithTool("shellcheck", "shellcheck", () => {
     test("its scripts pass", () => {
-      const scripts = Object.fromEntries(files.filter((file) => /^#!\/bin\/bash\n/.test(file.content)).map((file) => [file.path, file.content]));
+      const scripts = shellScriptsOf(files);
       expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/elastic-recheck-install", "/usr/local/sbin/elastic-recheck-dashboard"]));
       expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
     });
@@ -123,13 +123,8 @@ describe("RecheckService", () => {
 
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
     test("its units and timers pass", () => {
-      const units: Record<string, string> = {};
-      for (const file of files) {
-        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(file.path);
-        if (unit) units[unit[1]] = file.content;
-      }
-      const executables = [...files.filter((file) => file.content.startsWith("#!")).map((file) => file.path), ...RECHECK_ONLY_EXECUTABLES];
-      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
+      const executables = [...executablesOf(files), ...RECHECK_ONLY_EXECUTABLES];
+      expect(Object.values(validateSystemdUnits(systemdUnitsOf(files), { providedExecutables: executables })).flat()).toEqual([]);
     });
   });
 });

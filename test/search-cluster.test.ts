@@ -5,7 +5,7 @@ import type { NetworkConfig } from "../lib/config/schema";
 import { LOG_FIELDS } from "../lib/field-contract";
 import { resolveSearchTopology } from "../lib/search/topology";
 import { resources, synthStack } from "./support/stack";
-import { deliveredUserData, writtenFiles } from "./support/user-data";
+import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import { describeWithTool, validateCloudConfig, validateShellScripts, validateSystemdUnits } from "./support/validators";
 
 const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8 } };
@@ -251,7 +251,7 @@ describe("SearchCluster (OpenSearch)", () => {
 
   describeWithTool("shellcheck", "shellcheck", () => {
     test("the setup node's scripts pass", () => {
-      const scripts = Object.fromEntries(writtenFiles(master).filter((file) => file.content.startsWith("#!")).map((file) => [file.path, file.content]));
+      const scripts = shellScriptsOf(writtenFiles(master));
       expect(Object.keys(scripts).length).toBeGreaterThanOrEqual(3);
       expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
     });
@@ -260,13 +260,9 @@ describe("SearchCluster (OpenSearch)", () => {
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
     test("the setup node's units pass, with the packaged unit stood in for its drop-in", () => {
       const written = writtenFiles(master);
-      const units: Record<string, string> = { "opensearch.service": "[Unit]\nDescription=Stand-in\n\n[Service]\nExecStart=/bin/true\n" };
-      for (const file of written) {
-        const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(file.path);
-        if (unit) units[unit[1]] = file.content;
-      }
-      const executables = written.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
-      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executables })).flat()).toEqual([]);
+      const units = systemdUnitsOf(written);
+      expect(units).toHaveProperty(["opensearch.service"]);
+      expect(Object.values(validateSystemdUnits(units, { providedExecutables: executablesOf(written) })).flat()).toEqual([]);
     });
   });
 });

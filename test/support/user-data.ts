@@ -52,3 +52,32 @@ export function writtenFiles(userData: string): WrittenFile[] {
     content: file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8") : file.content,
   }));
 }
+
+const STAND_IN_UNIT = "[Unit]\nDescription=Stand-in for a unit a package installs\n\n[Service]\nExecStart=/bin/true\n";
+
+/**
+ * The systemd units and drop-ins a server's files write, keyed as validateSystemdUnits takes
+ * them; a drop-in for a unit that a package installs gets a stand-in of that unit.
+ */
+export function systemdUnitsOf(files: readonly WrittenFile[]): Record<string, string> {
+  const units: Record<string, string> = {};
+  for (const file of files) {
+    const unit = /^\/etc\/systemd\/system\/(.+)$/.exec(file.path);
+    if (unit) units[unit[1]] = file.content;
+  }
+  for (const key of Object.keys(units)) {
+    const base = /^([^/]+)\.d\//.exec(key)?.[1];
+    if (base && !(base in units)) units[base] = STAND_IN_UNIT;
+  }
+  return units;
+}
+
+/** The executables a server's files write (scripts with a shebang), which its units may run. */
+export function executablesOf(files: readonly WrittenFile[]): string[] {
+  return files.filter((file) => file.content.startsWith("#!")).map((file) => file.path);
+}
+
+/** The shell scripts a server's files write, by path, for validateShellScripts. */
+export function shellScriptsOf(files: readonly WrittenFile[]): Record<string, string> {
+  return Object.fromEntries(files.filter((file) => /^#!\/bin\/(ba)?sh\n/.test(file.content)).map((file) => [file.path, file.content]));
+}
