@@ -1,11 +1,25 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const common = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
   // Type checking is `tsc --noEmit` in `npm test`; jest only transpiles, which keeps it fast.
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: { isolatedModules: true, esModuleInterop: true, resolveJsonModule: true, target: "ES2022", module: "commonjs" } }] },
+};
+
+module.exports = {
   testTimeout: 60000,
   // Jest keeps one core for itself by default, which on a 2-core machine means one worker.
   maxWorkers: 2,
+  projects: [
+    { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$"] },
+    // Tests against a real search engine node, which the global setup starts (test/support/search-engine.ts).
+    // jest runs a project's global setup only when at least one of its test files is selected.
+    {
+      ...common,
+      displayName: "engine",
+      testMatch: ["**/*.engine.test.ts"],
+      globalSetup: "<rootDir>/test/engine/global-setup.ts",
+      globalTeardown: "<rootDir>/test/engine/global-teardown.ts",
+    },
+  ],
 };
