@@ -7,7 +7,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
+import { runCommand, UsageError, type Command } from "./cli";
 import { checkYamlText } from "./config/load";
 import { configKinds } from "./config/schema";
 import { formatProblem, type ConfigProblem } from "./config/problems";
@@ -57,14 +58,6 @@ export interface NewCloudInput {
 export type NewCloudAnswers = NewCloudInput &
   Required<Pick<NewCloudInput, "name" | "cloudsYamlEntry" | "region" | "imageName" | "networkMode">>;
 
-/** A mistake in the command line itself (exit 2). */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 export const NEW_CLOUD_USAGE = `usage: npm run new-cloud -- <name> [flags]
 
   --clouds-yaml-entry <entry>        entry of clouds.yaml holding the credentials (required)
@@ -87,7 +80,6 @@ Writes $CONFIG_DIR/clouds/<name>.yaml (default config/clouds/). On a terminal, m
 export interface ParsedNewCloudArgs {
   readonly input: NewCloudInput;
   readonly force: boolean;
-  readonly help: boolean;
 }
 
 /**
@@ -117,7 +109,6 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
         quota: { type: "string", multiple: true },
         description: { type: "string" },
         force: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (error) {
@@ -151,7 +142,7 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
   if (values["network-mode"] !== undefined) input.networkMode = parseNetworkMode(values["network-mode"]);
   if (input.name !== undefined) checkCloudName(input.name);
   checkNetworkFlags(input);
-  return { input, force: values.force, help: values.help };
+  return { input, force: values.force };
 }
 
 /**
@@ -317,11 +308,23 @@ function numeric(value: string): string {
   return /^-?\d+(\.\d+)?$/.test(value) ? value : scalar(value);
 }
 
-/** The cloud file: every setting with a comment saying what it is and where to find its value. */
-export function renderCloudYaml(answers: NewCloudAnswers): string {
+/** The repository: the example config and the JSON Schemas are read from it, wherever the config folder is. */
+const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** The `$schema` reference of a config file at `file`: the JSON Schema's path relative to the file's folder. */
+export function schemaReference(file: string, kind: keyof typeof configKinds): string {
+  const schema = path.join(REPO_ROOT, "schema", "config", configKinds[kind].jsonSchemaFile);
+  return path.relative(path.dirname(path.resolve(file)), schema).split(path.sep).join("/");
+}
+
+/**
+ * The cloud file: every setting with a comment saying what it is and where to find its value.
+ * @param schemaRef the JSON Schema's path relative to the file @default as in config/clouds/
+ */
+export function renderCloudYaml(answers: NewCloudAnswers, schemaRef = "../../schema/config/cloud.schema.json"): string {
   const imageAlias = answers.imageAlias ?? DEFAULT_IMAGE_ALIAS;
   const lines = [
-    `# yaml-language-server: $schema=../../schema/config/cloud.schema.json`,
+    `# yaml-language-server: $schema=${schemaRef}`,
     `#`,
     `# The cloud "${answers.name}": deployments run on it with \`cloud: ${answers.name}\` (the file name`,
     `# without .yaml). Written by \`npm run new-cloud\`; edit it freely, \`npm run synth\` checks it.`,
@@ -433,7 +436,7 @@ export function cloudFile(configDir: string, name: string): string {
  */
 export function writeNewCloud(configDir: string, answers: NewCloudAnswers, force = false): WriteNewCloudResult {
   const file = cloudFile(configDir, answers.name);
-  const text = renderCloudYaml(answers);
+  const text = renderCloudYaml(answers, schemaReference(file, "clouds"));
   const existing = [file, file.replace(/\.yaml$/, ".yml")].find((candidate) => fs.existsSync(candidate));
   if (existing && !(force && existing === file)) {
     const hint = existing === file ? "pass --force to overwrite it" : "remove it first: two files would name the same cloud";
@@ -446,19 +449,46 @@ export function writeNewCloud(configDir: string, answers: NewCloudAnswers, force
   return { file, text, problems, written: true };
 }
 
-/** What to do once the cloud file exists. */
+/** A word for a POSIX shell: as it is when that is safe, else in single quotes. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The example deployment to start from: the first (by name) of the repository's config/ whose
+ * cloud has the same network mode, since the network decides addresses, floating IPs and quota.
+ */
+export function exampleDeploymentFor(networkMode: NetworkMode): string | undefined {
+  const dir = path.join(REPO_ROOT, "config");
+  const modeOf = (cloud: unknown) => {
+    const file = path.join(dir, "clouds", `${String(cloud)}.yaml`);
+    return fs.existsSync(file) ? (parse(fs.readFileSync(file, "utf8")) as { network?: { mode?: string } })?.network?.mode : undefined;
+  };
+  const deployments = fs.existsSync(path.join(dir, "deployments")) ? fs.readdirSync(path.join(dir, "deployments")).filter((file) => file.endsWith(".yaml")).sort() : [];
+  const match = deployments.find((file) => {
+    const deployment = parse(fs.readFileSync(path.join(dir, "deployments", file), "utf8")) as { cloud?: unknown } | null;
+    return modeOf(deployment?.cloud) === networkMode;
+  });
+  return match === undefined ? undefined : path.relative(process.cwd(), path.join(dir, "deployments", match));
+}
+
+/** What to do once the cloud file exists: commands that work as printed, from the repository's folder. */
 export function nextSteps(configDir: string, answers: NewCloudAnswers): string {
   const imageAlias = answers.imageAlias ?? DEFAULT_IMAGE_ALIAS;
-  const deployments = path.join(configDir, "deployments");
-  const configPrefix = configDir === "config" ? "" : `CONFIG_DIR=${configDir} `;
+  const target = path.join(configDir, "deployments", "<deployment>.yaml");
+  const env = path.resolve(configDir) === path.join(REPO_ROOT, "config") ? "" : `CONFIG_DIR=${shellWord(configDir)} `;
+  const example = exampleDeploymentFor(answers.networkMode);
+  const schemaRef = schemaReference(target, "deployments");
+  const schemaNote = schemaRef === "../../schema/config/deployment.schema.json" ? "" : ` and, on its first line, \`$schema=${schemaRef}\``;
   return [
     "Next steps:",
     `  1. Review ${cloudFile(configDir, answers.name)}: its comments explain every setting.`,
     `  2. Put the credentials under \`${answers.cloudsYamlEntry}\` in ~/.config/openstack/clouds.yaml (never in this repository).`,
-    `  3. Write a deployment that names this cloud, e.g. copy config/deployments/production.yaml to`,
-    `     ${deployments}/<deployment>.yaml and set \`cloud: ${answers.name}\`, \`image: ${imageAlias}\` and`,
-    `     flavors from: ${answers.flavors.map((flavor) => flavor.alias).join(", ")}.`,
-    `  4. ${configPrefix}npm run synth   (then \`npx cdktf diff <deployment>\` to review the plan)`,
+    `  3. Write a deployment that names this cloud${example ? `, from the example with a ${answers.networkMode} network` : ""}:`,
+    ...(example ? [`       mkdir -p ${shellWord(path.dirname(target))} && cp ${shellWord(example)} ${shellWord(path.dirname(target))}/<deployment>.yaml`] : []),
+    `     and set \`cloud: ${answers.name}\`, \`image: ${imageAlias}\`, flavors from: ${answers.flavors.map((flavor) => flavor.alias).join(", ")}${schemaNote}.`,
+    `  4. ${env}npm run synth`,
+    `     ${env}npx cdktf diff <deployment>   (the plan, for review)`,
   ].join("\n");
 }
 
@@ -490,45 +520,42 @@ export interface NewCloudIo {
   readonly configDir?: string;
 }
 
-/** The whole command: 0 when written, 1 on a problem or an existing file, 2 on a usage error. */
-export async function runNewCloud(argv: readonly string[], io: NewCloudIo): Promise<number> {
+/** The command: 0 when written, 1 on a problem or an existing file, 2 on a usage error (see lib/cli). */
+export function newCloudCommand(io: Omit<NewCloudIo, "out" | "err">): Command {
   const configDir = io.configDir ?? "config";
-  let answers: NewCloudAnswers;
-  let force: boolean;
-  try {
-    const parsed = parseNewCloudArgs(argv);
-    if (parsed.help) {
-      io.out(NEW_CLOUD_USAGE);
+  return {
+    name: "new-cloud",
+    usage: NEW_CLOUD_USAGE,
+    run: async (argv, { out, err }) => {
+      const parsed = parseNewCloudArgs(argv);
+      const answers =
+        io.interactive && io.ask && missingAnswers(parsed.input).length > 0
+          ? await askMissing(parsed.input, io.ask, err)
+          : requireComplete(parsed.input);
+      const result = writeNewCloud(configDir, answers, parsed.force);
+      if (result.refused) {
+        err(`new-cloud: ${result.refused}`);
+        return 1;
+      }
+      if (result.problems.length > 0) {
+        err(`The cloud file would have ${result.problems.length} problem(s); nothing was written:`);
+        const lines = result.text.split("\n");
+        for (const problem of result.problems) {
+          const flag = flagOf(problem.setting);
+          err(`  ${formatProblem(problem)}${flag ? ` (from ${flag})` : ""}`);
+          if (problem.line > 0) err(`    ${String(problem.line).padStart(4)} | ${lines[problem.line - 1]}`);
+        }
+        err("Fix the answer and run the command again.");
+        return 1;
+      }
+      out(`Wrote ${result.file}.`);
+      out(nextSteps(configDir, answers));
       return 0;
-    }
-    force = parsed.force;
-    if (io.interactive && io.ask && missingAnswers(parsed.input).length > 0) {
-      answers = await askMissing(parsed.input, io.ask, io.err);
-    } else {
-      answers = requireComplete(parsed.input);
-    }
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    io.err(`new-cloud: ${error.message}\nRun \`npm run new-cloud -- --help\` for every flag.`);
-    return 2;
-  }
-  const result = writeNewCloud(configDir, answers, force);
-  if (result.refused) {
-    io.err(`new-cloud: ${result.refused}`);
-    return 1;
-  }
-  if (result.problems.length > 0) {
-    io.err(`The cloud file would have ${result.problems.length} problem(s); nothing was written:`);
-    const lines = result.text.split("\n");
-    for (const problem of result.problems) {
-      const flag = flagOf(problem.setting);
-      io.err(`  ${formatProblem(problem)}${flag ? ` (from ${flag})` : ""}`);
-      if (problem.line > 0) io.err(`    ${String(problem.line).padStart(4)} | ${lines[problem.line - 1]}`);
-    }
-    io.err("Fix the answer and run the command again.");
-    return 1;
-  }
-  io.out(`Wrote ${result.file}.`);
-  io.out(nextSteps(configDir, answers));
-  return 0;
+    },
+  };
+}
+
+/** The whole command with its output collected by `io`; see newCloudCommand. */
+export function runNewCloud(argv: readonly string[], io: NewCloudIo): Promise<number> {
+  return runCommand(newCloudCommand(io), argv, io);
 }

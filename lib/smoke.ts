@@ -11,6 +11,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { CommandError, runCommand, UsageError, type Command } from "./cli";
 
 export type CheckStatus = "PASS" | "WARN" | "FAIL";
 
@@ -42,11 +43,11 @@ export interface SmokeOptions {
   readonly timeoutMs?: number;
 }
 
-/** A mistake in the command line or unreadable outputs (exit 2). */
-export class SmokeUsageError extends Error {
+/** Outputs that cannot be read or are not what the stack writes (exit 2, without the usage: the command line was right). */
+export class OutputsError extends CommandError {
   constructor(message: string) {
-    super(message);
-    this.name = "SmokeUsageError";
+    super(message, 2);
+    this.name = "OutputsError";
   }
 }
 
@@ -58,31 +59,31 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /**
  * Reads the targets from the JSON `terraform output -json` prints: `{ "public_url": { "value": ... } }`.
  * @param source where the JSON came from, for error messages
- * @throws SmokeUsageError
+ * @throws OutputsError
  */
 export function parseStackOutputs(json: string, source: string): SmokeTargets {
   let outputs: unknown;
   try {
     outputs = JSON.parse(json);
   } catch (error) {
-    throw new SmokeUsageError(`${source}: not JSON (${(error as Error).message}); expected the output of \`terraform output -json\``);
+    throw new OutputsError(`${source}: not JSON (${(error as Error).message}); expected the output of \`terraform output -json\``);
   }
   if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
-    throw new SmokeUsageError(`${source}: expected an object of outputs, as \`terraform output -json\` prints`);
+    throw new OutputsError(`${source}: expected an object of outputs, as \`terraform output -json\` prints`);
   }
   const value = (name: string): string | undefined => {
     const output = (outputs as Record<string, unknown>)[name];
     if (output === undefined || output === null) return undefined;
     const inner = typeof output === "object" && "value" in output ? (output as { value: unknown }).value : undefined;
     if (typeof inner !== "string" || inner === "") {
-      throw new SmokeUsageError(`${source}: output ${name}: expected { "value": "<url>" }, got ${JSON.stringify(output).slice(0, 120)}`);
+      throw new OutputsError(`${source}: output ${name}: expected { "value": "<url>" }, got ${JSON.stringify(output).slice(0, 120)}`);
     }
     return inner;
   };
   const publicUrl = value("public_url");
   if (!publicUrl) {
     const names = Object.keys(outputs);
-    throw new SmokeUsageError(
+    throw new OutputsError(
       `${source}: no public_url output (${names.length > 0 ? `outputs: ${names.join(", ")}` : "no outputs at all: has the stack been deployed?"})`,
     );
   }
@@ -102,10 +103,10 @@ function checkUrl(value: string, name: string, source: string): string {
   try {
     url = new URL(value);
   } catch {
-    throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)} is not a URL`);
+    throw new OutputsError(`${source}: ${name}: ${JSON.stringify(value)} is not a URL`);
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)}: expected an http(s):// URL`);
+    throw new OutputsError(`${source}: ${name}: ${JSON.stringify(value)}: expected an http(s):// URL`);
   }
   return url.href;
 }
@@ -113,24 +114,41 @@ function checkUrl(value: string, name: string, source: string): string {
 /** The front end answers only on HTTPS (port 80 redirects), so its URLs must be https://. */
 function httpsUrl(value: string, name: string, source: string, directory: boolean): string {
   const href = checkUrl(value, name, source);
-  if (!href.startsWith("https:")) throw new SmokeUsageError(`${source}: ${name}: ${JSON.stringify(value)}: expected an https:// URL`);
+  if (!href.startsWith("https:")) throw new OutputsError(`${source}: ${name}: ${JSON.stringify(value)}: expected an https:// URL`);
   return directory && !href.endsWith("/") ? `${href}/` : href;
+}
+
+/** Terraform's error (`-no-color`): its "Error:" line and the paragraph after it, without the box drawing and warnings. */
+function terraformError(stderr: string): string {
+  const lines = stderr.split("\n").map((line) => line.replace(/^[\s╷│╵]+/, "").trimEnd());
+  const start = lines.findIndex((line) => line.startsWith("Error:"));
+  if (start === -1) return lines.filter((line) => line !== "").join("\n  ");
+  const paragraphEnd = (from: number) => {
+    const end = lines.findIndex((line, index) => index > from && line === "");
+    return end === -1 ? lines.length : end;
+  };
+  const firstEnd = paragraphEnd(start);
+  const next = lines.findIndex((line, index) => index > firstEnd && line !== "");
+  const shown = next === -1 ? lines.slice(start, firstEnd) : [...lines.slice(start, firstEnd), ...lines.slice(next, paragraphEnd(next))];
+  return shown.join("\n  ");
 }
 
 /**
  * Runs `terraform -chdir=<outdir>/stacks/<stack> output -json` and reads the targets from it.
- * @throws SmokeUsageError when the stack is not synthesized, not deployed, or Terraform fails
+ * @throws OutputsError when the stack is not synthesized, not deployed, or Terraform fails
  */
 export function readStackOutputs(stack: string, outdir = "cdktf.out", terraform = "terraform"): SmokeTargets {
   const stackDir = path.join(outdir, "stacks", stack);
   if (!fs.existsSync(path.join(stackDir, "cdk.tf.json"))) {
-    throw new SmokeUsageError(`${stackDir}/cdk.tf.json not found; run \`npm run synth\` and deploy the stack first`);
+    throw new OutputsError(`${stackDir}/cdk.tf.json not found; run \`npm run synth\` and deploy the stack first`);
   }
-  const args = [`-chdir=${stackDir}`, "output", "-json"];
-  const result = spawnSync(terraform, args, { encoding: "utf8", timeout: 60_000 });
-  if (result.error || result.status !== 0) {
-    const reason = result.error?.message ?? result.stderr.trim().split("\n").slice(0, 6).join("\n");
-    throw new SmokeUsageError(`\`${terraform} ${args.join(" ")}\` failed: ${reason}`);
+  const args = [`-chdir=${stackDir}`, "output", "-json", "-no-color"];
+  const result = spawnSync(terraform, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+  if (result.error) throw new OutputsError(`${terraform} could not run (${result.error.message}); install Terraform, or pass --outputs <file.json>`);
+  if (result.status !== 0) {
+    throw new OutputsError(
+      `cannot read the outputs of ${stack}: has it been deployed from this folder (\`npx cdktf deploy ${stack}\`)? \`${terraform} ${args.join(" ")}\` said:\n  ${terraformError(result.stderr)}`,
+    );
   }
   return parseStackOutputs(result.stdout, `${terraform} output of ${stack}`);
 }
@@ -420,8 +438,8 @@ interface SmokeCommand {
   readonly options: SmokeOptions;
 }
 
-/** @throws SmokeUsageError */
-export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdir" | "terraform"> = {}): SmokeCommand | "help" {
+/** @throws UsageError, OutputsError */
+export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdir" | "terraform"> = {}): SmokeCommand {
   let parsed;
   try {
     parsed = parseArgs({
@@ -434,22 +452,20 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
         "ca-file": { type: "string" },
         "recheck-url": { type: "string" },
         timeout: { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
       },
     });
   } catch (error) {
-    throw new SmokeUsageError((error as Error).message);
+    throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
-  if (values.help) return "help";
-  if (positionals.length > 1) throw new SmokeUsageError(`expected one stack name, got ${positionals.join(" ")}`);
-  if (!positionals[0] && !values.outputs) throw new SmokeUsageError("expected a stack name, or --outputs <file.json>");
-  if (values.insecure && values["ca-file"]) throw new SmokeUsageError("--insecure and --ca-file exclude each other");
+  if (positionals.length > 1) throw new UsageError(`expected one stack name, got ${positionals.join(" ")}`);
+  if (!positionals[0] && !values.outputs) throw new UsageError("expected a stack name, or --outputs <file.json>");
+  if (values.insecure && values["ca-file"]) throw new UsageError("--insecure and --ca-file exclude each other");
   let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
   if (values.timeout !== undefined) {
     const seconds = Number(values.timeout);
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-      throw new SmokeUsageError(`--timeout: got ${JSON.stringify(values.timeout)}; expected seconds, more than 0 and at most 600`);
+      throw new UsageError(`--timeout: got ${JSON.stringify(values.timeout)}; expected seconds, more than 0 and at most 600`);
     }
     timeoutMs = seconds * 1000;
   }
@@ -458,7 +474,7 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
     try {
       ca = fs.readFileSync(values["ca-file"]);
     } catch (error) {
-      throw new SmokeUsageError(`--ca-file: ${(error as Error).message}`);
+      throw new UsageError(`--ca-file: ${(error as Error).message}`);
     }
   }
   let targets: SmokeTargets;
@@ -467,7 +483,7 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
     try {
       json = fs.readFileSync(values.outputs, "utf8");
     } catch (error) {
-      throw new SmokeUsageError(`--outputs: ${(error as Error).message}`);
+      throw new UsageError(`--outputs: ${(error as Error).message}`);
     }
     targets = parseStackOutputs(json, values.outputs);
   } else {
@@ -477,24 +493,24 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
   return { targets, options: { insecure: values.insecure, ca, timeoutMs } };
 }
 
-/** The whole command: 0 when nothing failed, 1 when a check failed, 2 on a usage error. */
-export async function runSmoke(argv: readonly string[], io: SmokeIo): Promise<number> {
-  let command: SmokeCommand | "help";
-  try {
-    command = parseSmokeArgs(argv, io);
-  } catch (error) {
-    if (!(error instanceof SmokeUsageError)) throw error;
-    io.err(`smoke: ${error.message}\n${SMOKE_USAGE}`);
-    return 2;
-  }
-  if (command === "help") {
-    io.out(SMOKE_USAGE);
-    return 0;
-  }
-  io.out(`Checking ${command.targets.publicUrl}${command.options.insecure ? " (any certificate accepted)" : ""}`);
-  const results = await runSmokeChecks(command.targets, command.options, (result) => io.out(formatResult(result)));
-  io.out(summaryLine(results));
-  const warnings = results.filter((result) => result.status === "WARN").length;
-  if (warnings > 0) io.out(`${warnings} warning${warnings === 1 ? "" : "s"}: see WARN above`);
-  return results.some((result) => result.status === "FAIL") ? 1 : 0;
+/** The command: 0 when nothing failed, 1 when a check failed, 2 on a usage error or unreadable outputs (see lib/cli). */
+export function smokeCommand(io: Pick<SmokeIo, "outdir" | "terraform"> = {}): Command {
+  return {
+    name: "smoke",
+    usage: SMOKE_USAGE,
+    run: async (argv, { out }) => {
+      const command = parseSmokeArgs(argv, io);
+      out(`Checking ${command.targets.publicUrl}${command.options.insecure ? " (any certificate accepted)" : ""}`);
+      const results = await runSmokeChecks(command.targets, command.options, (result) => out(formatResult(result)));
+      out(summaryLine(results));
+      const warnings = results.filter((result) => result.status === "WARN").length;
+      if (warnings > 0) out(`${warnings} warning${warnings === 1 ? "" : "s"}: see WARN above`);
+      return results.some((result) => result.status === "FAIL") ? 1 : 0;
+    },
+  };
+}
+
+/** The whole command with its output collected by `io`; see smokeCommand. */
+export function runSmoke(argv: readonly string[], io: SmokeIo): Promise<number> {
+  return runCommand(smokeCommand(io), argv, io);
 }

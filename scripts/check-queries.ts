@@ -10,37 +10,38 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { CommandError, runMain, UsageError } from "../lib/cli";
 import { formatProblem } from "../lib/config/problems";
 import { loadQueries } from "../lib/queries/check";
 
-const USAGE = "usage: npm run check-queries [-- <queries folder>]   (default: $CONFIG_DIR/queries, else config/queries)";
+const USAGE = `usage: npm run check-queries [-- <queries folder>]
 
-function main(argv: string[]): number {
-  let positionals: string[];
-  try {
-    ({ positionals } = parseArgs({ args: argv, allowPositionals: true, options: {} }));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (positionals.length > 1) {
-    console.error(`expected at most one folder, got ${positionals.length}\n${USAGE}`);
-    return 2;
-  }
-  const folder = positionals[0] ?? path.join(process.env.CONFIG_DIR ?? "config", "queries");
-  if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
-    console.error(`${folder}: no such folder; expected a folder of <bug number>.yaml files\n${USAGE}`);
-    return 2;
-  }
-  const { checked, problems } = loadQueries(folder);
-  const summary = `${checked} ${checked === 1 ? "query" : "queries"} checked, ${problems.length} problem${problems.length === 1 ? "" : "s"}`;
-  console.log(`${summary} in ${folder}${problems.length > 0 ? ":" : ""}`);
-  for (const problem of problems) console.log(`  ${formatProblem(problem)}`);
-  return problems.length > 0 ? 1 : 0;
-}
+Checks every <bug number>.yaml query file of the folder (default: $CONFIG_DIR/queries, else
+config/queries). Exits 0 when there is no problem, 1 when there is one (or the folder holds no
+query), 2 on a usage error or a missing folder.`;
 
-// A closed pipe (`npm run check-queries | head`) ends the output quietly, without a stack trace.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code !== "EPIPE") throw error;
+runMain({
+  name: "check-queries",
+  usage: USAGE,
+  run(argv, io) {
+    let positionals: string[];
+    try {
+      ({ positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: {} }));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.length}: ${positionals.join(" ")}`);
+    const folder = positionals[0] ?? path.join(process.env.CONFIG_DIR ?? "config", "queries");
+    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {
+      throw new CommandError(`${folder}: no such folder; expected a folder of <bug number>.yaml files`, 2);
+    }
+    const { checked, problems } = loadQueries(folder);
+    if (checked === 0 && problems.length === 0) {
+      throw new CommandError(`${folder}: no query file; expected <bug number>.yaml files (see README: Bug queries)`, 1);
+    }
+    const summary = `${checked} ${checked === 1 ? "query" : "queries"} checked, ${problems.length} problem${problems.length === 1 ? "" : "s"}`;
+    io.out(`${summary} in ${folder}${problems.length > 0 ? ":" : ""}`);
+    for (const problem of problems) io.out(`  ${formatProblem(problem)}`);
+    return problems.length > 0 ? 1 : 0;
+  },
 });
-process.exitCode = main(process.argv.slice(2));

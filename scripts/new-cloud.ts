@@ -6,33 +6,32 @@
  *
  * Writes $CONFIG_DIR/clouds/<name>.yaml (default config/clouds/). On a terminal, missing answers
  * are asked for; otherwise the missing flags are listed. Exits 0 when written, 1 on a problem or
- * an existing file, 2 on a usage error. See lib/new-cloud.ts.
+ * an existing file, 2 on a usage error, 130 when a prompt is cancelled (Ctrl+C, Ctrl+D). See
+ * lib/new-cloud.ts.
  */
 import * as readline from "node:readline/promises";
-import { runNewCloud } from "../lib/new-cloud";
+import { runMain } from "../lib/cli";
+import { newCloudCommand } from "../lib/new-cloud";
 
-async function main(): Promise<number> {
-  const interactive = Boolean(process.stdin.isTTY);
-  const prompt = interactive ? readline.createInterface({ input: process.stdin, output: process.stdout }) : undefined;
-  try {
-    return await runNewCloud(process.argv.slice(2), {
-      interactive,
-      ask: prompt ? (question) => prompt.question(question) : undefined,
-      out: (line) => console.log(line),
-      err: (line) => console.error(line),
-      configDir: process.env.CONFIG_DIR ?? "config",
-    });
-  } finally {
-    prompt?.close();
-  }
-}
-
-main().then(
-  (code) => {
-    process.exitCode = code;
+const interactive = Boolean(process.stdin.isTTY);
+let prompt: readline.Interface | undefined;
+const command = newCloudCommand({
+  interactive,
+  ask: interactive
+    ? (question) => {
+        prompt ??= readline.createInterface({ input: process.stdin, output: process.stdout });
+        return prompt.question(question);
+      }
+    : undefined,
+  configDir: process.env.CONFIG_DIR ?? "config",
+});
+runMain({
+  ...command,
+  run: async (argv, io) => {
+    try {
+      return await command.run(argv, io);
+    } finally {
+      prompt?.close();
+    }
   },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+});

@@ -11,36 +11,54 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { CommandError, runMain, UsageError } from "../lib/cli";
 import { serverAddress } from "../lib/stack-addresses";
 
-function main(): number {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { print: { type: "boolean", default: false } } });
-  const [stackName, serverName] = positionals;
-  if (!stackName || !serverName || positionals.length > 2) {
-    console.error("usage: npm run replace-server -- <stack> <server-name> [--print]");
-    return 2;
-  }
-  const stackDir = path.join(process.env.CDKTF_OUTDIR ?? "cdktf.out", "stacks", stackName);
-  const stackFile = path.join(stackDir, "cdk.tf.json");
-  if (!fs.existsSync(stackFile)) {
-    console.error(`${stackFile} not found; run \`npm run synth\` first (stacks: ${listStacks(path.dirname(stackDir))}).`);
-    return 1;
-  }
-  let address: string;
-  try {
-    address = serverAddress(JSON.parse(fs.readFileSync(stackFile, "utf8")), serverName);
-  } catch (error) {
-    console.error((error as Error).message);
-    return 1;
-  }
-  const args = [`-chdir=${stackDir}`, "apply", `-replace=${address}`];
-  console.log(`terraform ${args.join(" ")}`);
-  if (values.print) return 0;
-  return spawnSync("terraform", args, { stdio: "inherit" }).status ?? 1;
-}
+const USAGE = `usage: npm run replace-server -- <stack> <server-name> [--print]
+
+Runs \`terraform -chdir=cdktf.out/stacks/<stack> apply -replace=<the server's instance>\`, which
+asks for confirmation before it changes anything. The server's port, address and data volume
+are kept. Run \`npm run synth\` first; the stack folder must have been initialised by
+\`cdktf deploy\`.
+
+  --print   only print the Terraform command
+
+Exits with Terraform's exit code, 1 when the stack or the server is unknown, 2 on a usage error.`;
 
 function listStacks(stacksDir: string): string {
   return fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir).join(", ") : "none synthesized";
 }
 
-process.exitCode = main();
+runMain({
+  name: "replace-server",
+  usage: USAGE,
+  run(argv, io) {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { print: { type: "boolean", default: false } } });
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    const [stackName, serverName] = parsed.positionals;
+    if (!stackName || !serverName || parsed.positionals.length > 2) {
+      throw new UsageError(`expected a stack and a server name, got ${parsed.positionals.length} argument(s)`);
+    }
+    const stackDir = path.join(process.env.CDKTF_OUTDIR ?? "cdktf.out", "stacks", stackName);
+    const stackFile = path.join(stackDir, "cdk.tf.json");
+    if (!fs.existsSync(stackFile)) {
+      throw new CommandError(`${stackFile} not found; run \`npm run synth\` first (stacks: ${listStacks(path.dirname(stackDir))}).`);
+    }
+    let address: string;
+    try {
+      address = serverAddress(JSON.parse(fs.readFileSync(stackFile, "utf8")), serverName);
+    } catch (error) {
+      throw new CommandError((error as Error).message);
+    }
+    const args = [`-chdir=${stackDir}`, "apply", `-replace=${address}`];
+    io.out(`terraform ${args.join(" ")}`);
+    if (parsed.values.print) return 0;
+    const result = spawnSync("terraform", args, { stdio: "inherit" });
+    if (result.error) throw new CommandError(`terraform could not run: ${result.error.message}; install Terraform 1.5 or later`);
+    return result.status ?? 1;
+  },
+});

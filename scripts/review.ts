@@ -14,13 +14,27 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { CommandError, runMain, UsageError } from "../lib/cli";
 import { hasBlockingFinding, reviewStacks, type StackJson } from "../lib/review";
 import { renderReport } from "../lib/review/report";
 
-const USAGE = "usage: npm run review -- --base <git-ref> [--config <dir>]";
+const USAGE = `usage: npm run review -- --base <git-ref> [--config <dir>]
+
+Synthesizes the stacks of <git-ref> and of the working tree offline and prints a Markdown report
+of what the plan would do to each stack, risks first.
+
+  --base <git-ref>   the branch, tag or commit to compare with (required)
+  --config <dir>     the config folder (default config/ of each tree)
+
+Exits 0 when no blocking risk was found, 1 when one was, 2 on a usage error or when a side fails
+to synthesize.`;
 
 /** An error that ends the review with exit status 2 and this message, without a stack trace. */
-class ReviewError extends Error {}
+class ReviewError extends CommandError {
+  constructor(message: string) {
+    super(message, 2);
+  }
+}
 
 interface Options {
   readonly base: string;
@@ -33,13 +47,12 @@ function parseOptions(argv: readonly string[]): Options {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: false,
-      options: { base: { type: "string" }, config: { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: { base: { type: "string" }, config: { type: "string" } },
     });
   } catch (error) {
-    throw new ReviewError(`${(error as Error).message}\n${USAGE}`);
+    throw new UsageError((error as Error).message);
   }
-  if (parsed.values.help) throw new ReviewError(USAGE);
-  if (!parsed.values.base) throw new ReviewError(`--base is required\n${USAGE}`);
+  if (!parsed.values.base) throw new UsageError("--base is required");
   return { base: parsed.values.base, config: parsed.values.config };
 }
 
@@ -178,17 +191,4 @@ function review(options: Options): number {
   }
 }
 
-function main(): number {
-  try {
-    return review(parseOptions(process.argv.slice(2)));
-  } catch (error) {
-    if (error instanceof ReviewError) {
-      console.error(error.message);
-      return 2;
-    }
-    console.error(`review failed: ${(error as Error).message}`);
-    return 2;
-  }
-}
-
-process.exitCode = main();
+runMain({ name: "review", usage: USAGE, run: (argv) => review(parseOptions(argv)) });

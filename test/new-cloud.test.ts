@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { loadConfig } from "../lib/config/load";
 import { ConfigError, formatProblem } from "../lib/config/problems";
@@ -87,7 +88,9 @@ describe("npm run new-cloud", () => {
     expect(result.stdout).toContain(`CONFIG_DIR=${dir} npm run synth`);
 
     const text = fs.readFileSync(file, "utf8");
-    expect(text.split("\n")[0]).toBe("# yaml-language-server: $schema=../../schema/config/cloud.schema.json");
+    // The $schema path resolves from where the file is, here a config folder outside the repository.
+    const schemaRef = /^# yaml-language-server: \$schema=(\S+)$/.exec(text.split("\n")[0])?.[1] ?? "";
+    expect(path.resolve(path.dirname(file), schemaRef)).toBe(path.join(repoRoot, "schema", "config", "cloud.schema.json"));
     for (const hint of ["openstack image list", "openstack flavor list", "openstack network list --external", "OS_CLOUD"]) {
       expect(text).toContain(hint);
     }
@@ -133,6 +136,36 @@ describe("npm run new-cloud", () => {
     const { cloud } = loadConfig(dir).deployments[0];
     expect(cloud.config.network).toEqual({ mode: "provider", network_name: "public-v4" });
     expect(cloud.config.server_group_policy).toBe("soft-anti-affinity");
+  });
+
+  test("prints next steps that work as printed with CONFIG_DIR, starting from the example deployment of the same network mode", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-steps-"));
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-out-"));
+    try {
+      fs.cpSync(path.join(repoRoot, "config", "queries"), path.join(dir, "queries"), { recursive: true });
+      const flavors = ["--flavor", "large=m1.xlarge:8:32", "--flavor", "medium=m1.large:4:8", "--flavor", "small=m1.medium:2:4"];
+      const result = runCli(["sponsor-p", ...EXAMPLE_FLAGS.slice(0, 6), ...flavors, "--network-mode", "provider", "--network-name", "public-v4"], dir);
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      const lines = result.stdout.split("\n");
+      const copy = lines[lines.findIndex((line) => line.includes("3. Write a deployment")) + 1].trim();
+      expect(copy).toBe(`mkdir -p ${dir}/deployments && cp config/deployments/staging.yaml ${dir}/deployments/<deployment>.yaml`);
+      const sh = (command: string) => spawnSync("sh", ["-c", command], { cwd: repoRoot, env: { ...process.env, CDKTF_OUTDIR: outdir, CONFIG_DIR: undefined }, encoding: "utf8" });
+      expect(sh(copy.replace("<deployment>", "sponsor")).status).toBe(0);
+      // What step 3 asks the admin to edit: the cloud, and the $schema path for a folder outside the repository.
+      const schemaRef = /on its first line, `\$schema=(\S+)`/.exec(result.stdout)?.[1] ?? "";
+      expect(path.resolve(dir, "deployments", schemaRef)).toBe(path.join(repoRoot, "schema", "config", "deployment.schema.json"));
+      editConfig(dir, "deployments/sponsor.yaml", /^cloud: provider-cloud$/m, "cloud: sponsor-p");
+      const synth = lines.find((line) => /^ {2}4\. /.test(line))!.replace(/^ {2}4\. /, "");
+      expect(synth).toBe(`CONFIG_DIR=${dir} npm run synth`);
+      const synthesized = sh(synth);
+      expect(synthesized.stderr).toBe("");
+      expect(synthesized.stdout).toContain(`Synthesized sponsor into ${outdir}/stacks/`);
+      expect(lines.find((line) => line.includes("npx cdktf diff"))?.trim()).toBe(`CONFIG_DIR=${dir} npx cdktf diff <deployment>   (the plan, for review)`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
   });
 
   test("fails a bad CIDR with its line and column, names the flag, and writes nothing", async () => {

@@ -240,9 +240,16 @@ describe("npm run check-queries", () => {
     expect(result.status).toBe(0);
   });
 
-  test("exits 2 on a usage error", () => {
+  test("fails with exit 2 on a usage error, one line and a pointer to --help", () => {
     const result = run(["a", "b"]);
     expect(result.status).toBe(2);
-    expect(result.stderr).toMatch(/^expected at most one folder, got 2\nusage: npm run check-queries/);
+    expect(result.stderr).toBe("check-queries: expected at most one folder, got 2: a b\nRun `npm run check-queries -- --help` for usage.\n");
+  });
+
+  test("fails with exit 1 on a folder without any query file", () => {
+    const dir = queriesFolder({});
+    const result = run([dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(`check-queries: ${dir}: no query file; expected <bug number>.yaml files (see README: Bug queries)\n`);
   });
 });

@@ -17,6 +17,8 @@ const reviewScript = path.join(repoRoot, "scripts", "review.ts");
 
 let repo: string;
 let initialCommit: string;
+/** The review's TMPDIR: a private folder, so that what it leaves behind is seen apart from other programs' files. */
+let reviewTmp: string;
 
 function git(...args: string[]): string {
   return execFileSync("git", ["-c", "user.name=Review Test", "-c", "user.email=review@example.org", "-c", "commit.gpgsign=false", ...args], {
@@ -26,7 +28,7 @@ function git(...args: string[]): string {
 }
 
 function review(...args: string[]) {
-  return spawnSync(process.execPath, [tsxCli, reviewScript, ...args], { cwd: repo, encoding: "utf8" });
+  return spawnSync(process.execPath, [tsxCli, reviewScript, ...args], { cwd: repo, env: { ...process.env, TMPDIR: reviewTmp }, encoding: "utf8" });
 }
 
 /** The deployment file the tests edit: production.yaml, or the first deployment. */
@@ -44,11 +46,12 @@ function editYaml(file: string, edit: (document: ReturnType<typeof parseDocument
 }
 
 function reviewTempDirs(): string[] {
-  return fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("review-"));
+  return fs.readdirSync(reviewTmp);
 }
 
 beforeAll(() => {
   repo = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "review-e2e-repo-")));
+  reviewTmp = fs.mkdtempSync(path.join(os.tmpdir(), "review-e2e-tmp-"));
   const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: repoRoot })
     .toString()
     .split("\0")
@@ -76,6 +79,7 @@ beforeEach(() => {
 
 afterAll(() => {
   if (repo) fs.rmSync(repo, { recursive: true, force: true });
+  if (reviewTmp) fs.rmSync(reviewTmp, { recursive: true, force: true });
 });
 
 test("removing a search data node destroys its data volume: blocking, exit 1", () => {
@@ -138,17 +142,17 @@ test("a side that fails to synthesize ends with exit 2 and the synth's message, 
   const result = review("--base", "HEAD");
   expect(result.status).toBe(2);
   expect(result.stdout).toBe("");
-  expect(result.stderr).toMatch(/^Synthesis of the working tree failed:\nConfiguration has \d+ problem\(s\); nothing was written:\n/);
+  expect(result.stderr).toMatch(/^review: Synthesis of the working tree failed:\nConfiguration has \d+ problem\(s\); nothing was written:\n/);
   expect(result.stderr).toContain("no-such-flavor");
   expect(result.stderr).not.toMatch(/^\s+at /m);
   expect(reviewTempDirs().filter((name) => !before.includes(name))).toEqual([]);
 }, E2E_TIMEOUT_MS);
 
-test("fails with exit 2 and the usage without --base, or with an unknown ref", () => {
+test("fails with exit 2 and a pointer to the usage without --base, or with an unknown ref", () => {
   const missing = review();
   expect(missing.status).toBe(2);
-  expect(missing.stderr).toBe("--base is required\nusage: npm run review -- --base <git-ref> [--config <dir>]\n");
+  expect(missing.stderr).toBe("review: --base is required\nRun `npm run review -- --help` for usage.\n");
   const unknown = review("--base", "no-such-ref");
   expect(unknown.status).toBe(2);
-  expect(unknown.stderr).toMatch(/^--base no-such-ref: no such commit in /);
+  expect(unknown.stderr).toMatch(/^review: --base no-such-ref: no such commit in /);
 }, E2E_TIMEOUT_MS);

@@ -198,7 +198,7 @@ describeGated(toolGate("openssl", "openssl"), "npm run smoke", () => {
     expect(result.code).toBe(1);
   });
 
-  test("reads the outputs with `terraform -chdir=<outdir>/stacks/<stack> output -json`", () => {
+  test("reads the outputs with `terraform -chdir=<outdir>/stacks/<stack> output -json -no-color`", () => {
     const outdir = path.join(dir, "cdktf.out");
     fs.mkdirSync(path.join(outdir, "stacks", "production"), { recursive: true });
     fs.writeFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "{}");
@@ -206,7 +206,7 @@ describeGated(toolGate("openssl", "openssl"), "npm run smoke", () => {
     const argsFile = path.join(dir, "terraform-args");
     fs.writeFileSync(terraform, `#!/bin/sh\necho "$@" > '${argsFile}'\ncat '${outputsFile}'\n`, { mode: 0o755 });
     expect(readStackOutputs("production", outdir, terraform)).toEqual({ publicUrl: url, dashboardsUrl: `${url}dashboards/`, recheckUrl: undefined });
-    expect(fs.readFileSync(argsFile, "utf8").trim()).toBe(`-chdir=${outdir}/stacks/production output -json`);
+    expect(fs.readFileSync(argsFile, "utf8").trim()).toBe(`-chdir=${outdir}/stacks/production output -json -no-color`);
     expect(() => readStackOutputs("staging", outdir, terraform)).toThrow(/stacks\/staging\/cdk\.tf\.json not found; run `npm run synth`/);
   });
 
