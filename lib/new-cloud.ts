@@ -204,7 +204,7 @@ const ANSWERS = {
   cloudsYamlEntry: { flag: "--clouds-yaml-entry", question: "Entry of clouds.yaml holding the credentials (what you would export as OS_CLOUD)" },
   region: { flag: "--region", question: "Region (`openstack region list`)" },
   imageName: { flag: "--image-name", question: "Name of the Ubuntu 24.04 image in Glance (`openstack image list`)" },
-  flavors: { flag: "--flavor", question: "Flavor as alias=name:vcpus:ram_gib (`openstack flavor list`; RAM there is in MiB), empty line when done" },
+  flavors: { flag: "--flavor", question: "Flavor as alias=name:vcpus:ram_gib, RAM in GiB (`openstack flavor list` shows MiB: divide by 1024), empty line when done" },
   networkMode: { flag: "--network-mode", question: "Network mode, tenant (private network, router, floating IPs) or provider (shared network with public addresses)" },
   externalNetwork: { flag: "--external-network", question: "External network for the router and floating IPs (`openstack network list --external`)" },
   networkName: { flag: "--network-name", question: "Provider network whose addresses are public (`openstack network list`)" },

@@ -1,6 +1,7 @@
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { ComputeKeypairV2 } from "../.gen/providers/openstack/compute-keypair-v2";
+import { DataOpenstackComputeFlavorV2 } from "../.gen/providers/openstack/data-openstack-compute-flavor-v2";
 import { DataOpenstackImagesImageV2 } from "../.gen/providers/openstack/data-openstack-images-image-v2";
 import { OpenstackProvider } from "../.gen/providers/openstack/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
@@ -29,7 +30,13 @@ export class DeploymentStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: DeploymentStackProps) {
     super(scope, id);
     const { config, cloud, name } = props.deployment;
-    PolicyChecks.applyTo(this);
+    const adminPrefixes = config.admin.ssh_allowed_prefixes;
+    PolicyChecks.applyTo(this, {
+      prefixOrigin: (prefix) => {
+        const index = adminPrefixes.indexOf(prefix);
+        return index === -1 ? undefined : props.deployment.locate(["admin", "ssh_allowed_prefixes", index]);
+      },
+    });
     configureStateBackend(this, config.state);
 
     // Credentials come from clouds.yaml on the admin's machine; the provider only names the entry.
@@ -62,6 +69,17 @@ export class DeploymentStack extends TerraformStack {
       adminPrefixes: config.admin.ssh_allowed_prefixes,
     };
     const flavorName = (alias: string) => cloud.config.flavors[alias].name;
+    // Looked up by name like the image, so that a flavor missing on the cloud fails the plan, not the apply.
+    const flavorAliases = [
+      config.search.data_nodes.flavor,
+      config.search.master_nodes.flavor,
+      config.ingestion.workers.flavor,
+      config.recheck.flavor,
+      config.frontend.flavor,
+    ].filter((alias): alias is string => alias !== undefined);
+    for (const alias of [...new Set(flavorAliases)].sort()) {
+      new DataOpenstackComputeFlavorV2(this, `flavor-${alias}`, { name: flavorName(alias) });
+    }
 
     const search = new SearchCluster(this, "search", {
       servers,

@@ -126,6 +126,33 @@ describe("loadConfig", () => {
     expect(problemsOf(dir)).toEqual(["deployments: no deployment found; expected at least one deployments/<name>.yaml"]);
   });
 
+  test("fails a flavor's ram_gib over 1024, asking whether it was given in MiB", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "    ram_gib: 8\n", "    ram_gib: 8192\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "clouds/example-cloud.yaml", "ram_gib: 8192", 14)}: flavors.general-4x8.ram_gib: got 8192; expected at most 1024; ` +
+        "did you give MiB? ram_gib is in GiB (`openstack flavor list` shows MiB: divide by 1024), and no flavor has more than 1024 GiB",
+    ]);
+  });
+
+  test.each([
+    ["missing", (dir: string) => fs.rmSync(path.join(dir, "queries"), { recursive: true }), "missing folder"],
+    ["empty", (dir: string) => {
+      for (const file of fs.readdirSync(path.join(dir, "queries"))) fs.rmSync(path.join(dir, "queries", file));
+    }, "no query file"],
+  ])("fails a %s queries/ folder, naming the deployments whose bot would classify nothing", (_label, breakQueries, what) => {
+    const dir = copyExampleConfig();
+    breakQueries(dir);
+    expect(problemsOf(dir)).toEqual([
+      `queries: ${what}: the recheck bot of evaluation, production, staging would classify nothing; ` +
+        "add queries/<bug number>.yaml files (see README: Bug queries), or set recheck.allow_no_queries: true in the deployment",
+    ]);
+    for (const file of fs.readdirSync(path.join(dir, "deployments"))) {
+      editConfig(dir, `deployments/${file}`, /^recheck:\n/m, "recheck:\n  allow_no_queries: true\n");
+    }
+    expect(loadConfig(dir).queries).toEqual([]);
+  });
+
   test("fails on a config folder that does not exist", () => {
     expect(problemsOf("/nonexistent/config")).toEqual([
       "/nonexistent/config: config folder not found; set CONFIG_DIR to a folder holding clouds/ and deployments/",

@@ -82,6 +82,35 @@ describe("DeploymentStack", () => {
     expect(new Set(instances().map((instance) => instance.image_id))).toEqual(new Set([`\${data.openstack_images_image_v2.${imageId}.id}`]));
   });
 
+  test("fails the plan, not the apply, on a flavor the cloud lacks: every flavor used is looked up by name, as the image is", () => {
+    const looked = Object.entries(resourcesOf(production, "openstack_compute_flavor_v2", "data")).map(([id, flavor]) => [id, flavor.name]);
+    expect(looked).toEqual([
+      ["flavor-general-2x4", "m1.medium"],
+      ["flavor-general-4x8", "m1.large"],
+      ["flavor-search-data", "m1.xlarge-highmem"],
+    ]);
+    expect(new Set(instances().map((instance) => instance.flavor_name))).toEqual(new Set(looked.map(([, name]) => name)));
+  });
+
+  test("fails an admin prefix open to the whole Internet, naming the deployment file, line and setting", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/evaluation.yaml", "    - 203.0.113.0/24", "    - 0.0.0.0/0");
+    const line = fs.readFileSync(path.join(dir, "deployments/evaluation.yaml"), "utf8").split("\n").indexOf("    - 0.0.0.0/0") + 1;
+    let message = "";
+    try {
+      synthConfig(dir);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const violations = message.split("\n").map((entry) => entry.trim()).filter((entry) => entry.startsWith("["));
+    expect(violations.length).toBeGreaterThan(0);
+    for (const violation of violations) {
+      expect(violation).toMatch(
+        new RegExp(`^\\[evaluation/[^\\]]+\\] ${dir}/deployments/evaluation\\.yaml:${line}:7: admin\\.ssh_allowed_prefixes\\[0\\]: got "0\\.0\\.0\\.0/0", so ingress from 0\\.0\\.0\\.0/0 on tcp (22|9128) opens`),
+      );
+    }
+  });
+
   test("gives search nodes fixed addresses, a block per role", () => {
     const ports = Object.values(resourcesOf(production, "openstack_networking_port_v2"));
     const addresses = Object.fromEntries(ports.map((port) => [port.name, port.fixed_ip[0].ip_address]));

@@ -17,7 +17,7 @@ import { validateDownloadList } from "../ingestion/download-list";
 import { loadQueries, type BugQuery } from "../queries/check";
 import { validateSources } from "../ingestion/partition";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
-import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
+import { ConfigError, describeValue, didYouMean, formatPath, formatProblem, type ConfigProblem } from "./problems";
 
 export interface LoadedCloud {
   readonly name: string;
@@ -32,6 +32,8 @@ export interface LoadedDeployment {
   readonly cloud: LoadedCloud;
   /** The search cluster's shape with every default applied. */
   readonly search: SearchTopology;
+  /** Where a setting of the deployment file is, as `file:line:column: setting`, for messages about what it caused. */
+  readonly locate: (settingPath: readonly PropertyKey[]) => string;
 }
 
 export interface LoadedConfig {
@@ -143,7 +145,9 @@ function problemsFromIssue(
       const bound = issue.code === "too_small" ? "at least" : "at most";
       const limit = issue.code === "too_small" ? issue.minimum : issue.maximum;
       const unit = issue.origin === "array" ? " items" : issue.origin === "string" ? " characters" : "";
-      return [yaml.problemAt(issue.path, `got ${given}; expected ${bound} ${String(limit)}${unit}`)];
+      // zod's own messages start "Too big"/"Too small"; any other is the schema's hint, worth showing.
+      const hint = /^Too (big|small)/.test(issue.message) ? "" : `; ${issue.message}`;
+      return [yaml.problemAt(issue.path, `got ${given}; expected ${bound} ${String(limit)}${unit}${hint}`)];
     }
     default:
       return [yaml.problemAt(issue.path, `got ${given}; ${issue.message}`)];
@@ -345,7 +349,11 @@ export function loadConfig(configDir: string): LoadedConfig {
     const before = problems.length;
     problems.push(...deploymentRuleProblems(yaml, config, cloud));
     if (problems.length === before) {
-      deployments.push({ name, file: yaml.file, config, cloud, search: resolveSearchTopology(config.search, cloud.config.flavors) });
+      deployments.push({
+        name, file: yaml.file, config, cloud,
+        search: resolveSearchTopology(config.search, cloud.config.flavors),
+        locate: (settingPath) => formatProblem(yaml.problemAt(settingPath, "")).replace(/: $/, ""),
+      });
     }
   }
   if (problems.length === 0 && deploymentFiles.length === 0) {
@@ -355,8 +363,17 @@ export function loadConfig(configDir: string): LoadedConfig {
     });
   }
   const queriesDir = path.join(configDir, "queries");
-  const queries = fs.existsSync(queriesDir) ? loadQueries(queriesDir) : { queries: [], problems: [] };
+  const queries = fs.existsSync(queriesDir) ? loadQueries(queriesDir) : { checked: 0, queries: [], problems: [] };
   problems.push(...queries.problems);
+  const withoutQueries = deploymentFiles.filter(({ config }) => config && !config.recheck.allow_no_queries).map(({ name }) => name);
+  if (queries.checked === 0 && withoutQueries.length > 0) {
+    problems.push({
+      file: queriesDir, line: 0, column: 0, setting: "",
+      message:
+        `${fs.existsSync(queriesDir) ? "no query file" : "missing folder"}: the recheck bot of ${withoutQueries.join(", ")} would classify nothing; ` +
+        "add queries/<bug number>.yaml files (see README: Bug queries), or set recheck.allow_no_queries: true in the deployment",
+    });
+  }
   if (problems.length > 0) throw new ConfigError(sortByPlace(problems));
   return { configDir, clouds, deployments, queries: queries.queries };
 }

@@ -28,11 +28,20 @@ const sshPublicKey = z
 
 const tcpPort = z.int().min(1).max(65535);
 
+/** More RAM than any flavor has: a larger ram_gib was given in MiB. */
+export const MAX_FLAVOR_RAM_GIB = 1024;
+
 export const flavorSchema = z
   .strictObject({
     name: z.string().min(1).describe("The flavor's name in Nova (openstack flavor list)."),
     vcpus: z.int().min(1).describe("vCPUs of the flavor, used for sizing and quota checks."),
-    ram_gib: z.number().positive().describe("RAM of the flavor in GiB, used for heap sizing."),
+    ram_gib: z
+      .number()
+      .positive()
+      .max(MAX_FLAVOR_RAM_GIB, {
+        error: `did you give MiB? ram_gib is in GiB (\`openstack flavor list\` shows MiB: divide by 1024), and no flavor has more than ${MAX_FLAVOR_RAM_GIB} GiB`,
+      })
+      .describe("RAM of the flavor in GiB (openstack flavor list shows MiB: divide by 1024), used for heap sizing."),
   })
   .describe("A Nova flavor and the size facts the stack needs before the cloud is asked.");
 
@@ -238,6 +247,10 @@ export const deploymentSchema = z
       }),
       ci_username: z.string().min(1).default("zuul").describe("Gerrit account whose 'Build failed' comments the bot reads."),
       jobs_re: z.string().min(1).default("(devstack|tempest|grenade)").describe("Regular expression a failure comment must match to be classified."),
+      allow_no_queries: z
+        .boolean()
+        .default(false)
+        .describe("Run the bot even when the config folder has no queries/*.yaml (it then classifies nothing); unset means that is an error."),
       irc: z
         .strictObject({
           server: z.hostname(),
