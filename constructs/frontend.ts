@@ -7,12 +7,13 @@ import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/clou
 import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
-import { CLUSTER_TLS_NAME } from "../lib/search/engine";
+import { CLUSTER_TLS_NAME, DASHBOARDS_READER_ROLE } from "../lib/search/engine";
 import { Port, type Connections, type IConnectable } from "./connections";
-import type { SearchCluster } from "./search-cluster";
+import type { Credentials, SearchCluster } from "./search-cluster";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
 
 const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
+const DASHBOARDS_AUTH_INCLUDE = "/etc/nginx/dashboards-reader-auth.conf";
 const DASHBOARDS_PORT = 5601;
 
 export interface FrontendProps {
@@ -40,8 +41,9 @@ export interface FrontendProps {
 
 /**
  * The public, read-only window on the logs: nginx that lets through only search, count,
- * mapping, health and index-list requests, as the reader user, with request size and rate
- * limits; and Kibana (OpenSearch Dashboards) signed in as the reader, as on the old service.
+ * mapping, health and index-list requests, as the reader user, with request size, rate and
+ * connection limits; and Kibana (OpenSearch Dashboards) signed in as a read-only dashboards
+ * user, with nginx letting through only what the read-only UI requests.
  */
 export class Frontend extends Construct implements IConnectable {
   readonly role: ServerRole;
@@ -105,17 +107,20 @@ export class Frontend extends Construct implements IConnectable {
         readerAuthInclude: READER_AUTH_INCLUDE,
         acmeWebroot: certificate.acmeWebroot,
         dashboardsUpstream: dashboards ? `127.0.0.1:${DASHBOARDS_PORT}` : undefined,
-        dashboardsAsReader: engine.engine === "opensearch",
+        dashboardsAuthInclude: dashboards && engine.engine === "opensearch" ? DASHBOARDS_AUTH_INCLUDE : undefined,
         requestsPerSecond: props.requestsPerSecond ?? 10,
         maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
       }),
     });
-    cloudConfig.addFile({
-      path: READER_AUTH_INCLUDE,
-      defer: true,
-      permissions: "0600",
-      content: `proxy_set_header Authorization "Basic ${Fn.base64encode(`${search.reader.username}:${search.reader.password}`)}";\n`,
-    });
+    const addAuthInclude = (path: string, user: Credentials) =>
+      cloudConfig.addFile({
+        path,
+        defer: true,
+        permissions: "0600",
+        content: `proxy_set_header Authorization "Basic ${Fn.base64encode(`${user.username}:${user.password}`)}";\n`,
+      });
+    addAuthInclude(READER_AUTH_INCLUDE, search.reader);
+    if (dashboards && engine.engine === "opensearch") addAuthInclude(DASHBOARDS_AUTH_INCLUDE, search.dashboardsReader);
     if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile);
   }
 
@@ -143,8 +148,9 @@ export class Frontend extends Construct implements IConnectable {
             "xpack.security.encryptionKey": key("kibana-security-key"),
             "xpack.encryptedSavedObjects.encryptionKey": key("kibana-saved-objects-key"),
             "xpack.security.authc.providers": {
-              "anonymous.anonymous1": { order: 0, credentials: { username: search.reader.username, password: search.reader.password } },
+              "anonymous.anonymous1": { order: 0, credentials: { username: search.dashboardsReader.username, password: search.dashboardsReader.password } },
             },
+            "console.ui.enabled": false,
           }
         : {
             ...common,
@@ -155,7 +161,8 @@ export class Frontend extends Construct implements IConnectable {
             "opensearch.ssl.verificationMode": "full",
             "opensearch.requestHeadersWhitelist": ["authorization", "securitytenant"],
             "opensearch_security.multitenancy.enabled": false,
-            "opensearch_security.readonly_mode.roles": ["kibana_read_only"],
+            "opensearch_security.readonly_mode.roles": [DASHBOARDS_READER_ROLE],
+            "console.enabled": false,
             "opensearch_security.cookie.secure": true,
           };
     const staged = `${NODE_CONFIG_DIR}/dashboards.yml`;

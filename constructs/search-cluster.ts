@@ -9,6 +9,7 @@ import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import {
   CERT_FILES,
   CLUSTER_TLS_NAME,
+  DASHBOARDS_READER_ROLE,
   ENGINE_PROFILES,
   HTTP_PORT,
   READER_ROLE,
@@ -77,6 +78,8 @@ export class SearchCluster extends Construct implements IConnectable {
   readonly caCertificatePem: string;
   readonly writer: Credentials;
   readonly reader: Credentials;
+  /** The public dashboards' visitors: log indices and saved objects, read only. */
+  readonly dashboardsReader: Credentials;
   readonly dashboardsServer: Credentials;
   private readonly admin: Credentials;
   private readonly ca: PrivateCa;
@@ -95,16 +98,19 @@ export class SearchCluster extends Construct implements IConnectable {
       writer: new Password(this, "writer-password", { length: 32, special: false }),
       reader: new Password(this, "reader-password", { length: 32, special: false }),
       dashboards: new Password(this, "dashboards-password", { length: 32, special: false }),
+      dashboardsReader: new Password(this, "dashboards-reader-password", { length: 32, special: false }),
     };
     this.admin = { username: this.engine.adminUser, password: passwords.admin.result };
     this.writer = { username: SEARCH_USERS.writer, password: passwords.writer.result };
     this.reader = { username: SEARCH_USERS.reader, password: passwords.reader.result };
+    this.dashboardsReader = { username: SEARCH_USERS.dashboardsReader, password: passwords.dashboardsReader.result };
     this.dashboardsServer = { username: this.engine.dashboardsServerUser, password: passwords.dashboards.result };
     const bcrypt = {
       admin: passwords.admin.bcryptHash,
       writer: passwords.writer.bcryptHash,
       reader: passwords.reader.bcryptHash,
       dashboards: passwords.dashboards.bcryptHash,
+      dashboardsReader: passwords.dashboardsReader.bcryptHash,
     };
 
     if (topology.snapshots) this.addSnapshotStorage(clusterName);
@@ -204,7 +210,7 @@ export class SearchCluster extends Construct implements IConnectable {
       initialMasterNodes: string[];
       isSetupNode: boolean;
       ingestPipeline?: IngestPipeline;
-      bcrypt: Record<"admin" | "writer" | "reader" | "dashboards", string>;
+      bcrypt: Record<BcryptUser, string>;
     },
   ): void {
     const engine = this.engine;
@@ -271,7 +277,12 @@ export class SearchCluster extends Construct implements IConnectable {
     if (this.snapshots) Object.assign(secrets, { S3_ACCESS_KEY: this.snapshots.accessKey, S3_SECRET_KEY: this.snapshots.secretKey });
     // Elasticsearch users are created through its API by the setup node; OpenSearch reads bcrypt hashes instead.
     if (options.isSetupNode && engine.engine === "elasticsearch") {
-      Object.assign(secrets, { WRITER_PASSWORD: this.writer.password, READER_PASSWORD: this.reader.password, DASHBOARDS_PASSWORD: this.dashboardsServer.password });
+      Object.assign(secrets, {
+        WRITER_PASSWORD: this.writer.password,
+        READER_PASSWORD: this.reader.password,
+        DASHBOARDS_READER_PASSWORD: this.dashboardsReader.password,
+        DASHBOARDS_PASSWORD: this.dashboardsServer.password,
+      });
     }
     cloudConfig.addFile({ path: `${NODE_CONFIG_DIR}/search-secrets.env`, content: envFile(secrets), permissions: "0600" });
 
@@ -319,6 +330,7 @@ export class SearchCluster extends Construct implements IConnectable {
         content: [
           `${this.writer.username} ${WRITER_ROLE} WRITER_PASSWORD`,
           `${this.reader.username} ${READER_ROLE} READER_PASSWORD`,
+          `${this.dashboardsReader.username} ${DASHBOARDS_READER_ROLE} DASHBOARDS_READER_PASSWORD`,
           `${this.dashboardsServer.username} - DASHBOARDS_PASSWORD`,
           "",
         ].join("\n"),
@@ -343,7 +355,7 @@ export class SearchCluster extends Construct implements IConnectable {
   }
 
   /** OpenSearch reads users and roles from files on its first start; passwords appear only as bcrypt hashes. */
-  private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, bcrypt: Record<"admin" | "writer" | "reader" | "dashboards", string>): void {
+  private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, bcrypt: Record<BcryptUser, string>): void {
     const file = (name: string, type: string, content: object) =>
       cloudConfig.addFile({
         path: `${STAGED_CONFIG}/opensearch-security/${name}`,
@@ -370,6 +382,7 @@ export class SearchCluster extends Construct implements IConnectable {
       [this.admin.username]: { hash: bcrypt.admin, reserved: true, backend_roles: ["admin"], description: "Cluster administrator" },
       [this.writer.username]: { hash: bcrypt.writer, reserved: false, description: "Ingestion: writes log indices" },
       [this.reader.username]: { hash: bcrypt.reader, reserved: false, description: "elastic-recheck and the public front end: read log indices" },
+      [this.dashboardsReader.username]: { hash: bcrypt.dashboardsReader, reserved: false, description: "Visitors of the public dashboards: read log indices and saved objects" },
       [this.dashboardsServer.username]: { hash: bcrypt.dashboards, reserved: true, description: "OpenSearch Dashboards server" },
     });
     file("roles.yml", "roles", {
@@ -381,16 +394,29 @@ export class SearchCluster extends Construct implements IConnectable {
         cluster_permissions: ["cluster_monitor", "cluster_composite_ops_ro"],
         index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor"] }],
       },
+      // Not kibana_user, which may write and delete the dashboards' own indices.
+      [DASHBOARDS_READER_ROLE]: {
+        cluster_permissions: ["cluster_composite_ops_ro"],
+        index_permissions: [
+          { index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor"] },
+          { index_patterns: OPENSEARCH_DASHBOARDS_INDICES, allowed_actions: ["read"] },
+        ],
+      },
     });
     file("roles_mapping.yml", "rolesmapping", {
       all_access: { reserved: false, users: [this.admin.username], backend_roles: ["admin"] },
       kibana_server: { reserved: true, users: [this.dashboardsServer.username] },
       [WRITER_ROLE]: { users: [this.writer.username] },
       [READER_ROLE]: { users: [this.reader.username] },
-      kibana_user: { users: [this.reader.username] },
+      [DASHBOARDS_READER_ROLE]: { users: [this.dashboardsReader.username] },
     });
   }
 }
+
+type BcryptUser = "admin" | "writer" | "reader" | "dashboards" | "dashboardsReader";
+
+/** Where OpenSearch Dashboards keeps saved objects (the first two for indices migrated from Kibana). */
+const OPENSEARCH_DASHBOARDS_INDICES = [".kibana", ".kibana_*", ".opensearch_dashboards", ".opensearch_dashboards_*"];
 
 /** KEY=value lines for systemd's EnvironmentFile=; values are single words or Terraform references. */
 function envFile(variables: Record<string, string>): string {

@@ -49,7 +49,7 @@ describe("Frontend", () => {
     expect(frontend.dashboardsUrl).toBe("https://logs.example.org/dashboards/");
   });
 
-  test("serves Kibana under /dashboards/, signing visitors in anonymously as the reader", () => {
+  test("serves Kibana under /dashboards/, signing visitors in anonymously as the read-only dashboards user, without the console", () => {
     const kibana = parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content);
     expect(kibana).toMatchObject({
       "server.basePath": "/dashboards",
@@ -58,7 +58,8 @@ describe("Frontend", () => {
       "elasticsearch.hosts": ["https://10.42.0.48:9200", "https://10.42.0.49:9200"],
       "elasticsearch.username": "kibana_system",
       "elasticsearch.ssl.verificationMode": "full",
-      "xpack.security.authc.providers": { "anonymous.anonymous1": { order: 0, credentials: { username: "logreader" } } },
+      "xpack.security.authc.providers": { "anonymous.anonymous1": { order: 0, credentials: { username: "dashboardsreader" } } },
+      "console.ui.enabled": false,
     });
     expect(file(files, "/etc/ci-log-analysis/dashboards.yml")!.permissions).toBe("0600");
   });
@@ -93,12 +94,17 @@ describe("Frontend without a DNS name, on OpenSearch", () => {
     expect(frontend.url).toMatch(/^https:\/\/\$\{TfToken\[TOKEN\.\d+\]\}\/$/);
   });
 
-  test("serves OpenSearch Dashboards signed in as the reader by nginx", () => {
+  test("serves OpenSearch Dashboards signed in by nginx as the read-only dashboards user, without the console", () => {
     const nginx = file(files, "/etc/nginx/nginx.conf")!.content;
-    expect(nginx.split("location /dashboards/")[1].split("}")[0]).toContain("include /etc/nginx/search-reader-auth.conf;");
+    const dashboards = nginx.slice(nginx.indexOf('location ~ "^/dashboards'), nginx.indexOf("location = /"));
+    expect(dashboards).toContain("include /etc/nginx/dashboards-reader-auth.conf;");
+    expect(dashboards).not.toContain("search-reader-auth.conf");
+    expect(file(files, "/etc/nginx/dashboards-reader-auth.conf")!.permissions).toBe("0600");
     expect(parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content)).toMatchObject({
       "opensearch.username": "dashboards",
       "opensearch.ssl.verificationMode": "full",
+      "opensearch_security.readonly_mode.roles": ["dashboards_reader"],
+      "console.enabled": false,
     });
   });
 });

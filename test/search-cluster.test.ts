@@ -3,6 +3,7 @@ import { Network } from "../constructs/network";
 import { SearchCluster } from "../constructs/search-cluster";
 import type { NetworkConfig } from "../lib/config/schema";
 import { LOG_FIELDS } from "../lib/field-contract";
+import { SEARCH_LIMITS } from "../lib/search/engine";
 import { resolveSearchTopology } from "../lib/search/topology";
 import { resources, synthStack } from "./support/stack";
 import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
@@ -55,6 +56,16 @@ const requestBody = (userData: string, pathPart: string) => {
 
 describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   const { stack, cluster, servers } = synthCluster({ masters: 3 });
+
+  test("limits what one search may cost, leaving Kibana's task manager its script sort", () => {
+    expect(settingsOf(servers["prod-search-data-1"], "elasticsearch")).toMatchObject({
+      "search.default_search_timeout": "30s",
+      "search.allow_expensive_queries": false,
+      "search.max_buckets": 10000,
+      "script.allowed_types": "inline",
+      "script.allowed_contexts": ["update", "ingest", "processor_conditional", "number_sort"],
+    });
+  });
 
   test("builds the masters and the data nodes, each data node with a protected volume", () => {
     expect(Object.keys(servers).sort()).toEqual([
@@ -125,11 +136,11 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   });
 
   test("generates the passwords at deploy time, and gives the users' passwords to the setup node only", () => {
-    expect(resources(stack, "random_password")).toHaveLength(4);
+    expect(resources(stack, "random_password")).toHaveLength(5);
     expect(resources(stack, "random_password").every((password) => password.length === 32 && password.special === false)).toBe(true);
     const setupSecrets = fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search-secrets.env")!;
     expect(setupSecrets.permissions).toBe("0600");
-    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
+    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).not.toContain("WRITER_PASSWORD");
     expect(cluster.writer.username).toBe("logwriter");
     expect(cluster.reader.username).toBe("logreader");
@@ -145,12 +156,23 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
         "PUT _index_template/logs 03-index-template-logs.json",
         "PUT _security/role/log_writer 04-security-role-log-writer.json",
         "PUT _security/role/log_reader 05-security-role-log-reader.json",
+        "PUT _security/role/dashboards_reader 06-security-role-dashboards-reader.json",
         "",
       ].join("\n"),
     );
     expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/users")!.content).toBe(
-      "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\nkibana_system - DASHBOARDS_PASSWORD\n",
+      "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n" +
+        "dashboardsreader dashboards_reader DASHBOARDS_READER_PASSWORD\nkibana_system - DASHBOARDS_PASSWORD\n",
     );
+  });
+
+  test("gives the dashboards' visitors Kibana's read-only features only, not the base read privilege with its console", () => {
+    const role = requestBody(servers["prod-search-master-1"], "security-role-dashboards-reader");
+    expect(role.applications).toEqual([
+      { application: "kibana-.kibana", privileges: ["feature_discover.read", "feature_dashboard.read", "feature_visualize.read"], resources: ["space:default"] },
+    ]);
+    expect(role.indices).toEqual([{ names: ["logstash-*"], privileges: ["read", "view_index_metadata"] }]);
+    expect(requestBody(servers["prod-search-master-1"], "security-role-log-reader")).not.toHaveProperty("applications");
   });
 
   test("the index template's mapping is the field contract: keywords, analysed message, dates and numbers", () => {
@@ -228,12 +250,29 @@ describe("SearchCluster (OpenSearch)", () => {
     });
   });
 
+  test("limits what one search may cost: timeout, no expensive queries, bounded buckets, scripts only for ingest and updates, no derived fields", () => {
+    expect(settingsOf(servers["prod-search-data-1"], "opensearch")).toMatchObject({
+      ...SEARCH_LIMITS,
+      "script.allowed_contexts": ["update", "ingest", "processor_conditional"],
+      "search.derived_field.enabled": false,
+    });
+  });
+
   test("declares the users with bcrypt hashes only, never the passwords", () => {
     const users = parse(fileOf(master, "/etc/ci-log-analysis/search/config/opensearch-security/internal_users.yml")!.content);
-    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboards"]);
+    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboardsreader", "dashboards"]);
     expect(master).toMatch(/hash: "?\$\{random_password\.search_writer-password_\w+\.bcrypt_hash\}"?\n/);
     expect(master).not.toMatch(/search_writer-password_\w+\.result/);
-    expect(resources(stack, "random_password")).toHaveLength(4);
+    expect(resources(stack, "random_password")).toHaveLength(5);
+  });
+
+  test("maps the dashboards' visitors to a read-only role, not kibana_user (which writes the dashboards' indices)", () => {
+    const config = (name: string) => parse(fileOf(master, `/etc/ci-log-analysis/search/config/opensearch-security/${name}`)!.content);
+    const mapping = config("roles_mapping.yml");
+    expect(mapping).not.toHaveProperty("kibana_user");
+    expect(mapping.dashboards_reader).toEqual({ users: ["dashboardsreader"] });
+    const allowed = config("roles.yml").dashboards_reader.index_permissions.flatMap((permission: { allowed_actions: string[] }) => permission.allowed_actions);
+    expect(new Set(allowed)).toEqual(new Set(["read", "indices_monitor"]));
   });
 
   test("deletes old indices with an ISM policy attached to new log indices", () => {

@@ -1,10 +1,17 @@
 /**
  * The public front end's nginx configuration: a strictly read-only window on the search
  * cluster. The old public proxy also let anyone POST `_aliases`, which changes the cluster;
- * here every request is refused unless it is one of the read-only endpoints listed below, and
- * the cluster credentials (the reader user) are added by nginx, never given to visitors.
+ * here every request is refused unless it is one of the read-only endpoints listed below, with
+ * only harmless query parameters, and the cluster credentials (the reader user) are added by
+ * nginx, never given to visitors.
+ *
+ * What plain nginx cannot do is read a request body before it proxies it (that needs njs or
+ * Lua, which Ubuntu's nginx does not ship in main): scripts, runtime mappings, expensive
+ * queries and huge aggregations inside a search body are refused by the cluster itself (see
+ * SEARCH_LIMITS in lib/search/engine.ts); nginx caps the body's size.
  */
 
+import { LOG_INDEX_PREFIX } from "../field-contract";
 import { DEBIAN_NGINX_RUNTIME, renderPublicNginx, type NginxRuntime, type PublicServerProps } from "../nginx";
 
 export interface FrontendNginxProps extends PublicServerProps {
@@ -22,63 +29,184 @@ export interface FrontendNginxProps extends PublicServerProps {
    */
   readonly dashboardsUpstream?: string;
   /**
-   * Sign dashboards requests in as the reader too (OpenSearch Dashboards has no anonymous login
-   * of its own here); Kibana signs visitors in anonymously by itself.
-   * @default false
+   * A file with `proxy_set_header Authorization "Basic ...";` for the dashboards' own read-only
+   * user: OpenSearch Dashboards has no anonymous login of its own here, so nginx signs every
+   * visitor in; Kibana signs visitors in anonymously by itself.
+   * @default visitors' Authorization headers are removed
    */
-  readonly dashboardsAsReader?: boolean;
+  readonly dashboardsAuthInclude?: string;
   readonly requestsPerSecond: number;
   readonly maxRequestBodyKib: number;
+  /** Open connections one client (IPv4 address, IPv6 /64) may hold. @default 20 */
+  readonly connectionsPerClient?: number;
   /** Where nginx keeps its pid, logs and temporary files. @default DEBIAN_NGINX_RUNTIME */
   readonly runtime?: NginxRuntime;
 }
 
-/** Read-only endpoints: path pattern (after an optional index list) and the methods allowed. */
-export const READ_ONLY_ENDPOINTS: readonly { readonly pattern: string; readonly methods: readonly ("GET" | "POST")[] }[] = [
-  { pattern: "^/(?:[^_/][^/]*/)?_(?:search|msearch|count)$", methods: ["GET", "POST"] },
-  { pattern: "^/(?:[^_/][^/]*/)?_mapping$", methods: ["GET"] },
-  { pattern: "^/_cluster/health$", methods: ["GET"] },
-  { pattern: "^/_cat/indices(?:/[^_/][^/]*)?$", methods: ["GET"] },
+type Method = "GET" | "POST";
+
+export interface Endpoint {
+  /** PCRE matched against the decoded, normalized path (`$uri`). */
+  readonly pattern: string;
+  readonly methods: readonly Method[];
+  /** What it is for (shown in the README and the tests). */
+  readonly purpose: string;
+}
+
+/** The most hits (`size`) and the deepest offset (`from`) a public search may ask for in its query string. */
+export const MAX_PUBLIC_HITS = 1000;
+
+/** A comma-separated list of log index names or patterns: `logstash-2026.11.25`, `logstash-*`. */
+const LOG_INDEX_LIST = `${LOG_INDEX_PREFIX}[a-z0-9*._+-]*(?:,${LOG_INDEX_PREFIX}[a-z0-9*._+-]*)*`;
+
+/**
+ * Read-only search endpoints, on the log indices only. `_msearch` is not one: one request could
+ * carry thousands of searches past the rate limit.
+ */
+export const READ_ONLY_ENDPOINTS: readonly Endpoint[] = [
+  { pattern: `^/(?:${LOG_INDEX_LIST}/)?_(?:search|count)$`, methods: ["GET", "POST"], purpose: "search and count the logs" },
+  { pattern: `^/(?:${LOG_INDEX_LIST}/)?_mapping$`, methods: ["GET"], purpose: "the fields of the log indices" },
+  { pattern: "^/_cluster/health$", methods: ["GET"], purpose: "cluster health" },
+  { pattern: `^/_cat/indices(?:/${LOG_INDEX_LIST})?$`, methods: ["GET"], purpose: "the list of log indices" },
 ];
 
-export function renderFrontendNginx(props: FrontendNginxProps): string {
-  const searchLocations = READ_ONLY_ENDPOINTS.map(
-    (endpoint) => `
-        location ~ ${endpoint.pattern} {
+/**
+ * Query parameters a public search request may carry; anything else (`scroll`, `search_type`,
+ * `preference`, `expand_wildcards`, `timeout`, `source`, ...) is refused. `size` and `from`
+ * may not exceed MAX_PUBLIC_HITS.
+ */
+export const PUBLIC_QUERY_PARAMETERS: readonly string[] = [
+  "q", "df", "default_operator", "analyzer", "lenient", "sort", "_source", "_source_includes", "_source_excludes",
+  "track_total_hits", "ignore_unavailable", "allow_no_indices", "filter_path", "pretty", "human",
+  // _cat/indices and _cluster/health
+  "format", "h", "s", "v", "bytes", "health", "pri", "level",
+];
+
+/**
+ * What the read-only Kibana 8 and OpenSearch Dashboards 2 UI request under /dashboards/ to show
+ * Discover, dashboards and visualizations; everything else (the Dev Tools console and its proxy,
+ * saved object writes, management, settings writes, telemetry) is refused before it reaches
+ * the dashboards server. Paths are relative to /dashboards.
+ */
+export const DASHBOARDS_ENDPOINTS: readonly Endpoint[] = [
+  { pattern: "^/dashboards/?$", methods: ["GET"], purpose: "entry page (redirects to the home app)" },
+  { pattern: "^/dashboards/app/(?:home|discover|dashboards|visualize|data-explorer|kibana_overview|opensearch-dashboards-overview|login|security_login|logout)(?:/.*)?$", methods: ["GET"], purpose: "the read-only apps and the (anonymous) sign-in page" },
+  { pattern: "^/dashboards/(?:[0-9a-f]+/bundles|bundles|ui|node_modules|translations|plugins)/", methods: ["GET"], purpose: "static assets" },
+  { pattern: "^/dashboards/(?:bootstrap|bootstrap-anonymous|startup)[.]js$", methods: ["GET"], purpose: "page bootstrap scripts" },
+  { pattern: "^/dashboards/(?:login|logout|logged_out)$", methods: ["GET"], purpose: "Kibana's sign-in and sign-out pages (anonymous)" },
+  { pattern: "^/dashboards/internal/security/login$", methods: ["POST"], purpose: "Kibana: sign in anonymously again after signing out" },
+  { pattern: "^/dashboards/internal/kibana/suggestions/values/[a-z0-9*,.-]+$", methods: ["POST"], purpose: "Kibana: value suggestions while typing a query" },
+  { pattern: "^/dashboards/api/core/capabilities$", methods: ["POST"], purpose: "what the UI may show (read-only)" },
+  { pattern: "^/dashboards/api/(?:status|licensing/info|opensearch-dashboards/settings|index_patterns/_fields_for_wildcard)$", methods: ["GET"], purpose: "status, license, UI settings (read), index pattern fields" },
+  { pattern: "^/dashboards/internal/(?:security/me|security/session|spaces/_active_space|data_views/_fields_for_wildcard|data_views/fields|kibana/settings)$", methods: ["GET"], purpose: "Kibana: current user, space, data view fields, UI settings (read)" },
+  { pattern: "^/dashboards/api/v1/(?:auth/authinfo|configuration/account|restapiinfo)$", methods: ["GET"], purpose: "OpenSearch Dashboards: current user" },
+  { pattern: "^/dashboards/api/saved_objects/(?:_find|[a-z_-]+/[A-Za-z0-9_:-]+|resolve/[a-z_-]+/[A-Za-z0-9_:-]+)$", methods: ["GET"], purpose: "read saved objects" },
+  { pattern: "^/dashboards/api/saved_objects/(?:_bulk_get|_bulk_resolve)$", methods: ["POST"], purpose: "read several saved objects" },
+  { pattern: "^/dashboards/internal/(?:bsearch|search/(?:es|ese|opensearch|opensearch-with-long-numerals))$", methods: ["POST"], purpose: "run the searches of Discover and visualizations" },
+];
+
+/** `%` escapes a path may use: none of control characters, DEL, `.`, `/`, `?` or `\` (decoded, they would change the path). */
+const PATH_ESCAPE = "%(?![01]|7[Ff]|2[EeFf]|3[Ff]|5[Cc])[0-9A-Fa-f]{2}";
+/** `%` escapes a query string may use: none of control characters or DEL. */
+const QUERY_ESCAPE = "%(?![01]|7[Ff])[0-9A-Fa-f]{2}";
+/**
+ * The raw request URIs nginx passes on: non-empty path segments of safe characters, none of
+ * them `.` or `..`, and a query string of safe characters. nginx forwards this raw URI
+ * (`$request_uri`), never its decoded form, so what the location checked is what the upstream
+ * gets: no CRLF, no `%2F` turning into `/`, no `%3F` turning into a query.
+ */
+export const SAFE_REQUEST_URI =
+  `^(?:/(?![.]{1,2}(?:[/?]|$))(?:[A-Za-z0-9_.*,:+@~=-]|${PATH_ESCAPE})+)*/?` +
+  `(?:[?](?:[A-Za-z0-9_.*,:+@~=&/()!'-]|\\x22|${QUERY_ESCAPE})*)?$`;
+
+/** The query strings a public search may have: PUBLIC_QUERY_PARAMETERS, with `size`/`from` at most MAX_PUBLIC_HITS. */
+export function publicQueryPattern(): string {
+  const limit = String(MAX_PUBLIC_HITS);
+  const digits = `[0-9]{1,${limit.length - 1}}`;
+  const parameter = `(?:(?:${PUBLIC_QUERY_PARAMETERS.join("|")})(?:=[^&]*)?|(?:size|from)=(?:${limit}|${digits}))`;
+  return `^(?:${parameter}(?:&${parameter})*)?$`;
+}
+
+/**
+ * Maps the client's address to the key its limits count under: an IPv4 address, or the /64 of
+ * an IPv6 address (one host usually has a whole /64 to pick addresses from). nginx writes IPv6
+ * addresses compressed (RFC 5952); a /64 then has at most two spellings: its four groups, or
+ * the part before the last four groups when `::` falls in the first half.
+ */
+export function clientKeyMap(source: string, target: string): string {
+  return `    map ${source} ${target} {
+        "~^[0-9.]+$" ${source};
+        "~^(?<prefix>[0-9a-f]+:[0-9a-f]+:[0-9a-f]+:[0-9a-f]+):" $prefix;
+        "~^(?<prefix>[0-9a-f:]*::[0-9a-f]+(?::[0-9a-f]+)*?)(?::[0-9a-f]+){4}$" $prefix;
+        "~^(?<prefix>[0-9a-f:]*?::)" $prefix;
+        default ${source};
+    }`;
+}
+
+function location(endpoint: Endpoint, body: string): string {
+  return `
+        # ${endpoint.purpose}
+        location ~ "${endpoint.pattern}" {
             limit_except ${endpoint.methods.join(" ")} { deny all; }
+${body}
+        }`;
+}
+
+/** Headers a visitor could send to act as another user, were the reader ever allowed to. */
+const RUN_AS_HEADERS = ["es-security-runas-user", "securitytenant", "opendistro_security_impersonate_as", "security_tenant"];
+
+export function renderFrontendNginx(props: FrontendNginxProps): string {
+  const searchLocations = READ_ONLY_ENDPOINTS.map((endpoint) =>
+    location(
+      endpoint,
+      `            if ($public_query_refused) { return 403 '{"error":"query parameter not allowed: only ${PUBLIC_QUERY_PARAMETERS.join(", ")}, and size/from up to ${MAX_PUBLIC_HITS}"}\\n'; }
             limit_req zone=search burst=${props.requestsPerSecond * 2} nodelay;
             include ${props.readerAuthInclude};
+${RUN_AS_HEADERS.map((header) => `            proxy_set_header ${header} "";`).join("\n")}
             proxy_set_header Connection "";
-            # The normalized path, never the raw one: "/_aliases/../_search" cannot reach _aliases.
-            proxy_pass https://search_cluster$uri$is_args$args;
-        }`,
+            # The raw URI, checked against SAFE_REQUEST_URI: what the location matched is what the cluster gets.
+            proxy_pass https://search_cluster$request_uri;`,
+    ),
   ).join("\n");
-  const dashboards = props.dashboardsUpstream
-    ? `
-        location /dashboards/ {
-            limit_req zone=dashboards burst=200 nodelay;
-            ${props.dashboardsAsReader ? `include ${props.readerAuthInclude};` : "proxy_set_header Authorization \"\";"}
+  const dashboardsLocations = props.dashboardsUpstream
+    ? DASHBOARDS_ENDPOINTS.map((endpoint) =>
+        location(
+          endpoint,
+          `            limit_req zone=dashboards burst=200 nodelay;
+            ${props.dashboardsAuthInclude ? `include ${props.dashboardsAuthInclude};` : 'proxy_set_header Authorization "";'}
+${RUN_AS_HEADERS.map((header) => `            proxy_set_header ${header} "";`).join("\n")}
             proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection "";
-            proxy_pass http://${props.dashboardsUpstream};
-        }`
+            proxy_pass http://dashboards$request_uri;`,
+        ),
+      ).join("\n")
     : "";
   const httpDirectives = `    default_type application/json;
     client_max_body_size ${props.maxRequestBodyKib}k;
     client_body_buffer_size ${props.maxRequestBodyKib}k;
-    limit_req_zone $binary_remote_addr zone=search:10m rate=${props.requestsPerSecond}r/s;
-    limit_req_zone $binary_remote_addr zone=dashboards:10m rate=${props.requestsPerSecond * 10}r/s;
+${clientKeyMap("$remote_addr", "$client_key")}
+    map $request_uri $unsafe_request_uri {
+        "~${SAFE_REQUEST_URI}" 0;
+        default 1;
+    }
+    map $args $public_query_refused {
+        "" 0;
+        "~${publicQueryPattern()}" 0;
+        default 1;
+    }
+    limit_req_zone $client_key zone=search:10m rate=${props.requestsPerSecond}r/s;
+    limit_req_zone $client_key zone=dashboards:10m rate=${props.requestsPerSecond * 10}r/s;
     limit_req_status 429;
+    limit_conn_zone $client_key zone=connections:10m;
+    limit_conn_status 429;
 
     upstream search_cluster {
 ${props.searchUpstreams.map((upstream) => `        server ${upstream} max_fails=2 fail_timeout=30s;`).join("\n")}
         keepalive 16;
     }
-    proxy_http_version 1.1;
+${props.dashboardsUpstream ? `    upstream dashboards {\n        server ${props.dashboardsUpstream};\n        keepalive 8;\n    }\n` : ""}    proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_ssl_verify on;
     proxy_ssl_trusted_certificate ${props.upstreamCaFile};
@@ -88,13 +216,18 @@ ${props.searchUpstreams.map((upstream) => `        server ${upstream} max_fails=
     proxy_ssl_session_reuse on;
     proxy_read_timeout 120s;
 `;
-  const locations = `${searchLocations}
-${dashboards}
+  const endpoints = ["_search", "_count", "_mapping", "_cluster/health", "_cat/indices", ...(props.dashboardsUpstream ? ["dashboards/"] : [])];
+  const locations = `        limit_conn connections ${props.connectionsPerClient ?? 20};
+        if ($unsafe_request_uri) {
+            return 400 '{"error":"request URI refused: no empty or dot segments, no %-escapes of control characters or of dot, slash, question mark or backslash in the path"}\\n';
+        }
+${searchLocations}
+${dashboardsLocations}
         location = / {
-            return 200 '{"service":"CI log search (read-only)","endpoints":["_search","_msearch","_count","_mapping","_cluster/health","_cat/indices"${props.dashboardsUpstream ? ',"dashboards/"' : ""}]}\\n';
+            return 200 '{"service":"CI log search (read-only)","endpoints":${JSON.stringify(endpoints)}}\\n';
         }
 
-        # Everything else, including _aliases, _bulk, _security, _snapshot, _scripts, PUT and DELETE.
+        # Everything else, including _aliases, _bulk, _msearch, _security, _snapshot, _scripts, PUT and DELETE.
         location / {
             return 403 '{"error":"this endpoint is read-only: only search, count, mapping, health and index list requests are allowed"}\\n';
         }`;

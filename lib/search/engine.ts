@@ -21,10 +21,15 @@ export const SEARCH_USERS = {
   writer: "logwriter",
   /** elastic-recheck and the public front end: read the log indices only. */
   reader: "logreader",
+  /** Every visitor of the public dashboards: read the log indices and saved objects only. */
+  dashboardsReader: "dashboardsreader",
 } as const;
 
 export const WRITER_ROLE = "log_writer";
 export const READER_ROLE = "log_reader";
+export const DASHBOARDS_READER_ROLE = "dashboards_reader";
+/** The Kibana features the public dashboards user may read: nothing that writes or reaches the cluster directly. */
+export const KIBANA_READ_ONLY_FEATURES = ["discover", "dashboard", "visualize"] as const;
 export const LIFECYCLE_POLICY_NAME = "logs-retention";
 export const INDEX_TEMPLATE_NAME = "logs";
 
@@ -164,6 +169,26 @@ function diskWatermarks(lowPercent: number): Record<string, string> {
   };
 }
 
+/**
+ * What one search may cost, on every node: the public front end cannot look inside request
+ * bodies, so the cluster refuses scripts outside indexing and updates (script_fields, script
+ * queries and scores, runtime mappings), expensive queries (regexp, wildcard and prefix
+ * queries, fuzzy, joins, scripts), bounds aggregations, and stops searches that run too long.
+ */
+export const SEARCH_LIMITS = {
+  "search.default_search_timeout": "30s",
+  "search.allow_expensive_queries": false,
+  "search.max_buckets": 10000,
+  "script.allowed_types": "inline",
+} as const;
+
+/**
+ * Script contexts both engines' own features need: updates (the dashboards' saved object
+ * migrations), ingest pipelines and their conditions. Names checked against OpenSearch 2.19's
+ * ScriptContext classes (an unknown name would stop the node from starting).
+ */
+const SCRIPT_CONTEXTS = ["update", "ingest", "processor_conditional"];
+
 function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
   return {
     "cluster.name": props.clusterName,
@@ -177,6 +202,7 @@ function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
     "bootstrap.memory_lock": true,
     "action.destructive_requires_name": true,
     ...diskWatermarks(props.diskWatermarkPercent),
+    ...SEARCH_LIMITS,
   };
 }
 
@@ -209,6 +235,8 @@ const elasticsearch: EngineProfile = {
       "node.roles": roles,
       ...(props.masterEligible ? { "cluster.initial_master_nodes": [...props.initialMasterNodes] } : {}),
       // Set explicitly, these keep the package from generating certificates and a password of its own.
+      // Kibana's task manager claims tasks with a script sort.
+      "script.allowed_contexts": [...SCRIPT_CONTEXTS, "number_sort"],
       "xpack.security.enabled": true,
       "xpack.security.autoconfiguration.enabled": false,
       ...tls("transport"),
@@ -252,8 +280,17 @@ const elasticsearch: EngineProfile = {
       body: {
         cluster: ["monitor"],
         indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
-        // Kibana's read-only access for the anonymous visitors of the public front end.
-        applications: [{ application: "kibana-.kibana", privileges: ["read"], resources: ["*"] }],
+      },
+    },
+    {
+      method: "PUT",
+      path: `_security/role/${DASHBOARDS_READER_ROLE}`,
+      body: {
+        cluster: [],
+        indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
+        // Feature privileges, not Kibana's base "read": that one includes the Dev Tools console,
+        // whose proxy would send any request to the cluster as this user.
+        applications: [{ application: "kibana-.kibana", privileges: KIBANA_READ_ONLY_FEATURES.map((feature) => `feature_${feature}.read`), resources: ["space:default"] }],
       },
     },
     ...(snapshots && topology.snapshots
@@ -310,6 +347,9 @@ const opensearch: EngineProfile = {
       "plugins.security.ssl.transport.enforce_hostname_verification": false,
       "plugins.security.ssl.http.enabled": true,
       ...tls("http"),
+      "script.allowed_contexts": SCRIPT_CONTEXTS,
+      // OpenSearch's runtime fields.
+      "search.derived_field.enabled": false,
       "plugins.security.nodes_dn": [`CN=${props.clusterName}-search-*`],
       "plugins.security.allow_default_init_securityindex": true,
       "plugins.security.restapi.roles_enabled": ["all_access"],
