@@ -7,7 +7,7 @@ import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
 import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
 import { searchCapacity } from "./lib/search/topology";
-import { synthesizeAtomically } from "./lib/synth";
+import { synthesizeInto } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
 
 /** How cdktf starts the error it throws when a construct's validation (our policy checks) fails. */
@@ -56,10 +56,13 @@ function main(): number {
   try {
     const config = loadConfig(configDir);
     let usageByCloud = new Map<string, QuotaUsage>();
-    synthesizeAtomically(outdir, (app) => {
+    const { otherStacks } = synthesizeInto(outdir, (app) => {
       usageByCloud = buildApp(app, config);
     });
     console.log(`Synthesized ${config.deployments.map((d) => d.name).join(", ")} into ${outdir}/stacks/`);
+    if (otherStacks.length > 0) {
+      console.log(`  left as they are (not in ${configDir}): ${otherStacks.map((name) => `${outdir}/stacks/${name}`).join(", ")}`);
+    }
     for (const deployment of config.deployments) {
       console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}`);
     }

@@ -1,24 +1,61 @@
 /**
- * Synthesizes into a staging folder and swaps it in only when synthesis succeeded, so that a
- * failed run (bad config, a failed policy check) leaves the previous cdktf.out as it was.
+ * Writes a synthesis into the output folder (cdktf.out) without losing what Terraform keeps in
+ * it. Terraform works in `cdktf.out/stacks/<stack>/`: `.terraform/` (the initialised backend and
+ * providers) and `.terraform.lock.hcl` (the providers' hashes) live there, so the folder is
+ * updated, never replaced. The app synthesizes into a staging folder first and publishes only
+ * when synthesis succeeded: a failed run (bad config, a failed policy check) changes nothing.
  */
 import * as fs from "node:fs";
-import { App } from "cdktf";
+import * as path from "node:path";
+import { App, Manifest } from "cdktf";
 
-export function synthesizeAtomically(outdir: string, build: (app: App) => void): void {
-  const staging = `${outdir}.staging-${process.pid}`;
-  const previous = `${outdir}.previous-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
+/** Terraform's dependency lock file: in each stack's folder, and the committed copy in the project folder. */
+export const LOCK_FILE = ".terraform.lock.hcl";
+
+export interface SynthResult {
+  /** Stack folders in the output folder that this synthesis does not have (another config folder, a removed deployment). */
+  readonly otherStacks: readonly string[];
+}
+
+export function synthesizeInto(outdir: string, build: (app: App) => void): SynthResult {
+  const parent = path.dirname(path.resolve(outdir));
+  const staging = fs.mkdtempSync(path.join(parent, `${path.basename(outdir)}.staging-`));
   try {
-    const app = new App({ outdir: staging });
+    // Stack traces in construct metadata are only read by the cdktf CLI's debug output.
+    const app = new App({ outdir: staging, stackTraces: false });
     build(app);
     app.synth();
-  } catch (error) {
+    return publish(staging, outdir, parent);
+  } finally {
     fs.rmSync(staging, { recursive: true, force: true });
-    throw error;
   }
-  const hadPrevious = fs.existsSync(outdir);
-  if (hadPrevious) fs.renameSync(outdir, previous);
-  fs.renameSync(staging, outdir);
-  if (hadPrevious) fs.rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * Moves each synthesized file over its old version (a rename, atomic per file), creating stack
+ * folders as needed, and the manifest last. Leaves every other file of a stack folder, and the
+ * folders of stacks not synthesized this time, as they are: the cdktf CLI lists the stack folders
+ * before it runs the app and deletes those the app did not write afterwards, so a stack folder
+ * that vanished under it makes it fail. Seeds a new stack folder with the project's committed
+ * lock file, so Terraform verifies the providers against the recorded hashes.
+ */
+function publish(staging: string, outdir: string, projectFolder: string): SynthResult {
+  const stagedStacks = path.join(staging, Manifest.stacksFolder);
+  const stacksFolder = path.join(outdir, Manifest.stacksFolder);
+  const synthesized = fs.readdirSync(stagedStacks);
+  const committedLock = path.join(projectFolder, LOCK_FILE);
+  const hasCommittedLock = fs.existsSync(committedLock);
+  for (const stack of synthesized) {
+    const target = path.join(stacksFolder, stack);
+    fs.mkdirSync(target, { recursive: true });
+    for (const entry of fs.readdirSync(path.join(stagedStacks, stack), { withFileTypes: true })) {
+      const destination = path.join(target, entry.name);
+      if (entry.isDirectory()) fs.rmSync(destination, { recursive: true, force: true });
+      fs.renameSync(path.join(stagedStacks, stack, entry.name), destination);
+    }
+    if (hasCommittedLock && !fs.existsSync(path.join(target, LOCK_FILE))) fs.copyFileSync(committedLock, path.join(target, LOCK_FILE));
+  }
+  fs.renameSync(path.join(staging, Manifest.fileName), path.join(outdir, Manifest.fileName));
+  const otherStacks = fs.readdirSync(stacksFolder).filter((name) => !synthesized.includes(name)).sort();
+  return { otherStacks };
 }

@@ -1,5 +1,14 @@
+import * as path from "node:path";
 import { HttpBackend, LocalBackend, PgBackend, S3Backend, type TerraformStack } from "cdktf";
 import type { StateConfig } from "../lib/config/schema";
+
+/**
+ * Terraform runs in the stack's folder, `cdktf.out/stacks/<stack>/`, and resolves a relative
+ * state path from there; synth rewrites that folder, so the state must live outside it. This
+ * leads from it back to the project folder (the one holding cdktf.out), without writing a
+ * machine's absolute path into the synthesized JSON.
+ */
+export const PROJECT_FOLDER_FROM_STACK = "../../..";
 
 /**
  * Sets where Terraform keeps the stack's state. Credentials never appear here: S3 takes
@@ -9,9 +18,11 @@ import type { StateConfig } from "../lib/config/schema";
 export function configureStateBackend(stack: TerraformStack, state: StateConfig): void {
   const stackName = stack.node.id;
   switch (state.backend) {
-    case "local":
-      new LocalBackend(stack, { path: state.path ?? `terraform.${stackName}.tfstate` });
+    case "local": {
+      const file = state.path ?? `terraform.${stackName}.tfstate`;
+      new LocalBackend(stack, { path: path.posix.isAbsolute(file) ? file : path.posix.join(PROJECT_FOLDER_FROM_STACK, file) });
       return;
+    }
     case "s3": {
       const backend = new S3Backend(stack, {
         bucket: state.bucket,

@@ -40,7 +40,7 @@ describe("DeploymentStack", () => {
       s3: expect.objectContaining({ bucket: "ci-log-analysis-tfstate", key: "production.tfstate", endpoints: { s3: "https://object.example-cloud.example.org" }, use_lockfile: true }),
     });
     expect(stacks.staging.terraform.backend).toEqual({ pg: { schema_name: "staging" } });
-    expect(stacks.evaluation.terraform.backend).toEqual({ local: { path: "terraform.evaluation.tfstate" } });
+    expect(stacks.evaluation.terraform.backend).toEqual({ local: { path: "../../../terraform.evaluation.tfstate" } });
   });
 
   test("on a provider network, creates no network, router or floating IP", () => {

@@ -1,17 +1,8 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
-
-/** Runs the app as `npm run synth` does, on a config folder, into a fresh output folder. */
-function runApp(configDir: string, outdir: string) {
-  return spawnSync(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "main.ts")], {
-    cwd: repoRoot,
-    env: { ...process.env, CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir },
-    encoding: "utf8",
-  });
-}
+import { copyExampleConfig, editConfig } from "./support/config-fixture";
+import { runSynth } from "./support/synth";
 
 /** 1-based line of the deployment file of a config copy that contains `needle`. */
 function lineOf(configDir: string, needle: string): number {
@@ -22,7 +13,7 @@ describe("the app (main.ts)", () => {
   const outdir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "app-")), "cdktf.out");
 
   test("synthesizes every stack of the config folder named by CONFIG_DIR", () => {
-    const result = runApp(copyExampleConfig(), outdir);
+    const result = runSynth(copyExampleConfig(), outdir);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Synthesized evaluation, production, staging into ${outdir}/stacks/`);
@@ -35,7 +26,7 @@ describe("the app (main.ts)", () => {
     const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
     const config = copyExampleConfig();
     editConfig(config, "deployments/production.yaml", "volume_gib: 1024", "volume_gb: 1024");
-    const result = runApp(config, outdir);
+    const result = runSynth(config, outdir);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
       [
@@ -53,7 +44,7 @@ describe("the app (main.ts)", () => {
     const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
     const config = copyExampleConfig();
     editConfig(config, "deployments/production.yaml", "    - 203.0.113.0/24", "    - 0.0.0.0/0");
-    const result = runApp(config, outdir);
+    const result = runSynth(config, outdir);
     expect(result.status).toBe(1);
     const lines = result.stderr.trim().split("\n");
     expect(lines[0]).toBe("Policy checks failed with 6 problem(s); nothing was written:");
@@ -75,7 +66,7 @@ describe("the app (main.ts)", () => {
     const before = fs.readFileSync(path.join(outdir, "stacks", "production", "cdk.tf.json"), "utf8");
     const config = copyExampleConfig();
     editConfig(config, "clouds/example-cloud.yaml", "  floating_ips: 4", "  floating_ips: 3");
-    const result = runApp(config, outdir);
+    const result = runSynth(config, outdir);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
       [

@@ -1,6 +1,11 @@
-import { TerraformStack, Testing } from "cdktf";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { App, TerraformStack, Testing } from "cdktf";
 import type { StateConfig } from "../lib/config/schema";
 import { configureStateBackend } from "../stacks/state-backend";
+import { runTerraform, terraformGate } from "./support/terraform";
+import { describeGated } from "./support/validators";
 
 function backendOf(state: StateConfig) {
   const stack = new TerraformStack(Testing.app(), "prod");
@@ -10,7 +15,7 @@ function backendOf(state: StateConfig) {
 
 describe("configureStateBackend", () => {
   test("keeps the state in a local file named after the stack by default", () => {
-    expect(backendOf({ backend: "local" })).toEqual({ local: { path: "terraform.prod.tfstate" } });
+    expect(backendOf({ backend: "local" })).toEqual({ local: { path: "../../../terraform.prod.tfstate" } });
   });
 
   test("uses S3-compatible object storage with path-style requests and a lock file, no credentials", () => {
@@ -31,5 +36,37 @@ describe("configureStateBackend", () => {
     expect(backendOf({ backend: "http", address: "https://state.example.org/prod", lock_address: "https://state.example.org/prod/lock" })).toEqual({
       http: { address: "https://state.example.org/prod", lock_address: "https://state.example.org/prod/lock", unlock_address: "https://state.example.org/prod/lock" },
     });
+  });
+});
+
+describe("a local state file", () => {
+  test("lies in the project folder, relative to the stack's folder, unless the path is absolute", () => {
+    expect(backendOf({ backend: "local", path: "state/prod.tfstate" })).toEqual({ local: { path: "../../../state/prod.tfstate" } });
+    expect(backendOf({ backend: "local", path: "/srv/state/prod.tfstate" })).toEqual({ local: { path: "/srv/state/prod.tfstate" } });
+  });
+});
+
+describeGated(terraformGate, "a local state file, with real Terraform", () => {
+  let project: string;
+  beforeAll(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "state-backend-"));
+  });
+  afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
+
+  test("is written beside cdktf.out, where synth never touches it, not in the stack's folder", () => {
+    const app = new App({ outdir: path.join(project, "cdktf.out") });
+    const stack = new TerraformStack(app, "prod");
+    configureStateBackend(stack, { backend: "local" });
+    // A built-in resource: Terraform applies it without downloading any provider.
+    stack.addOverride("resource.terraform_data.marker.input", "kept");
+    app.synth();
+    const stackDir = path.join(project, "cdktf.out", "stacks", "prod");
+    for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) {
+      const result = runTerraform(stackDir, args);
+      expect(`${result.stdout}${result.stderr}`).toContain(args[0] === "init" ? "Terraform has been successfully initialized" : "Apply complete!");
+      expect(result.status).toBe(0);
+    }
+    expect(JSON.parse(fs.readFileSync(path.join(project, "terraform.prod.tfstate"), "utf8")).resources[0].instances[0].attributes.input).toEqual({ type: "string", value: "kept" });
+    expect(fs.readdirSync(stackDir).filter((name) => name.endsWith(".tfstate"))).toEqual([]);
   });
 });

@@ -147,7 +147,7 @@ export const deploymentSchema = z
       .discriminatedUnion("backend", [
         z.strictObject({
           backend: z.literal("local"),
-          path: z.string().min(1).optional().describe("State file; unset means terraform.<stack>.tfstate beside cdktf.json."),
+          path: z.string().min(1).optional().describe("State file, relative to the project folder (beside cdktf.json) unless absolute; unset means terraform.<stack>.tfstate there."),
         }),
         z.strictObject({
           backend: z.literal("s3"),

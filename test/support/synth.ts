@@ -1,10 +1,11 @@
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { buildApp } from "../../main";
 import { loadConfig } from "../../lib/config/load";
-import { exampleConfigDir } from "./config-fixture";
+import { exampleConfigDir, repoRoot } from "./config-fixture";
 
 export type StackJson = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -20,6 +21,15 @@ export function synthConfig(configDir = exampleConfigDir): Record<string, StackJ
   );
   fs.rmSync(outdir, { recursive: true, force: true });
   return stacks;
+}
+
+/** Runs the app as `npm run synth` does, on a config folder, into an output folder. */
+export function runSynth(configDir: string, outdir: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "main.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir },
+    encoding: "utf8",
+  });
 }
 
 /** The resources (or data sources) of one type in a synthesized stack, by their Terraform name. */

@@ -1,0 +1,135 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { LOCK_FILE } from "../lib/synth";
+import { copyExampleConfig, editConfig, exampleConfigDir, repoRoot } from "./support/config-fixture";
+import { runSynth } from "./support/synth";
+
+/** Every file under `dir`, by relative path, with its content: what a run must leave as it was. */
+function filesUnder(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const full = path.join(entry.parentPath, entry.name);
+      files[path.relative(dir, full)] = fs.readFileSync(full, "utf8");
+    }
+  }
+  return files;
+}
+
+/** What `cdktf deploy` leaves in a project: Terraform's working files in the stack folder, the state beside cdktf.out. */
+function deployed(project: string, stack: string): Record<string, string> {
+  const files = {
+    [`cdktf.out/stacks/${stack}/.terraform/terraform.tfstate`]: `{"backend": {"type": "local"}, "stack": "${stack}"}\n`,
+    [`cdktf.out/stacks/${stack}/.terraform/providers/registry.terraform.io/hashicorp/random/3.7.2/linux_amd64/marker`]: "provider\n",
+    [`cdktf.out/stacks/${stack}/${LOCK_FILE}`]: `# lock of ${stack}\n`,
+    [`terraform.${stack}.tfstate`]: `{"version": 4, "serial": 7, "lineage": "${stack}"}\n`,
+  };
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(project, file)), { recursive: true });
+    fs.writeFileSync(path.join(project, file), content);
+  }
+  return files;
+}
+
+describe("npm run synth's output folder", () => {
+  let project: string;
+  let outdir: string;
+  const configs: string[] = [];
+  const config = () => {
+    configs.push(copyExampleConfig());
+    return configs[configs.length - 1];
+  };
+
+  beforeEach(() => {
+    project = fs.mkdtempSync(path.join(os.tmpdir(), "synth-output-"));
+    outdir = path.join(project, "cdktf.out");
+  });
+  afterEach(() => fs.rmSync(project, { recursive: true, force: true }));
+  afterAll(() => configs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  test("keeps the state, .terraform/ and the lock file, and replaces the stack's cdk.tf.json", () => {
+    expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+    const kept = deployed(project, "evaluation");
+    const before = fs.readFileSync(path.join(outdir, "stacks", "evaluation", "cdk.tf.json"), "utf8");
+    const changed = config();
+    editConfig(changed, "deployments/evaluation.yaml", "volume_gib: 200", "volume_gib: 250");
+
+    const result = runSynth(changed, outdir);
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    const after = filesUnder(project);
+    for (const [file, content] of Object.entries(kept)) expect([file, after[file]]).toEqual([file, content]);
+    expect(after["cdktf.out/stacks/evaluation/cdk.tf.json"]).not.toBe(before);
+    expect(JSON.parse(after["cdktf.out/stacks/evaluation/cdk.tf.json"]).terraform.backend).toEqual({ local: { path: "../../../terraform.evaluation.tfstate" } });
+    expect(fs.readdirSync(project).sort()).toEqual(["cdktf.out", "terraform.evaluation.tfstate"]);
+  });
+
+  test("changes nothing at all when synthesis fails", () => {
+    expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+    deployed(project, "evaluation");
+    const before = filesUnder(project);
+    const broken = config();
+    editConfig(broken, "deployments/evaluation.yaml", "volume_gib: 200", "volume_gib: many");
+    const result = runSynth(broken, outdir);
+    expect(result.status).toBe(1);
+    expect(filesUnder(project)).toEqual(before);
+    expect(fs.readdirSync(project).sort()).toEqual(["cdktf.out", "terraform.evaluation.tfstate"]);
+  });
+
+  test("leaves the folders of stacks it did not synthesize as they are, and names them", () => {
+    expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+    const kept = deployed(project, "production");
+    const fewer = config();
+    fs.rmSync(path.join(fewer, "deployments", "production.yaml"));
+
+    const result = runSynth(fewer, outdir);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(`  left as they are (not in ${fewer}): ${outdir}/stacks/production\n`);
+    expect(Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")).stacks)).toEqual(["evaluation", "staging"]);
+    const after = filesUnder(project);
+    for (const [file, content] of Object.entries(kept)) expect([file, after[file]]).toEqual([file, content]);
+  });
+
+  test("gives a new stack folder the project's committed lock file, and never overwrites a stack's own", () => {
+    fs.writeFileSync(path.join(project, LOCK_FILE), "# committed lock\n");
+    fs.mkdirSync(path.join(outdir, "stacks", "staging"), { recursive: true });
+    fs.writeFileSync(path.join(outdir, "stacks", "staging", LOCK_FILE), "# lock terraform init wrote\n");
+
+    expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+    const lockOf = (stack: string) => fs.readFileSync(path.join(outdir, "stacks", stack, LOCK_FILE), "utf8");
+    expect([lockOf("evaluation"), lockOf("production"), lockOf("staging")]).toEqual(["# committed lock\n", "# committed lock\n", "# lock terraform init wrote\n"]);
+  });
+});
+
+describe("npx cdktf synth", () => {
+  test("runs the same app through cdktf.json after the set of stacks changed, and keeps what Terraform keeps", () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "synth-cli-"));
+    const fewer = copyExampleConfig();
+    try {
+      const outdir = path.join(project, "cdktf.out");
+      expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+      const kept = deployed(project, "evaluation");
+      deployed(project, "production");
+      fs.rmSync(path.join(fewer, "deployments", "production.yaml"));
+
+      const result = spawnSync(path.join(repoRoot, "node_modules", ".bin", "cdktf"), ["synth", "--output", outdir], {
+        cwd: repoRoot,
+        env: { ...process.env, CONFIG_DIR: fewer, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: undefined, FORCE_COLOR: "0" },
+        encoding: "utf8",
+      });
+      expect(result.stdout).toContain("Generated Terraform code for the stacks: evaluation, staging");
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/ENOENT|ERROR/);
+      expect(result.status).toBe(0);
+      const after = filesUnder(project);
+      for (const [file, content] of Object.entries(kept)) expect([file, after[file]]).toEqual([file, content]);
+      // The CLI removes the folders of stacks its app did not synthesize; the state is not in them.
+      expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["evaluation", "staging"]);
+      expect(fs.readdirSync(project).sort()).toEqual(["cdktf.out", "terraform.evaluation.tfstate", "terraform.production.tfstate"]);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+      fs.rmSync(fewer, { recursive: true, force: true });
+    }
+  });
+});
