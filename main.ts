@@ -5,6 +5,7 @@
 import type { App } from "cdktf";
 import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
+import { recheckServiceBundle } from "./lib/recheck/bundle";
 import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
 import { searchCapacity } from "./lib/search/topology";
 import { synthesizeInto } from "./lib/synth";
@@ -22,8 +23,9 @@ export class QuotaError extends Error {}
  */
 export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage> {
   const usageByCloud = new Map<string, QuotaUsage>();
+  const recheckBundle = recheckServiceBundle();
   const stacks = config.deployments.map((deployment) => {
-    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries });
+    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries, recheckServiceBundle: recheckBundle });
     const usage = usageOf(stack, deployment.cloud.config.flavors);
     usageByCloud.set(deployment.cloud.name, addUsage(usageByCloud.get(deployment.cloud.name) ?? emptyUsage(), usage));
     return { stack, deployment, usage };

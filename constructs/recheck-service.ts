@@ -1,38 +1,35 @@
+import { gzipSync } from "node:zlib";
 import { Fn, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { stringify } from "yaml";
 import type { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
-import { LOG_INDEX_STRFTIME } from "../lib/field-contract";
-import type { BugQuery } from "../lib/queries/check";
-import { renderChannelConfig, renderRecheckConfig, type IrcSettings } from "../lib/recheck/config";
+import { LOG_INDEX_PATTERN } from "../lib/field-contract";
+import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
+import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
 
-/** The reviewed commit of opendev/elastic-recheck. */
-export const RECHECK_GIT_COMMIT = "6fc19ee5b9f4ed6fdadb5942ddc87362237e8b05";
-export const RECHECK_GIT_URL = "https://opendev.org/opendev/elastic-recheck";
-
 const USER = "recheck";
-const HOME = "/var/lib/elastic-recheck";
-const DATA_DIR = `${HOME}/data`;
-const CONFIG_DIR = "/etc/elastic-recheck";
+const CONFIG_DIR = "/etc/recheck";
+const CREDENTIALS_DIR = `${CONFIG_DIR}/credentials`;
 const QUERIES_DIR = `${CONFIG_DIR}/queries`;
-const VENV = "/opt/elastic-recheck/current";
-const GERRIT_KEY_FILE = `${HOME}/.ssh/id_gerrit`;
-/** elastic-recheck's Python HTTP client trusts this bundle, where the cluster's CA is added. */
-const CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+const BUNDLE = "/usr/local/lib/recheck/recheck.js";
+/** systemd's StateDirectory=recheck. */
+const STATE_DIR = "/var/lib/recheck";
+const DASHBOARD_DIR = `${STATE_DIR}/dashboard`;
+export const RECHECK_UNIT = "recheck.service";
 /** Programs the units run that only the recheck server has (for systemd-analyze verify in tests). */
-export const RECHECK_ONLY_EXECUTABLES: readonly string[] = [`${VENV}/bin/elastic-recheck`];
+export const RECHECK_ONLY_EXECUTABLES: readonly string[] = ["/usr/bin/node"];
 
-/** The dashboard jobs, each every 30 minutes, 10 minutes apart, as on the old service. */
-const DASHBOARD_JOBS = [
-  { name: "graph-all", minute: 0, description: "bug hit graphs of all queues" },
-  { name: "graph-gate", minute: 10, description: "bug hit graphs of the gate queue" },
-  { name: "uncategorized", minute: 20, description: "uncategorized failure pages" },
-] as const;
+export interface IrcSettings {
+  readonly server: string;
+  readonly port: number;
+  readonly nick: string;
+  /** Channel name (without #) → the projects announced there and which events. */
+  readonly channels: Readonly<Record<string, IrcChannel>>;
+}
 
 export interface RecheckServiceProps {
   readonly servers: ServerRoleDefaults;
@@ -54,8 +51,14 @@ export interface RecheckServiceProps {
   readonly logsUrl: string;
   /** @default no IRC notifications */
   readonly irc?: IrcSettings;
-  /** @default RECHECK_GIT_COMMIT */
-  readonly gitCommit?: string;
+  /** The service's JavaScript (lib/recheck/bundle.ts), written gzipped into the user data. */
+  readonly serviceBundle: string;
+  /** Days of history in the dashboard graphs: the index retention. @default 10 */
+  readonly dashboardDays?: number;
+  /** Between two looks at the index for a failed build's logs. @default 40 */
+  readonly pollSeconds?: number;
+  /** The bot gives up on a build whose logs are not indexed by then. @default 20 */
+  readonly logsTimeoutMinutes?: number;
   /** @default the public address, with a self-signed certificate */
   readonly dnsName?: string;
   /** @default none */
@@ -63,10 +66,10 @@ export interface RecheckServiceProps {
 }
 
 /**
- * elastic-recheck: the bot that follows Gerrit's event stream and comments when a failed job
- * matches a known bug, and its dashboard, regenerated every 30 minutes and served read-only.
- * Its secrets (the Gerrit SSH key, the IRC password) are sensitive Terraform variables; it
- * reads the cluster as the reader user.
+ * The recheck service (services/recheck): the bot that follows Gerrit's event stream and
+ * comments when a failed job matches a known bug, and its dashboard, served read-only by nginx.
+ * It runs under systemd as its own user with the distribution's Node.js; its secrets (the
+ * Gerrit SSH key, the cluster password, the IRC password) reach it as systemd credentials.
  */
 export class RecheckService extends Construct implements IConnectable {
   readonly role: ServerRole;
@@ -99,7 +102,7 @@ export class RecheckService extends Construct implements IConnectable {
     this.role = new ServerRole(this, "server", {
       ...props.servers,
       roleName: "recheck",
-      description: "elastic-recheck bot and dashboard",
+      description: "recheck bot and dashboard",
       count: 1,
       flavorName: props.flavorName,
       public: true,
@@ -110,131 +113,74 @@ export class RecheckService extends Construct implements IConnectable {
     for (const port of [80, 443]) this.connections.allowFromAnyone(Port.tcp(port), `elastic-recheck dashboard on port ${port}`);
     this.connections.allowToAnyone(Port.tcp(29418), "Gerrit's SSH event stream and review commands");
     if (props.irc) this.connections.allowToAnyone(Port.tcp(props.irc.port), "IRC notifications");
-    props.search.allowClient(this, "elastic-recheck reads the search cluster");
+    props.search.allowClient(this, "the recheck bot reads the search cluster");
     this.dashboardUrl = `https://${props.dnsName ?? this.role.servers[0].publicIpv4Address}/elastic-recheck/`;
   }
 
   private configure(cloudConfig: CloudConfigBuilder, props: RecheckServiceProps, dashboardUrl: string): void {
     const { search } = props;
-    cloudConfig.addPackages("python3-venv", "git", "ca-certificates");
+    const gerritPort = 29418;
+    cloudConfig.addPackages("nodejs", "openssh-client", "ca-certificates");
     cloudConfig.addUser({ name: USER, system: true, shell: "/usr/sbin/nologin", lockPasswd: true });
+    cloudConfig.addFile({ path: BUNDLE, content: gzipSync(props.serviceBundle, { level: 9 }).toString("base64"), encoding: "gz+b64" });
 
-    // The cluster's CA joins the system bundle, which the bot's HTTP client is pointed at.
-    const caFile = search.addCaCertificateTo(cloudConfig);
-    cloudConfig.addRuncmd(["install", "-m", "0644", caFile, "/usr/local/share/ca-certificates/ci-log-analysis-search.crt"]);
-    cloudConfig.addRuncmd(["update-ca-certificates"]);
+    const knownHostsFile = `${CONFIG_DIR}/gerrit_known_hosts`;
+    cloudConfig.addFile({ path: knownHostsFile, content: `[${props.gerritHost}]:${gerritPort} ${props.gerritHostKey.split(" ").slice(0, 2).join(" ")}\n` });
+    for (const query of props.queries) cloudConfig.addFile({ path: `${QUERIES_DIR}/${query.bug}.yaml`, content: renderQueryFile(query) });
 
-    cloudConfig.addFile({
-      path: `${CONFIG_DIR}/elastic-recheck.conf`,
-      owner: `root:${USER}`,
-      permissions: "0640",
-      defer: true,
-      content: renderRecheckConfig({
-        gerritHost: props.gerritHost,
-        gerritUser: props.gerritUser,
-        gerritKeyFile: GERRIT_KEY_FILE,
-        queriesDir: QUERIES_DIR,
-        esUrl: `https://${search.reader.username}:${search.reader.password}@${search.hosts[0]}`,
-        lsUrl: props.logsUrl,
-        indexFormat: LOG_INDEX_STRFTIME,
-        jobsRe: props.jobsRe ?? "(devstack|tempest|grenade)",
-        ciUsername: props.ciUsername ?? "zuul",
-        irc: props.irc && this.ircPassword
-          ? { ...props.irc, password: this.ircPassword.stringValue, channelConfigFile: `${CONFIG_DIR}/recheckwatchbot.yaml` }
-          : undefined,
-      }),
-    });
-    cloudConfig.addFile({ path: `${CONFIG_DIR}/recheckwatchbot.yaml`, content: renderChannelConfig(props.irc, dashboardUrl) });
-    for (const query of props.queries) {
-      cloudConfig.addFile({
-        path: `${QUERIES_DIR}/${query.bug}.yaml`,
-        content: stringify({
-          query: query.query,
-          ...(query.suppressGraph ? { "suppress-graph": true } : {}),
-          ...(query.suppressNotification ? { "suppress-notification": true } : {}),
-          ...(query.allowNonvoting ? { "allow-nonvoting": true } : {}),
-          ...(query.testIds.length > 0 ? { test_ids: [...query.testIds] } : {}),
-        }),
-      });
-    }
-    cloudConfig.addFile({
-      path: GERRIT_KEY_FILE,
-      owner: `${USER}:${USER}`,
-      permissions: "0600",
-      defer: true,
-      encoding: "b64",
-      content: Fn.base64encode(this.gerritSshKey.stringValue),
-    });
-    cloudConfig.addFile({
-      path: `${HOME}/.ssh/known_hosts`,
-      owner: `${USER}:${USER}`,
-      defer: true,
-      content: `[${props.gerritHost}]:29418 ${props.gerritHostKey.split(" ").slice(0, 2).join(" ")}\n`,
-    });
-
-    cloudConfig.addFile({
-      path: `${CONFIG_DIR}/install.env`,
-      content: `RECHECK_GIT_URL=${RECHECK_GIT_URL}\nRECHECK_GIT_COMMIT=${props.gitCommit ?? RECHECK_GIT_COMMIT}\n`,
-    });
-    cloudConfig.addScript("/usr/local/sbin/elastic-recheck-install", INSTALL_SCRIPT);
-    cloudConfig.addSystemdUnit("elastic-recheck-install.service", {
-      Unit: { Description: "Install the pinned elastic-recheck into a virtualenv", Wants: "network-online.target", After: "network-online.target" },
-      Service: {
-        Type: "oneshot",
-        RemainAfterExit: true,
-        EnvironmentFile: `${CONFIG_DIR}/install.env`,
-        ExecStart: "/usr/local/sbin/elastic-recheck-install",
-        TimeoutStartSec: "30min",
-      },
-      Install: { WantedBy: "multi-user.target" },
-    });
-    const service = {
-      User: USER,
-      Group: USER,
-      WorkingDirectory: HOME,
-      Environment: `REQUESTS_CA_BUNDLE=${CA_BUNDLE}`,
-      NoNewPrivileges: true,
-      ProtectSystem: "strict",
-      ReadWritePaths: HOME,
-      PrivateTmp: true,
+    const settings: RecheckServiceConfig = {
+      gerrit: { host: props.gerritHost, port: gerritPort, user: props.gerritUser, knownHostsFile, comment: props.commentOnGerrit ?? true },
+      ciUsername: props.ciUsername ?? "zuul",
+      jobsRe: props.jobsRe ?? "(devstack|tempest|grenade)",
+      search: { urls: search.endpoints, username: search.reader.username, caFile: search.addCaCertificateTo(cloudConfig), indexPattern: LOG_INDEX_PATTERN },
+      queriesDir: QUERIES_DIR,
+      logsUrl: props.logsUrl,
+      dashboardUrl,
+      wait: { pollSeconds: props.pollSeconds ?? SERVICE_DEFAULTS.pollSeconds, timeoutSeconds: (props.logsTimeoutMinutes ?? SERVICE_DEFAULTS.timeoutSeconds / 60) * 60 },
+      dashboard: { intervalSeconds: SERVICE_DEFAULTS.dashboardIntervalSeconds, days: props.dashboardDays ?? 10, uncategorizedHours: SERVICE_DEFAULTS.uncategorizedHours },
+      ...(props.irc ? { irc: { server: props.irc.server, port: props.irc.port, nick: props.irc.nick, channels: props.irc.channels } } : {}),
+      healthPort: SERVICE_DEFAULTS.healthPort,
     };
-    const flags = [...(props.irc ? [] : ["--noirc"]), ...((props.commentOnGerrit ?? true) ? [] : ["--nocomment"])];
-    cloudConfig.addSystemdUnit("elastic-recheck.service", {
+    cloudConfig.addFile({ path: `${CONFIG_DIR}/recheck.json`, content: renderServiceConfig(settings) });
+
+    // Root-only files; systemd hands them to the service in $CREDENTIALS_DIRECTORY.
+    const credentials: [string, string][] = [
+      [CREDENTIAL_NAMES.gerritKey, this.gerritSshKey.stringValue],
+      [CREDENTIAL_NAMES.searchPassword, search.reader.password],
+      ...(this.ircPassword ? [[CREDENTIAL_NAMES.ircPassword, this.ircPassword.stringValue] as [string, string]] : []),
+    ];
+    for (const [name, value] of credentials) {
+      cloudConfig.addFile({ path: `${CREDENTIALS_DIR}/${name}`, permissions: "0600", encoding: "b64", content: Fn.base64encode(value) });
+    }
+    cloudConfig.addSystemdUnit(RECHECK_UNIT, {
       Unit: {
-        Description: "elastic-recheck bot: classifies CI failures from Gerrit's event stream",
-        After: ["elastic-recheck-install.service", "network-online.target"],
-        Requires: "elastic-recheck-install.service",
+        Description: "Recheck bot and dashboard: classifies CI failures from Gerrit's event stream",
         Wants: "network-online.target",
+        After: "network-online.target",
       },
       Service: {
-        ...service,
-        ExecStart: [`${VENV}/bin/elastic-recheck`, "--foreground", ...flags, `${CONFIG_DIR}/elastic-recheck.conf`].join(" "),
-        Restart: "on-failure",
-        RestartSec: "30s",
+        Type: "exec",
+        User: USER,
+        Group: USER,
+        ExecStart: `/usr/bin/node ${BUNDLE} ${CONFIG_DIR}/recheck.json`,
+        LoadCredential: credentials.map(([name]) => `${name}:${CREDENTIALS_DIR}/${name}`),
+        StateDirectory: "recheck",
+        // nginx serves the dashboard from the state directory.
+        StateDirectoryMode: "0755",
+        Restart: "always",
+        RestartSec: "10s",
+        NoNewPrivileges: true,
+        ProtectSystem: "strict",
+        ProtectHome: true,
+        PrivateTmp: true,
+        PrivateDevices: true,
+        ProtectKernelTunables: true,
+        ProtectControlGroups: true,
+        RestrictSUIDSGID: true,
+        MemoryMax: "1G",
       },
       Install: { WantedBy: "multi-user.target" },
     });
-
-    cloudConfig.addScript("/usr/local/sbin/elastic-recheck-dashboard", DASHBOARD_SCRIPT);
-    for (const job of DASHBOARD_JOBS) {
-      cloudConfig.addSystemdUnit(`elastic-recheck-${job.name}.service`, {
-        Unit: { Description: `elastic-recheck dashboard: ${job.description}`, After: "elastic-recheck-install.service" },
-        Service: {
-          ...service,
-          Type: "oneshot",
-          Environment: [`REQUESTS_CA_BUNDLE=${CA_BUNDLE}`, `VENV=${VENV}`, `QUERIES_DIR=${QUERIES_DIR}`, `DATA_DIR=${DATA_DIR}`, `CONFIG=${CONFIG_DIR}/elastic-recheck.conf`],
-          ExecStart: `/usr/local/sbin/elastic-recheck-dashboard ${job.name}`,
-          // A run that hangs is stopped before the next one is due.
-          TimeoutStartSec: "25min",
-        },
-      }, { enable: false, start: false });
-      // A timer never starts its service again while the previous run is still active.
-      cloudConfig.addSystemdUnit(`elastic-recheck-${job.name}.timer`, {
-        Unit: { Description: `Every 30 minutes: elastic-recheck ${job.description}` },
-        Timer: { OnCalendar: `*-*-* *:${String(job.minute).padStart(2, "0")}/30:00`, AccuracySec: "1min" },
-        Install: { WantedBy: "timers.target" },
-      });
-    }
 
     const certificate = addPublicCertificate(cloudConfig, { dnsName: props.dnsName, acmeEmail: props.acmeEmail });
     cloudConfig.addFile({
@@ -242,8 +188,8 @@ export class RecheckService extends Construct implements IConnectable {
       defer: true,
       content: renderDashboardNginx({
         serverName: props.dnsName ?? "_",
-        webRoot: `${VENV}/share/elastic-recheck`,
-        dataDir: DATA_DIR,
+        webRoot: DASHBOARD_DIR,
+        dataDir: `${DASHBOARD_DIR}/data`,
         tlsCertificateFile: certificate.certificateFile,
         tlsKeyFile: certificate.keyFile,
         acmeWebroot: certificate.acmeWebroot,
@@ -251,43 +197,3 @@ export class RecheckService extends Construct implements IConnectable {
     });
   }
 }
-
-const INSTALL_SCRIPT = `: "\${RECHECK_GIT_URL:?}" "\${RECHECK_GIT_COMMIT:?}"
-root=/opt/elastic-recheck
-venv="$root/$RECHECK_GIT_COMMIT"
-if [ ! -x "$venv/bin/elastic-recheck" ]; then
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "git+$RECHECK_GIT_URL@$RECHECK_GIT_COMMIT"
-fi
-ln -sfn "$venv" "$root/current"
-install -d -o ${USER} -g ${USER} -m 0755 ${HOME} ${DATA_DIR}
-`;
-
-/** Runs one dashboard job into a temporary file and moves it into place, so visitors never read half a file. */
-const DASHBOARD_SCRIPT = `: "\${VENV:?}" "\${QUERIES_DIR:?}" "\${DATA_DIR:?}" "\${CONFIG:?}"
-job=\${1:?usage: $0 graph-all|graph-gate|uncategorized}
-cd "$DATA_DIR"
-case "$job" in
-  graph-all)
-    "$VENV/bin/elastic-recheck-graph" -c "$CONFIG" -o all-new.json "$QUERIES_DIR"
-    mv all-new.json all.json
-    ;;
-  graph-gate)
-    "$VENV/bin/elastic-recheck-graph" -c "$CONFIG" -q gate -o gate-new.json "$QUERIES_DIR"
-    mv gate-new.json gate.json
-    ;;
-  uncategorized)
-    rm -rf new
-    mkdir new
-    "$VENV/bin/elastic-recheck-uncategorized" -c "$CONFIG" -d "$QUERIES_DIR" \\
-      -t "$VENV/share/elastic-recheck/templates" -o new
-    mv new/*.html .
-    rmdir new
-    ;;
-  *)
-    echo "unknown dashboard job $job" >&2
-    exit 2
-    ;;
-esac
-`;

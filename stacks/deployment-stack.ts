@@ -23,6 +23,8 @@ export interface DeploymentStackProps {
   readonly deployment: LoadedDeployment;
   /** The bug queries the recheck bot uses. */
   readonly queries: readonly BugQuery[];
+  /** The recheck service's JavaScript (lib/recheck/bundle.ts). */
+  readonly recheckServiceBundle: string;
 }
 
 /** Everything one deployment of the service needs on one cloud. The stack name is the deployment name. */
@@ -125,7 +127,8 @@ export class DeploymentStack extends TerraformStack {
       jobsRe: config.recheck.jobs_re,
       logsUrl: frontend.dashboardsUrl ?? frontend.url,
       irc: config.recheck.irc,
-      gitCommit: config.recheck.git_commit,
+      serviceBundle: props.recheckServiceBundle,
+      dashboardDays: props.deployment.search.retentionDays,
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,
     });
@@ -135,7 +138,7 @@ export class DeploymentStack extends TerraformStack {
       description: "HTTPS endpoints of the search data nodes (private network; TLS from the cluster's own CA).",
     });
     new TerraformOutput(this, "public_url", { value: frontend.url, description: "The public read-only search API." });
-    new TerraformOutput(this, "recheck_url", { value: recheck.dashboardUrl, description: "The elastic-recheck dashboard." });
+    new TerraformOutput(this, "recheck_url", { value: recheck.dashboardUrl, description: "The recheck dashboard." });
     if (frontend.dashboardsUrl) {
       new TerraformOutput(this, "dashboards_url", { value: frontend.dashboardsUrl, description: "Kibana (OpenSearch Dashboards), read-only." });
     }

@@ -254,4 +254,12 @@ describe("loadConfig, recheck rules", () => {
     editConfig(dir, "deployments/production.yaml", /host_key: .*/, "host_key: not-a-key");
     expect(problemsOf(dir)[0]).toMatch(/recheck\.gerrit\.host_key: got "not-a-key"; expected an OpenSSH public key line/);
   });
+
+  test("fails the retired git_commit, naming the setting and what to do", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "  jobs_re:", "  git_commit: 6fc19ee5b9f4ed6fdadb5942ddc87362237e8b05\n  jobs_re:");
+    expect(problemsOf(dir)).toEqual([
+      expect.stringMatching(/production\.yaml:\d+:\d+: recheck\.git_commit: got "6fc19ee5b9f4ed6fdadb5942ddc87362237e8b05"; is retired: the recheck service is now this repository's own \(services\/recheck\), built at synth; remove the setting$/),
+    ]);
+  });
 });

@@ -4,16 +4,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { RecheckService, RECHECK_ONLY_EXECUTABLES, type RecheckServiceProps } from "../constructs/recheck-service";
-import type { BugQuery } from "../lib/queries/check";
+import { loadQueries, type BugQuery } from "../lib/queries/check";
+import { recheckServiceBundle } from "../lib/recheck/bundle";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
-import { executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
+import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import {
-  describeGated,
   describeWithTool,
-  findExecutable,
-  toolGate,
+  validateCloudConfig,
   validateNginxConfig,
   validateShellScripts,
   validateSystemdUnits,
@@ -23,25 +22,31 @@ const queries: BugQuery[] = [
   { bug: "2034117", file: "2034117.yaml", query: 'message:"Timed out" AND tags:"console"', suppressGraph: false, suppressNotification: false, allowNonvoting: true, testIds: [] },
   { bug: "2035842", file: "2035842.yaml", query: 'message:"No valid host"', suppressGraph: true, suppressNotification: false, allowNonvoting: false, testIds: ["tempest.api.compute.test_x"] },
 ];
+const irc = { server: "irc.example.org", port: 6697, nick: "recheckbot", channels: { "openstack-qa": { projects: ["all"], events: ["positive", "negative"] as ("positive" | "negative")[] } } };
 
 function synthRecheck(props: Partial<RecheckServiceProps> = {}) {
   const stack = synthStack((scope) => {
     const servers = testServers(scope);
     const search = smallSearchCluster(scope, servers);
     new RecheckService(scope, "recheck", {
-      servers, flavorName: "m1.large", search, queries, gerritHost: "review.example.org", gerritUser: "elastic-recheck",
-      gerritHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey", logsUrl: "https://logs.example.org/dashboards/", ...props,
+      servers, flavorName: "m1.large", search, queries, gerritHost: "review.example.org", gerritUser: "recheck-bot",
+      gerritHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey", logsUrl: "https://logs.example.org/dashboards/",
+      serviceBundle: recheckServiceBundle(), ...props,
     });
   });
   const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-recheck-1")!;
   return { stack, userData: instance.user_data as string, files: writtenFiles(instance.user_data) };
 }
 
-const fileAt = (files: ReturnType<typeof writtenFiles>, filePath: string) => files.find((file) => file.path === filePath)!;
+const fileAt = (files: ReturnType<typeof writtenFiles>, filePath: string) => {
+  const found = files.find((file) => file.path === filePath);
+  if (!found) throw new Error(`the user data writes no ${filePath}; it writes ${files.map((file) => file.path).join(", ")}`);
+  return found;
+};
 
 describe("RecheckService", () => {
-  const irc = { server: "irc.example.org", port: 6697, nick: "recheckbot", channels: { "openstack-qa": { projects: ["all"], events: ["positive", "negative"] as ("positive" | "negative")[] } } };
   const { stack, userData, files } = synthRecheck({ irc, commentOnGerrit: false });
+  const unit = () => fileAt(files, "/etc/systemd/system/recheck.service").content;
 
   test("takes the Gerrit key and the IRC password as sensitive Terraform variables, never as values", () => {
     expect(stack.variable).toEqual({
@@ -49,33 +54,66 @@ describe("RecheckService", () => {
       recheck_irc_password: expect.objectContaining({ type: "string", sensitive: true, nullable: false }),
     });
     expect(userData).toContain("${base64encode(var.recheck_gerrit_ssh_private_key)}");
-    expect(fileAt(files, "/var/lib/elastic-recheck/.ssh/id_gerrit")).toMatchObject({ permissions: "0600" });
+    expect(userData).toContain("${base64encode(var.recheck_irc_password)}");
+  });
+
+  test("keeps the secrets in root-only files that systemd hands to the service as credentials", () => {
+    for (const name of ["gerrit-ssh-key", "search-password", "irc-password"]) {
+      expect(fileAt(files, `/etc/recheck/credentials/${name}`).permissions).toBe("0600");
+      expect(unit()).toContain(`LoadCredential=${name}:/etc/recheck/credentials/${name}\n`);
+    }
+    expect(unit()).not.toContain("stand-in-value");
+    expect(fileAt(files, "/etc/recheck/recheck.json").content).not.toContain("stand-in-value\"");
   });
 
   test("trusts only Gerrit's configured host key on port 29418", () => {
-    expect(fileAt(files, "/var/lib/elastic-recheck/.ssh/known_hosts").content).toBe("[review.example.org]:29418 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey\n");
+    expect(fileAt(files, "/etc/recheck/gerrit_known_hosts").content).toBe("[review.example.org]:29418 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey\n");
   });
 
-  test("writes every bug query in the upstream format", () => {
-    expect(parse(fileAt(files, "/etc/elastic-recheck/queries/2034117.yaml").content)).toEqual({ query: 'message:"Timed out" AND tags:"console"', "allow-nonvoting": true });
-    expect(parse(fileAt(files, "/etc/elastic-recheck/queries/2035842.yaml").content)).toEqual({
+  test("writes every bug query in the upstream format, which check-queries accepts", () => {
+    expect(parse(fileAt(files, "/etc/recheck/queries/2034117.yaml").content)).toEqual({ query: 'message:"Timed out" AND tags:"console"', "allow-nonvoting": true });
+    expect(parse(fileAt(files, "/etc/recheck/queries/2035842.yaml").content)).toEqual({
       query: 'message:"No valid host"', "suppress-graph": true, test_ids: ["tempest.api.compute.test_x"],
     });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-queries-"));
+    try {
+      for (const file of files.filter((each) => each.path.startsWith("/etc/recheck/queries/"))) fs.writeFileSync(path.join(dir, path.basename(file.path)), file.content);
+      const check = loadQueries(dir);
+      expect(check.problems).toEqual([]);
+      expect(check.queries.map(({ file: _file, ...query }) => query)).toEqual(queries.map(({ file: _file, ...query }) => query));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  test("runs the bot under systemd, restarted on failure, without commenting when told so", () => {
-    const unit = fileAt(files, "/etc/systemd/system/elastic-recheck.service").content;
-    expect(unit).toContain("ExecStart=/opt/elastic-recheck/current/bin/elastic-recheck --foreground --nocomment /etc/elastic-recheck/elastic-recheck.conf");
-    expect(unit).toContain("Restart=on-failure");
-    expect(unit).toContain("User=recheck");
+  test("ships the service bundle gzipped in the user data, run by the distribution's Node.js", () => {
+    expect(fileAt(files, "/usr/local/lib/recheck/recheck.js").content).toBe(recheckServiceBundle());
+    expect(parse(deliveredUserData(userData)).packages).toEqual(expect.arrayContaining(["nodejs", "openssh-client"]));
+    expect(unit()).toContain("ExecStart=/usr/bin/node /usr/local/lib/recheck/recheck.js /etc/recheck/recheck.json\n");
   });
 
-  test("regenerates the dashboard every 30 minutes, staggered, with a time limit", () => {
-    const calendars = ["graph-all", "graph-gate", "uncategorized"].map(
-      (job) => /OnCalendar=(.+)/.exec(fileAt(files, `/etc/systemd/system/elastic-recheck-${job}.timer`).content)![1],
-    );
-    expect(calendars).toEqual(["*-*-* *:00/30:00", "*-*-* *:10/30:00", "*-*-* *:20/30:00"]);
-    expect(fileAt(files, "/etc/systemd/system/elastic-recheck-uncategorized.service").content).toContain("TimeoutStartSec=25min");
+  test("runs the service as its own user with a state directory, always restarted", () => {
+    expect(unit()).toMatch(/^User=recheck$/m);
+    expect(unit()).toMatch(/^StateDirectory=recheck$/m);
+    expect(unit()).toMatch(/^Restart=always$/m);
+    expect(unit()).toMatch(/^ProtectSystem=strict$/m);
+  });
+
+  test("tells the service where everything is, without a secret, and without commenting when told so", () => {
+    const settings = JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content);
+    expect(settings).toMatchObject({
+      gerrit: { host: "review.example.org", port: 29418, user: "recheck-bot", knownHostsFile: "/etc/recheck/gerrit_known_hosts", comment: false },
+      ciUsername: "zuul",
+      jobsRe: "(devstack|tempest|grenade)",
+      search: { username: "logreader", caFile: "/etc/ci-log-analysis/search-ca.crt", indexPattern: "logstash-*" },
+      queriesDir: "/etc/recheck/queries",
+      wait: { pollSeconds: 40, timeoutSeconds: 1200 },
+      dashboard: { intervalSeconds: 1800, days: 10, uncategorizedHours: 24 },
+      irc: { server: "irc.example.org", port: 6697, nick: "recheckbot", channels: irc.channels },
+      healthPort: 9464,
+    });
+    expect(settings.search.urls).toHaveLength(2);
+    expect(JSON.stringify(settings)).not.toMatch(/password|BEGIN/i);
   });
 
   test("opens the dashboard to the world on 80 and 443 and reaches Gerrit, IRC and the cluster", () => {
@@ -87,54 +125,42 @@ describe("RecheckService", () => {
     expect(rules.some((rule) => rule.direction === "egress" && rule.port_range_min === 9200 && rule.remote_group_id)).toBe(true);
   });
 
-  test("announces on the configured channels", () => {
-    expect(parse(fileAt(files, "/etc/elastic-recheck/recheckwatchbot.yaml").content).channels).toEqual({
-      "openstack-qa": { projects: ["all"], events: ["positive", "negative"] },
-    });
-  });
-
-  describeGated(toolGate("python3", "python3"), "its configuration, read by Python's configparser as elastic-recheck reads it", () => {
-    test("has the upstream sections and keys, the reader's URL and the strftime index format", () => {
-      const script = [
-        "import configparser, json, sys",
-        "c = configparser.ConfigParser()",
-        "c.read_string(sys.stdin.read())",
-        "print(json.dumps({s: {k: c.get(s, k) for k in c.options(s)} for s in c.sections()}))",
-      ].join("\n");
-      const text = fileAt(files, "/etc/elastic-recheck/elastic-recheck.conf").content;
-      const result = spawnSync(findExecutable("python3")!, ["-c", script], { input: text, encoding: "utf8" });
-      expect(result.stderr).toBe("");
-      expect(JSON.parse(result.stdout)).toEqual({
-        gerrit: { host: "review.example.org", user: "elastic-recheck", query_file: "/etc/elastic-recheck/queries", key: "/var/lib/elastic-recheck/.ssh/id_gerrit" },
-        data_source: { es_url: "https://logreader:stand-in-value@10.42.0.48:9200", ls_url: "https://logs.example.org/dashboards/", index_format: "logstash-%Y.%m.%d" },
-        recheckwatch: { jobs_re: "(devstack|tempest|grenade)", ci_username: "zuul" },
-        ircbot: { nick: "recheckbot", pass: "stand-in-value", server: "irc.example.org", port: "6697", channel_config: "/etc/elastic-recheck/recheckwatchbot.yaml" },
-      });
+  describeWithTool("cloud-init", "cloud-init schema", () => {
+    test("accepts the user data", () => {
+      expect(validateCloudConfig(deliveredUserData(userData))).toEqual([]);
     });
   });
 
   describeWithTool("shellcheck", "shellcheck", () => {
     test("its scripts pass", () => {
-      const scripts = shellScriptsOf(files);
-      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/elastic-recheck-install", "/usr/local/sbin/elastic-recheck-dashboard"]));
-      expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
+      expect(Object.values(validateShellScripts(shellScriptsOf(files))).flat()).toEqual([]);
     });
   });
 
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
-    test("its units and timers pass", () => {
+    test("its units pass", () => {
       const executables = [...executablesOf(files), ...RECHECK_ONLY_EXECUTABLES];
       expect(Object.values(validateSystemdUnits(systemdUnitsOf(files), { providedExecutables: executables })).flat()).toEqual([]);
     });
   });
 });
 
+describe("RecheckService user data size", () => {
+  test("stays under Nova's 64 KiB of base64 with every shipped query, IRC and a domain name", () => {
+    const shipped = loadQueries(path.join(__dirname, "..", "config", "queries"));
+    expect(shipped.problems).toEqual([]);
+    const { userData } = synthRecheck({ irc, queries: shipped.queries, dnsName: "recheck.example.org", acmeEmail: "infra@example.org" });
+    const base64 = Buffer.from(deliveredUserData(userData)).toString("base64");
+    expect(base64.length).toBeLessThanOrEqual(65535);
+  });
+});
+
 describe("RecheckService without IRC", () => {
-  test("runs the bot with --noirc and asks for no IRC password", () => {
+  test("asks for no IRC password and configures no IRC", () => {
     const { stack, files } = synthRecheck();
     expect(Object.keys(stack.variable)).toEqual(["recheck_gerrit_ssh_private_key"]);
-    expect(fileAt(files, "/etc/systemd/system/elastic-recheck.service").content).toContain("elastic-recheck --foreground --noirc /etc/");
-    expect(fileAt(files, "/etc/elastic-recheck/elastic-recheck.conf").content).not.toContain("[ircbot]");
+    expect(JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content).irc).toBeUndefined();
+    expect(fileAt(files, "/etc/systemd/system/recheck.service").content).not.toContain("irc-password");
   });
 });
 
@@ -144,7 +170,7 @@ describeWithTool("nginx", "the dashboard's nginx configuration", () => {
     const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test", "-keyout", "key.pem", "-out", "cert.pem"], { cwd: dir });
     expect(made.status).toBe(0);
     const config = renderDashboardNginx({
-      serverName: "recheck.example.org", webRoot: "/opt/elastic-recheck/current/share/elastic-recheck", dataDir: "/var/lib/elastic-recheck/data",
+      serverName: "recheck.example.org", webRoot: "/var/lib/recheck/dashboard", dataDir: "/var/lib/recheck/dashboard/data",
       tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem", acmeWebroot: "acme", runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
     });
     expect(validateNginxConfig({

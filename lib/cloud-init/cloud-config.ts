@@ -58,10 +58,11 @@ export interface CloudConfigFileProps {
   readonly defer?: boolean;
   /**
    * `b64` when `content` is base64: the way to write a multi-line value that is only known at
-   * deploy time (a certificate from Terraform), since a token must stay on one line.
+   * deploy time (a certificate from Terraform), since a token must stay on one line; `gz+b64`
+   * when it is gzipped, then base64 (a program bundle, to save user data).
    * @default plain text
    */
-  readonly encoding?: "b64";
+  readonly encoding?: "b64" | "gz+b64";
 }
 
 export interface CloudConfigFile {
@@ -69,7 +70,7 @@ export interface CloudConfigFile {
   readonly content: string;
   readonly permissions: string;
   readonly owner: string;
-  readonly encoding?: "b64";
+  readonly encoding?: "b64" | "gz+b64";
   readonly defer: boolean;
 }
 

@@ -235,10 +235,12 @@ export const deploymentSchema = z
     recheck: z.strictObject({
       flavor: slug.describe("Flavor alias of the recheck bot and dashboard server."),
       git_commit: z
-        .string()
-        .regex(/^[0-9a-f]{40}$/, { error: "expected a full 40-digit commit id of opendev/elastic-recheck" })
+        .unknown()
+        .refine((value) => value === undefined, {
+          error: "is retired: the recheck service is now this repository's own (services/recheck), built at synth; remove the setting",
+        })
         .optional()
-        .describe("The elastic-recheck commit to install; unset means the one this project tests."),
+        .describe("Retired: the recheck service is built from this repository; setting it is an error."),
       gerrit: z.strictObject({
         host: z.hostname({ error: "expected a host name such as review.opendev.org" }).describe("Gerrit server; the bot uses its SSH port 29418."),
         user: z.string().min(1).describe("The bot's Gerrit account (needs the Stream Events capability)."),

@@ -9,24 +9,13 @@ import * as path from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, type Node, type Scalar } from "yaml";
 import type * as z from "zod";
 import { describeValue, didYouMean, formatPath, type ConfigProblem } from "../config/problems";
+import type { BugQuery } from "./bug-query";
 import { analyzeQuery, firstLooseOperatorOffset } from "./lucene";
 import { QUERY_FILE_KEYS, queryFileSchema, type QueryFile } from "./schema";
 
 /** A problem in a query file: the same shape, and the same formatting (`formatProblem`), as a config problem. */
 export type QueryProblem = ConfigProblem;
-
-/** One bug query as the bot uses it. */
-export interface BugQuery {
-  /** The Launchpad bug number: the file name without `.yaml`. */
-  readonly bug: string;
-  readonly file: string;
-  /** The query as written in the file; the bot runs `effectiveQuery(this)`. */
-  readonly query: string;
-  readonly suppressGraph: boolean;
-  readonly suppressNotification: boolean;
-  readonly allowNonvoting: boolean;
-  readonly testIds: readonly string[];
-}
+export { effectiveQuery, type BugQuery } from "./bug-query";
 
 export interface QueryCheck {
   /** How many query files were read (`*.yaml`, and misnamed `*.yml`). */
@@ -39,14 +28,6 @@ export interface QueryCheck {
 
 const BUG_FILE_NAME = /^([1-9][0-9]*)\.yaml$/;
 const EXAMPLE_QUERY = `message:"..." AND tags:"job-output.txt"`;
-
-/**
- * The query the bot really runs, as elastic-recheck's loader builds it: the query with trailing
- * white space removed and ` AND voting:1` appended, unless `allow-nonvoting` is set.
- */
-export function effectiveQuery(query: Pick<BugQuery, "query" | "allowNonvoting">): string {
-  return query.allowNonvoting ? query.query : `${query.query.trimEnd()} AND voting:1`;
-}
 
 /** A parsed query file that can tell where a key, a value or a place in the query stands. */
 class QueryYaml {

@@ -1,3 +1,4 @@
+import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { terraformString } from "./validators";
 
@@ -49,7 +50,10 @@ export function writtenFiles(userData: string): WrittenFile[] {
   return (document.write_files ?? []).map((file) => ({
     path: file.path,
     permissions: file.permissions,
-    content: file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8") : file.content,
+    content:
+      file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8")
+      : file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")
+      : file.content,
   }));
 }
 

@@ -1,0 +1,129 @@
+/**
+ * The recheck service: `node recheck.js <settings.json>`, run by systemd with the bot's
+ * secrets in $CREDENTIALS_DIRECTORY and its writable state in $STATE_DIRECTORY (pending
+ * failures, the dashboard pages). See README: Recheck service.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { RecheckBot } from "./bot";
+import { credentialFile, readConfig, readOptional, requiredCredential, StartError } from "./config";
+import { computeDashboard, writeDashboard } from "./dashboard";
+import { EventStream, review, type GerritConnection } from "./gerrit";
+import { serveHealth } from "./health";
+import { IrcAnnouncer } from "./irc";
+import { errorText, jsonLogger } from "./log";
+import { QueryLoader } from "./queries";
+import { SearchClient } from "./search";
+import { StateStore } from "./state";
+
+async function main(args: readonly string[]): Promise<void> {
+  const log = jsonLogger();
+  if (args.length !== 1) throw new StartError("usage: recheck <settings.json> (with $STATE_DIRECTORY and $CREDENTIALS_DIRECTORY set, as systemd does)");
+  const config = readConfig(args[0]);
+  const stateDir = process.env.STATE_DIRECTORY?.split(":")[0];
+  if (!stateDir) throw new StartError("$STATE_DIRECTORY is not set; expected the unit's StateDirectory= (or the variable, when run by hand)");
+  const gerrit: GerritConnection = { ...config.gerrit, keyFile: requiredCredential("gerritKey") };
+  if (!fs.existsSync(gerrit.knownHostsFile)) throw new StartError(`${args[0]}: gerrit.knownHostsFile: ${gerrit.knownHostsFile} does not exist; expected Gerrit's host key in known_hosts format`);
+
+  const search = new SearchClient({
+    urls: config.search.urls,
+    username: config.search.username,
+    password: readOptional(credentialFile("searchPassword")),
+    ca: config.search.caFile ? fs.readFileSync(config.search.caFile, "utf8") : undefined,
+  });
+  const jobsRe = new RegExp(config.jobsRe);
+  const queries = new QueryLoader(config.queriesDir, log);
+  const state = new StateStore(path.join(stateDir, "state.json"), log);
+  const irc = config.irc
+    ? new IrcAnnouncer({ ...config.irc, password: readOptional(credentialFile("ircPassword")), ca: config.irc.caFile ? fs.readFileSync(config.irc.caFile, "utf8") : undefined, log })
+    : undefined;
+  const bot = new RecheckBot({
+    ciUsername: config.ciUsername,
+    jobsRe,
+    indexPattern: config.search.indexPattern,
+    timeoutMs: config.wait.timeoutSeconds * 1000,
+    dashboardUrl: config.dashboardUrl,
+    search,
+    state,
+    queries,
+    log,
+    comment: config.gerrit.comment ? (change, patchset, message) => review(gerrit, change, patchset, message) : undefined,
+    announce: irc ? (project, kind, text) => irc.announce(project, kind, text) : undefined,
+  });
+  const stream = new EventStream(gerrit, { log, onEvent: (event) => bot.onEvent(event) });
+
+  let dashboardWrittenAt = 0;
+  let dashboardErrors = 0;
+  const dashboardDir = path.join(stateDir, "dashboard");
+  const refreshDashboard = async () => {
+    try {
+      const data = await computeDashboard(
+        { search, indexPattern: config.search.indexPattern, days: config.dashboard.days, uncategorizedHours: config.dashboard.uncategorizedHours, jobsRe, logsUrl: config.logsUrl },
+        queries.load().queries,
+        new Date(),
+      );
+      writeDashboard(dashboardDir, data, config.logsUrl);
+      dashboardWrittenAt = Date.now();
+      log.log("info", "dashboard written", { dir: dashboardDir, bugs: data.bugs.length, uncategorized: data.uncategorized.length });
+    } catch (error) {
+      dashboardErrors += 1;
+      log.log("error", "dashboard not updated", { error: errorText(error) });
+    }
+  };
+
+  const health = await serveHealth(config.healthPort, {
+    health: () => ({
+      ok: stream.connectedSince !== undefined,
+      details: {
+        gerritStream: stream.connectedSince ? "connected" : "reconnecting",
+        lastEventAt: stream.lastEventAt?.toISOString() ?? null,
+        pendingReports: state.pending.length,
+        dashboardWrittenAt: dashboardWrittenAt ? new Date(dashboardWrittenAt).toISOString() : null,
+      },
+    }),
+    metrics: () => ({
+      recheck_failures_seen_total: bot.counters.failuresSeen,
+      recheck_builds_classified_total: bot.counters.classified,
+      recheck_builds_matched_total: bot.counters.matched,
+      recheck_builds_timed_out_total: bot.counters.timedOut,
+      recheck_comments_total: bot.counters.comments,
+      recheck_comment_errors_total: bot.counters.commentErrors,
+      recheck_search_errors_total: bot.counters.searchErrors,
+      recheck_dashboard_errors_total: dashboardErrors,
+      recheck_dashboard_written_timestamp_seconds: Math.floor(dashboardWrittenAt / 1000),
+      recheck_pending_reports: state.pending.length,
+      recheck_gerrit_stream_up: stream.connectedSince ? 1 : 0,
+      recheck_gerrit_stream_connections_total: stream.connections,
+    }),
+  });
+  log.log("info", "recheck service started", { healthPort: health.port, pendingReports: state.pending.length, comment: config.gerrit.comment, irc: Boolean(irc) });
+
+  stream.start();
+  irc?.start();
+  const tick = () => bot.tick().catch((error: unknown) => log.log("error", "bot tick failed", { error: errorText(error) }));
+  const ticks = setInterval(tick, config.wait.pollSeconds * 1000);
+  void tick();
+  const dashboards = setInterval(() => void refreshDashboard(), config.dashboard.intervalSeconds * 1000);
+  void refreshDashboard();
+
+  const stop = (signal: string) => {
+    log.log("info", "stopping", { signal });
+    clearInterval(ticks);
+    clearInterval(dashboards);
+    stream.stop();
+    irc?.stop();
+    health.close();
+    setTimeout(() => process.exit(0), 200).unref();
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof StartError) {
+    process.stderr.write(`recheck: ${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`recheck: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

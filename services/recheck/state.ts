@@ -1,0 +1,93 @@
+/**
+ * What the bot must not forget across a restart: the failures it is waiting on, and the builds
+ * it has finished with (so that no build is ever reported twice). One JSON file in the state
+ * directory, replaced atomically after every change.
+ */
+import * as fs from "node:fs";
+import type { BuildId } from "../../lib/queries/bug-query";
+import { writeAtomically } from "./files";
+import type { Logger } from "./log";
+
+export type JobOutcome = { readonly bugs: readonly string[] } | { readonly timedOut: true };
+
+export interface PendingJob {
+  readonly name: string;
+  readonly url: string;
+  readonly build: BuildId;
+  readonly voting: boolean;
+  /** How many documents of the build were indexed at the last look. */
+  lastCount?: number;
+  outcome?: JobOutcome;
+}
+
+/** One CI report on a patchset, with the failed jobs it listed. */
+export interface PendingReport {
+  readonly change: number;
+  readonly patchset: number;
+  readonly project: string;
+  readonly branch?: string;
+  readonly changeUrl?: string;
+  readonly pipeline?: string;
+  /** ISO time the report was seen: the wait for logs is counted from it. */
+  readonly seenAt: string;
+  readonly jobs: PendingJob[];
+}
+
+interface StateFile {
+  pending: PendingReport[];
+  /** Build key → when it was done; kept for `keepDays`. */
+  done: Record<string, string>;
+}
+
+export const buildKey = (build: BuildId): string => ("uuid" in build ? build.uuid : build.shortUuid);
+
+export class StateStore {
+  private state: StateFile = { pending: [], done: {} };
+
+  constructor(private readonly file: string, log: Logger, private readonly keepDays = 30) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    try {
+      const data = JSON.parse(text) as StateFile;
+      if (!Array.isArray(data.pending) || typeof data.done !== "object" || data.done === null) throw new Error("expected pending and done");
+      this.state = data;
+    } catch (error) {
+      const aside = `${file}.unreadable-${Date.now()}`;
+      fs.renameSync(file, aside);
+      log.log("error", "the state file was unreadable; kept it aside and started afresh", { file, keptAs: aside, error: (error as Error).message });
+    }
+  }
+
+  get pending(): readonly PendingReport[] {
+    return this.state.pending;
+  }
+
+  /** Whether the build is being waited on or was finished with. */
+  knows(build: BuildId): boolean {
+    const key = buildKey(build);
+    return key in this.state.done || this.state.pending.some((report) => report.jobs.some((job) => buildKey(job.build) === key));
+  }
+
+  add(report: PendingReport): void {
+    this.state.pending.push(report);
+    this.save();
+  }
+
+  /** Marks the report's builds done and forgets the report; saved before anything is posted. */
+  finish(report: PendingReport, now: Date): void {
+    for (const job of report.jobs) this.state.done[buildKey(job.build)] = now.toISOString();
+    this.state.pending = this.state.pending.filter((other) => other !== report);
+    const oldest = now.getTime() - this.keepDays * 86_400_000;
+    for (const [key, at] of Object.entries(this.state.done)) if (Date.parse(at) < oldest) delete this.state.done[key];
+    this.save();
+  }
+
+  save(): void {
+    writeAtomically(this.file, JSON.stringify(this.state));
+  }
+}
