@@ -1,0 +1,225 @@
+/**
+ * The recheck service end to end, as its server runs it: the bundle under the test's Node.js,
+ * Gerrit played by a real sshd on loopback, logs in a real OpenSearch node, loaded through the
+ * project's own ingest pipeline.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import { ingestPipelineBody } from "../lib/ingestion/ingest-pipeline";
+import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
+import { recheckServiceBundle } from "../lib/recheck/bundle";
+import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
+import { logMapping } from "../lib/search/engine";
+import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } from "./support/fake-gerrit";
+import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
+import { describeGated } from "./support/validators";
+
+const SIGNATURE = "MessagingTimeout: Timed out waiting for a reply to message ID 7f3a";
+const KNOWN_BUG = "1000001";
+
+const uuid = (n: number) => n.toString(16).padStart(32, "0").replace(/^0/, "a");
+const BUILDS = { known: uuid(1), unknown: uuid(2), late: uuid(3), never: uuid(4), restarted: uuid(5) };
+
+const query = (bug: string, text: string): BugQuery => ({ bug, file: "", query: text, suppressGraph: false, suppressNotification: false, allowNonvoting: false, testIds: [] });
+
+/** The bot's latest log lines, for a failure's message. */
+let recentLogs: () => unknown[] = () => [];
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the bot's last log lines:\n${recentLogs().map((entry) => JSON.stringify(entry)).join("\n")}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, (response) => {
+      let body = "";
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+    }).on("error", reject);
+  });
+}
+
+interface RunningBot {
+  readonly process: ChildProcess;
+  readonly logs: Record<string, unknown>[];
+}
+
+describeWithSearchEngine("the recheck service", () => {
+  describeGated(fakeGerritGate(), "against a real sshd playing Gerrit and a real OpenSearch node", () => {
+    let gerrit: FakeGerrit;
+    let dir: string;
+    let prefix: string;
+    let bot: RunningBot | undefined;
+    const jobLine = (job: string, build: string, voting = true) =>
+      `- ${job} https://zuul.opendev.org/t/openstack/build/${build} : FAILURE in 1h 2m 3s${voting ? "" : " (non-voting)"}`;
+
+    async function loadBuild(build: string, job: string, change: number, lines: readonly string[]): Promise<void> {
+      const now = new Date().toISOString();
+      const body = lines.flatMap((message) => [
+        JSON.stringify({ index: { _index: `${prefix}-logs` } }),
+        JSON.stringify({
+          "@timestamp": now, message, build_uuid: build, build_name: job, build_status: "FAILURE", build_queue: "check",
+          build_change: String(change), build_patchset: "1", project: "openstack/nova", voting: 1, tags: ["job-output.txt"],
+          filename: "job-output.txt", log_url: `https://logs.example.org/${build}/job-output.txt`, change_url: `https://review.example.org/c/openstack/nova/+/${change}`,
+        }),
+      ]).join("\n") + "\n";
+      const { status, body: answer } = await engineRequest("POST", `_bulk?pipeline=${prefix}-pipeline&refresh=true`, body);
+      expect({ status, errors: answer.errors }).toEqual({ status: 200, errors: false });
+    }
+
+    function startBot(): RunningBot {
+      const child = spawn(process.execPath, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], {
+        env: { PATH: process.env.PATH, STATE_DIRECTORY: path.join(dir, "state"), CREDENTIALS_DIRECTORY: path.join(dir, "credentials") },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const logs: Record<string, unknown>[] = [];
+      readline.createInterface({ input: child.stdout! }).on("line", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+      bot = { process: child, logs };
+      recentLogs = () => logs.filter((entry) => entry.msg !== "dashboard written").slice(-15);
+      return bot;
+    }
+
+    async function stopBot(signal: NodeJS.Signals): Promise<void> {
+      if (!bot || bot.process.exitCode !== null || bot.process.signalCode !== null) return;
+      const exited = new Promise((resolve) => bot!.process.once("exit", resolve));
+      bot.process.kill(signal);
+      await exited;
+    }
+
+    const logged = (running: RunningBot, message: string) => running.logs.filter((entry) => entry.msg === message);
+    const reviewsOf = (change: number) => gerrit.reviews().filter((review) => review[0] === `${change},1`);
+
+    beforeAll(async () => {
+      gerrit = await startFakeGerrit();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-e2e-"));
+      prefix = uniqueIndexName("recheck-e2e");
+      expect((await engineRequest("PUT", `_ingest/pipeline/${prefix}-pipeline`, ingestPipelineBody())).status).toBe(200);
+      expect((await engineRequest("PUT", `${prefix}-logs`, { mappings: logMapping() })).status).toBe(200);
+
+      fs.writeFileSync(path.join(dir, "recheck.js"), recheckServiceBundle());
+      fs.mkdirSync(path.join(dir, "credentials"));
+      fs.copyFileSync(gerrit.clientKeyFile, path.join(dir, "credentials", CREDENTIAL_NAMES.gerritKey));
+      fs.chmodSync(path.join(dir, "credentials", CREDENTIAL_NAMES.gerritKey), 0o600);
+      const queries = path.join(dir, "queries");
+      fs.mkdirSync(queries);
+      fs.writeFileSync(path.join(queries, `${KNOWN_BUG}.yaml`), renderQueryFile(query(KNOWN_BUG, `message:"Timed out waiting for a reply" AND tags:"job-output.txt"`)));
+      fs.writeFileSync(path.join(queries, "1000002.yaml"), renderQueryFile(query("1000002", `message:"No valid host was found" OR message:"NoValidHost"`)));
+      fs.writeFileSync(path.join(queries, "1000003.yaml"), "query: [not closed\n");
+      const settings: RecheckServiceConfig = {
+        gerrit: { host: "127.0.0.1", port: gerrit.port, user: gerrit.user, knownHostsFile: gerrit.knownHostsFile, comment: true },
+        ciUsername: "zuul",
+        jobsRe: "(tempest|devstack)",
+        search: { urls: ["http://127.0.0.1:9", await searchEngineUrl()], indexPattern: `${prefix}-*` },
+        queriesDir: queries,
+        logsUrl: "https://logs.example.org/",
+        dashboardUrl: "https://recheck.example.org/elastic-recheck/",
+        wait: { pollSeconds: 0.25, timeoutSeconds: 4 },
+        dashboard: { intervalSeconds: 1, days: 3, uncategorizedHours: 24 },
+        healthPort: 0,
+      };
+      fs.writeFileSync(path.join(dir, "recheck.json"), renderServiceConfig(settings));
+    });
+
+    afterAll(async () => {
+      await stopBot("SIGKILL");
+      await gerrit?.stop();
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      if (prefix) {
+        await engineRequest("DELETE", `${prefix}-logs`);
+        await engineRequest("DELETE", `_ingest/pipeline/${prefix}-pipeline`);
+      }
+    });
+
+    test("classifies failures by their logs, waits for late logs, gives up on missing ones, comments only on known bugs", async () => {
+      const running = startBot();
+      const connected = gerrit.connections();
+      await until("the bot's stream-events connection", () => gerrit.connections() > connected || (running.process.exitCode !== null && running.logs));
+      await loadBuild(BUILDS.known, "tempest-full-py3", 2001, ["2026-11-29 10:00:00.000 123 ERROR nova.compute.manager [-] " + SIGNATURE, "a harmless line"]);
+      await loadBuild(BUILDS.unknown, "tempest-full-py3", 2002, ["2026-11-29 10:00:00.000 123 ERROR nova.api [-] Something nobody has seen"]);
+      gerrit.appendEvent(zuulReportEvent(2001, 1, [jobLine("tempest-full-py3", BUILDS.known), jobLine("openstack-tox-pep8", uuid(9))]));
+      gerrit.appendEvent(zuulReportEvent(2002, 1, [jobLine("tempest-full-py3", BUILDS.unknown)]));
+      gerrit.appendEvent(zuulReportEvent(2003, 1, [jobLine("devstack-multinode", BUILDS.late)]));
+      gerrit.appendEvent(zuulReportEvent(2004, 1, [jobLine("tempest-slow", BUILDS.never)]));
+      gerrit.appendEvent(zuulReportEvent(2009, 1, [jobLine("tempest-full-py3", uuid(8))], "a-human"));
+      await until("the bot to see four failures", () => logged(running, "CI failure seen; waiting for its logs").length === 4);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await loadBuild(BUILDS.late, "devstack-multinode", 2003, ["2026-11-29 10:00:00.000 123 ERROR nova.conductor [-] " + SIGNATURE]);
+
+      await until("comments on 2001 and 2003", () => reviewsOf(2001).length === 1 && reviewsOf(2003).length === 1);
+      await until("the bot to give up on build 2004", () => logged(running, "gave up waiting for a failed build's logs").length === 1);
+      const [, flag, message] = reviewsOf(2001)[0];
+      expect(flag).toBe("--message");
+      expect(message).toContain(`- tempest-full-py3: https://bugs.launchpad.net/bugs/${KNOWN_BUG}`);
+      expect(message).toContain("please see https://recheck.example.org/elastic-recheck/");
+      expect(reviewsOf(2003)[0][2]).toContain(`- devstack-multinode: https://bugs.launchpad.net/bugs/${KNOWN_BUG}`);
+      expect(logged(running, "classified a failed build").map((entry) => [entry.change, entry.bugs])).toEqual(
+        expect.arrayContaining([[2001, [KNOWN_BUG]], [2002, []], [2003, [KNOWN_BUG]]]),
+      );
+      expect(logged(running, "gave up waiting for a failed build's logs")[0]).toMatchObject({ change: 2004, documents: 0 });
+      expect(gerrit.reviews().map((review) => review[0]).sort()).toEqual(["2001,1", "2003,1"]);
+
+      // A broken query file is named, and the other queries still ran.
+      expect(logged(running, "a query file cannot be used; the other queries still run")).toEqual([
+        expect.objectContaining({ level: "error", file: path.join(dir, "queries", "1000003.yaml") }),
+      ]);
+
+      // The dashboard: the known bug with its builds, the unmatched failure as uncategorized.
+      const dashboardFile = path.join(dir, "state", "dashboard", "data", "dashboard.json");
+      const dashboard = await until("a dashboard with both classified builds", () => {
+        if (!fs.existsSync(dashboardFile)) return undefined;
+        const data = JSON.parse(fs.readFileSync(dashboardFile, "utf8"));
+        return data.bugs.find((bug: { bug: string }) => bug.bug === KNOWN_BUG)?.builds === 2 ? data : undefined;
+      });
+      expect(dashboard.bugs.find((bug: { bug: string }) => bug.bug === KNOWN_BUG)).toMatchObject({
+        daily: expect.arrayContaining([expect.objectContaining({ builds: 2 })]),
+        jobs: expect.arrayContaining([expect.objectContaining({ name: "tempest-full-py3", builds: 1 }), expect.objectContaining({ name: "devstack-multinode", builds: 1 })]),
+      });
+      expect(dashboard.uncategorized).toEqual([expect.objectContaining({ build: BUILDS.unknown, job: "tempest-full-py3", change: "2002", queue: "check" })]);
+      expect(fs.readFileSync(path.join(dir, "state", "dashboard", "uncategorized.html"), "utf8")).toContain(BUILDS.unknown);
+
+      // Health and metrics on loopback; the first search URL never answers, the second does.
+      const healthPort = logged(running, "recheck service started")[0].healthPort as number;
+      const health = await get(`http://127.0.0.1:${healthPort}/health`);
+      expect(health.status).toBe(200);
+      expect(JSON.parse(health.body)).toMatchObject({ status: "ok", gerritStream: "connected", pendingReports: 0 });
+      const metrics = (await get(`http://127.0.0.1:${healthPort}/metrics`)).body;
+      expect(metrics).toMatch(/^recheck_comments_total 2$/m);
+      expect(metrics).toMatch(/^recheck_builds_timed_out_total 1$/m);
+    });
+
+    test("killed while waiting and started again, reports the pending failure once and never repeats a report", async () => {
+      const first = bot!;
+      first.logs.length = 0;
+      gerrit.appendEvent(zuulReportEvent(2005, 1, [jobLine("tempest-full-py3", BUILDS.restarted)]));
+      await until("the bot to see the failure", () => logged(first, "CI failure seen; waiting for its logs").length === 1);
+      await stopBot("SIGKILL");
+      const state = JSON.parse(fs.readFileSync(path.join(dir, "state", "state.json"), "utf8"));
+      expect(state.pending.map((report: { change: number }) => report.change)).toEqual([2005]);
+
+      await loadBuild(BUILDS.restarted, "tempest-full-py3", 2005, ["2026-11-29 10:00:00.000 123 ERROR nova.compute.manager [-] " + SIGNATURE]);
+      const connected = gerrit.connections();
+      const second = startBot();
+      await until("the restarted bot's comment on 2005", () => reviewsOf(2005).length > 0);
+      await until("the restarted bot's stream-events connection", () => gerrit.connections() > connected);
+      // The same report again (Gerrit sends what it sends): the builds are done, nothing is repeated.
+      gerrit.appendEvent(zuulReportEvent(2001, 1, [jobLine("tempest-full-py3", BUILDS.known)]));
+      gerrit.appendEvent(zuulReportEvent(2005, 1, [jobLine("tempest-full-py3", BUILDS.restarted)]));
+      gerrit.appendEvent(zuulReportEvent(2006, 1, [jobLine("tempest-full-py3", BUILDS.known)]));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(logged(second, "CI failure seen; waiting for its logs")).toEqual([]);
+      expect(gerrit.reviews().map((review) => review[0]).sort()).toEqual(["2001,1", "2003,1", "2005,1"]);
+      await stopBot("SIGTERM");
+      expect(second.process.exitCode).toBe(0);
+    });
+  });
+});
