@@ -29,7 +29,7 @@ const query = (bug: string, text: string): BugQuery => ({ bug, file: "", query: 
 /** The bot's latest log lines, for a failure's message. */
 let recentLogs: () => unknown[] = () => [];
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
@@ -123,8 +123,8 @@ describeWithSearchEngine("the recheck service", () => {
         queriesDir: queries,
         logsUrl: "https://logs.example.org/",
         dashboardUrl: "https://recheck.example.org/elastic-recheck/",
-        wait: { pollSeconds: 0.25, timeoutSeconds: 4 },
-        dashboard: { intervalSeconds: 1, days: 3, uncategorizedHours: 24 },
+        wait: { pollSeconds: 0.25, timeoutSeconds: 8 },
+        dashboard: { intervalSeconds: 2, days: 3, uncategorizedHours: 24 },
         healthPort: 0,
       };
       fs.writeFileSync(path.join(dir, "recheck.json"), renderServiceConfig(settings));
@@ -215,8 +215,10 @@ describeWithSearchEngine("the recheck service", () => {
       gerrit.appendEvent(zuulReportEvent(2001, 1, [jobLine("tempest-full-py3", BUILDS.known)]));
       gerrit.appendEvent(zuulReportEvent(2005, 1, [jobLine("tempest-full-py3", BUILDS.restarted)]));
       gerrit.appendEvent(zuulReportEvent(2006, 1, [jobLine("tempest-full-py3", BUILDS.known)]));
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(logged(second, "CI failure seen; waiting for its logs")).toEqual([]);
+      // A new failure after them: once the bot has seen it, it has read the repeats too.
+      gerrit.appendEvent(zuulReportEvent(2007, 1, [jobLine("tempest-full-py3", uuid(7))]));
+      await until("the bot to see the new failure", () => logged(second, "CI failure seen; waiting for its logs").length > 0);
+      expect(logged(second, "CI failure seen; waiting for its logs").map((entry) => entry.change)).toEqual([2007]);
       expect(gerrit.reviews().map((review) => review[0]).sort()).toEqual(["2001,1", "2003,1", "2005,1"]);
       await stopBot("SIGTERM");
       expect(second.process.exitCode).toBe(0);

@@ -40,6 +40,7 @@ export interface BotCounters {
 export class RecheckBot {
   readonly counters: BotCounters = { failuresSeen: 0, classified: 0, matched: 0, timedOut: 0, comments: 0, commentErrors: 0, searchErrors: 0 };
   private busy = false;
+  private outbox: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: BotOptions) {}
 
@@ -89,8 +90,9 @@ export class RecheckBot {
     for (const job of report.jobs.filter((each) => each.outcome === undefined)) {
       try {
         const count = await this.countDocuments(job.build);
-        // Logs arrive file by file: a build is ready when its count stopped growing.
-        if (count > 0 && count === job.lastCount) {
+        // Logs arrive file by file: a build is ready when its count stopped growing, or has
+        // documents when the wait is over.
+        if (count > 0 && (count === job.lastCount || expired)) {
           queries ??= this.options.queries.load().queries;
           job.outcome = { bugs: await this.classify(job, queries) };
           this.counters.classified += 1;
@@ -141,10 +143,17 @@ export class RecheckBot {
     return bugs;
   }
 
-  /** Marks the report done (saved first: a crash after this never repeats it), then speaks. */
+  /**
+   * Marks the report done (saved first: a crash after this never repeats it), then speaks, in
+   * order but without holding up the wait for other builds (a comment takes an SSH connection).
+   */
   private async finish(report: PendingReport, queries: readonly BugQuery[]): Promise<void> {
-    const { log } = this.options;
     this.options.state.finish(report, this.now());
+    this.outbox = this.outbox.then(() => this.speak(report, queries));
+  }
+
+  private async speak(report: PendingReport, queries: readonly BugQuery[]): Promise<void> {
+    const { log } = this.options;
     const message = commentText(report, queries, this.options.dashboardUrl);
     if (message !== undefined && this.options.comment) {
       try {
