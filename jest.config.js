@@ -11,7 +11,9 @@ module.exports = {
   // Jest keeps one core for itself by default, which on a 2-core machine means one worker.
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$"] },
+    { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$", "\\.provider\\.test\\.ts$"] },
+    // Tests against the real OpenStack provider binary, built from its Go module (lib/provider-binary.ts).
+    { ...common, displayName: "provider", testMatch: ["**/*.provider.test.ts"] },
     // Tests against a real search engine node, which the global setup starts (test/support/search-engine.ts).
     // jest runs a project's global setup only when at least one of its test files is selected.
     {

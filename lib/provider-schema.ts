@@ -3,6 +3,8 @@
  * `terraform providers schema -json`: filtering the real provider's full schema down to the
  * types this project uses, and checking synthesized Terraform JSON against it.
  */
+import * as path from "node:path";
+import cdktfJson from "../cdktf.json";
 
 export type AttributeType = string | [string, AttributeType] | ["object", Record<string, AttributeType>];
 
@@ -37,6 +39,13 @@ export interface ProvidersSchemaJson {
 }
 
 export const OPENSTACK_PROVIDER_ADDRESS = "registry.terraform.io/terraform-provider-openstack/openstack";
+
+const openstackBinding = cdktfJson.terraformProviders[0];
+/** The committed schema, where `cdktf get --experimental-provider-schema-cache-path schema/providers` looks for it. */
+export const COMMITTED_SCHEMA_FILE = path.join(
+  __dirname, "..", "schema", "providers",
+  `${encodeURIComponent(openstackBinding.name)}@${encodeURIComponent(openstackBinding.version)}.json`,
+);
 
 export interface UsedTypes {
   readonly resources: readonly string[];

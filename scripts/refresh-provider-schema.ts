@@ -1,83 +1,67 @@
 /**
- * Regenerates schema/providers/openstack@~%3E%203.4.json from the real provider, on a machine
- * with Terraform and registry access:
+ * Regenerates schema/providers/openstack@~%3E%203.4.json from the real provider, built from its
+ * Go module (no Terraform registry needed; needs Go and Terraform):
  *
- *   npm run refresh-provider-schema [-- --add openstack_some_resource_v2 --add-data openstack_some_data_v2]
+ *   npm run refresh-provider-schema [-- --version 3.4.0 --add openstack_some_resource_v2 --add-data openstack_some_data_v2]
  *
- * It keeps the resources and data sources the committed file already holds (plus those added),
- * so the file stays as small as the project's use of the provider.
+ * `--version` defaults to the release the committed file records. It keeps the resources and
+ * data sources the committed file already holds (plus those added), so the file stays as small
+ * as the project's use of the provider.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import cdktfJson from "../cdktf.json";
 import { CommandError, runMain, UsageError } from "../lib/cli";
-import { filterProviderSchema, stableJson, usedTypesOf, type ProvidersSchemaJson } from "../lib/provider-schema";
+import { readRealProviderSchema } from "../lib/provider-binary";
+import { COMMITTED_SCHEMA_FILE, filterProviderSchema, OPENSTACK_PROVIDER_ADDRESS, stableJson, usedTypesOf, type ProvidersSchemaJson } from "../lib/provider-schema";
 
-const provider = cdktfJson.terraformProviders[0];
-const schemaFile = path.join(
-  __dirname, "..", "schema", "providers",
-  `${encodeURIComponent(provider.name)}@${encodeURIComponent(provider.version)}.json`,
-);
+const schemaFile = COMMITTED_SCHEMA_FILE;
 
-const USAGE = `usage: npm run refresh-provider-schema [-- --add <resource type> ... --add-data <data source type> ...]
+const USAGE = `usage: npm run refresh-provider-schema [-- --version <release> --add <resource type> ... --add-data <data source type> ...]
 
-Needs Terraform and access to its registry. Downloads ${provider.source} ${provider.version}, runs
-\`terraform providers schema -json\` and rewrites schema/providers/ with the resources and data
-sources the committed file holds, plus those given:
+Needs Terraform and Go (no Terraform registry). Builds terraform-provider-openstack from its Go
+module (cached in ~/.cache/ci-log-analysis-infra), runs \`terraform providers schema -json\` and
+rewrites schema/providers/ with the resources and data sources the committed file holds, plus
+those given:
 
+  --version <release> the provider release, e.g. 3.4.1 (default: the one the committed file records)
   --add <type>        also keep this resource type, e.g. openstack_dns_recordset_v2 (repeatable)
   --add-data <type>   also keep this data source type, e.g. openstack_compute_flavor_v2 (repeatable)
 
-Then run \`npm run get\` and \`npm test\`. Exits 0 when written, 1 when Terraform fails, 2 on a usage error.`;
-
-/** Runs Terraform in `cwd`; a failure (no Terraform, no registry) is the user's to fix, not a bug. */
-function terraform(args: string[], cwd: string): string {
-  const result = spawnSync("terraform", args, { cwd, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-  if (result.error) throw new CommandError(`terraform could not run: ${result.error.message}; install Terraform 1.5 or later`);
-  if (result.status !== 0) {
-    throw new CommandError(`\`terraform ${args.join(" ")}\` failed (it needs the Terraform registry):\n${result.stderr.trim() || result.stdout.trim()}`);
-  }
-  return result.stdout;
-}
-
-function readRealProviderSchema(): ProvidersSchemaJson {
-  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-schema-"));
-  try {
-    const mainTf = {
-      terraform: { required_providers: { [provider.name]: { source: provider.source, version: provider.version } } },
-      provider: { [provider.name]: {} },
-    };
-    fs.writeFileSync(path.join(workdir, "main.tf.json"), JSON.stringify(mainTf));
-    terraform(["init", "-input=false", "-no-color"], workdir);
-    const schema = JSON.parse(terraform(["providers", "schema", "-json"], workdir)) as ProvidersSchemaJson;
-    schema.provider_versions = JSON.parse(terraform(["version", "-json"], workdir)).provider_selections;
-    return schema;
-  } finally {
-    fs.rmSync(workdir, { recursive: true, force: true });
-  }
-}
+Then run \`npm run get\` and \`npm test\`. Exits 0 when written, 1 when the build or Terraform fails, 2 on a usage error.`;
 
 function refresh(argv: readonly string[], out: (line: string) => void): number {
+  const committed = JSON.parse(fs.readFileSync(schemaFile, "utf8")) as ProvidersSchemaJson;
   let values;
   try {
     ({ values } = parseArgs({
       args: [...argv],
-      options: { add: { type: "string", multiple: true, default: [] }, "add-data": { type: "string", multiple: true, default: [] } },
+      options: {
+        version: { type: "string", default: committed.provider_versions?.[OPENSTACK_PROVIDER_ADDRESS] },
+        add: { type: "string", multiple: true, default: [] },
+        "add-data": { type: "string", multiple: true, default: [] },
+      },
     }));
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-  const current = usedTypesOf(JSON.parse(fs.readFileSync(schemaFile, "utf8")));
+  if (values.version === undefined || !/^\d+\.\d+\.\d+$/.test(values.version)) {
+    throw new UsageError(`--version: expected a provider release such as 3.4.0, got ${JSON.stringify(values.version)}`);
+  }
+  const current = usedTypesOf(committed);
   const keep = {
     resources: [...new Set([...current.resources, ...values.add])],
     dataSources: [...new Set([...current.dataSources, ...values["add-data"]])],
   };
-  const filtered = filterProviderSchema(readRealProviderSchema(), keep);
+  let real: ProvidersSchemaJson;
+  try {
+    real = readRealProviderSchema(values.version);
+  } catch (error) {
+    throw new CommandError((error as Error).message);
+  }
+  const filtered = filterProviderSchema(real, keep);
   fs.writeFileSync(schemaFile, stableJson(filtered));
-  out(`wrote ${path.relative(process.cwd(), schemaFile)}: ${keep.resources.length} resources, ${keep.dataSources.length} data sources`);
+  out(`wrote ${path.relative(process.cwd(), schemaFile)} from terraform-provider-openstack ${values.version}: ${keep.resources.length} resources, ${keep.dataSources.length} data sources`);
   out("Now run `npm run get` to regenerate .gen/ and `npm test`.");
   return 0;
 }

@@ -1,8 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import cdktfJson from "../cdktf.json";
 import {
   checkStackAgainstSchema,
+  COMMITTED_SCHEMA_FILE,
   filterProviderSchema,
   openstackEntry,
   OPENSTACK_PROVIDER_ADDRESS,
@@ -10,15 +10,12 @@ import {
   usedTypesOf,
   type ProvidersSchemaJson,
 } from "../lib/provider-schema";
-import { repoRoot } from "./support/config-fixture";
+import cdktfJson from "../cdktf.json";
 
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, "utf8"));
 const fullFixture: ProvidersSchemaJson = readJson(path.join(__dirname, "fixtures", "providers-schema-full.json"));
 
-const provider = cdktfJson.terraformProviders[0];
-const committedSchemaFile = path.join(
-  repoRoot, "schema", "providers", `${encodeURIComponent(provider.name)}@${encodeURIComponent(provider.version)}.json`,
-);
+const committedSchemaFile = COMMITTED_SCHEMA_FILE;
 const committed: ProvidersSchemaJson = readJson(committedSchemaFile);
 
 describe("filterProviderSchema", () => {
@@ -53,7 +50,7 @@ describe("filterProviderSchema", () => {
 describe("the committed provider schema", () => {
   test("is where `cdktf get --experimental-provider-schema-cache-path schema/providers` looks for it", () => {
     expect(path.basename(committedSchemaFile)).toBe("openstack@~%3E%203.4.json");
-    expect(provider.source).toBe("terraform-provider-openstack/openstack");
+    expect(cdktfJson.terraformProviders[0].source).toBe("terraform-provider-openstack/openstack");
   });
 
   test("is pinned to a 3.4 release of the provider", () => {

@@ -1,10 +1,19 @@
 /**
- * `npm run build-test-engines`: builds (or finds in the cache) what the real-program tests run, so
- * that the first `npm test` does not wait for downloads. CI runs it; locally the tests build on
- * first use.
+ * `npm run build-test-engines`: builds (or finds in the cache) the real programs the tests run,
+ * so that the first `npm test` does not wait for downloads: the search engine node (Maven) and
+ * the OpenStack provider (Go). CI runs it; locally the tests build on first use.
  */
+import * as fs from "node:fs";
+import { buildOpenstackProvider } from "../../lib/provider-binary";
+import { COMMITTED_SCHEMA_FILE, OPENSTACK_PROVIDER_ADDRESS, type ProvidersSchemaJson } from "../../lib/provider-schema";
 import { buildSearchEngine, searchEngineBuildDir } from "../support/search-engine";
 
-const started = Date.now();
-buildSearchEngine();
-process.stdout.write(`search engine node: ${searchEngineBuildDir()} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+function timed(what: string, build: () => string): void {
+  const started = Date.now();
+  const built = build();
+  process.stdout.write(`${what}: ${built} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+}
+
+const schema = JSON.parse(fs.readFileSync(COMMITTED_SCHEMA_FILE, "utf8")) as ProvidersSchemaJson;
+timed("search engine node", () => (buildSearchEngine(), searchEngineBuildDir()));
+timed("OpenStack provider", () => buildOpenstackProvider(schema.provider_versions![OPENSTACK_PROVIDER_ADDRESS]));
