@@ -9,7 +9,7 @@
  * touched: the base revision is extracted with `git archive` into a temporary folder, which is
  * removed at the end, whatever happens.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -101,11 +101,11 @@ interface Side {
   readonly outdir: string;
 }
 
-/** Runs the side's app as `npm run synth` does (tsx, no type check) and returns its stacks by name. */
-function synthesize(side: Side, repo: string): Record<string, StackJson> {
+/** Runs the side's app as `npm run synth` does (tsx, no type check) and resolves to its stacks by name. */
+async function synthesize(side: Side, repo: string): Promise<Record<string, StackJson>> {
   const tsx = path.join(repo, "node_modules", "tsx", "dist", "cli.mjs");
   const env = { ...process.env, CDKTF_OUTDIR: side.outdir, CONFIG_DIR: side.configDir, CHECKPOINT_DISABLE: "1" };
-  const result = run(process.execPath, [tsx, "main.ts"], side.tree, env);
+  const result = await runAsync(process.execPath, [tsx, "main.ts"], side.tree, env);
   if (result.status !== 0) {
     const output = withoutStackTrace(result.stderr) || result.stdout.trim() || `exit status ${result.status}`;
     throw new ReviewError(`Synthesis of ${side.label} failed:\n${output}`);
@@ -122,6 +122,19 @@ function synthesize(side: Side, repo: string): Record<string, StackJson> {
   );
 }
 
+/** Like `run`, without blocking: both sides synthesize at the same time. */
+function runAsync(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", (error) => reject(new ReviewError(`${command} could not run: ${error.message}`)));
+    child.on("close", (status) => resolve({ status, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }));
+  });
+}
+
 /** The config folder of each tree: the same path relative to each, unless --config names a folder outside the repository. */
 function configDirs(repo: string, baseTree: string, config: string | undefined): { base: string; head: string } {
   if (config === undefined) return { base: path.join(baseTree, "config"), head: path.join(repo, "config") };
@@ -131,7 +144,7 @@ function configDirs(repo: string, baseTree: string, config: string | undefined):
   return { base: path.join(baseTree, relative), head: absolute };
 }
 
-function review(options: Options): number {
+async function review(options: Options): Promise<number> {
   const repo = git(process.cwd(), ["rev-parse", "--show-toplevel"]);
   const verify = run("git", ["rev-parse", "--verify", "--quiet", `${options.base}^{commit}`], repo);
   if (verify.status !== 0) throw new ReviewError(`--base ${options.base}: no such commit in ${repo}`);
@@ -177,10 +190,15 @@ function review(options: Options): number {
     const dirs = configDirs(repo, baseTree, options.config);
     const baseHasConfig = fs.existsSync(dirs.base);
     const baseLabel = `\`${options.base}\` (${commit.slice(0, 10)}${baseHasConfig ? "" : `, which has no ${path.relative(baseTree, dirs.base)}/`})`;
-    const before = baseHasConfig
-      ? synthesize({ label: options.base, tree: baseTree, configDir: dirs.base, outdir: path.join(tmp, "base-out") }, repo)
-      : {};
-    const after = synthesize({ label: "the working tree", tree: repo, configDir: dirs.head, outdir: path.join(tmp, "head-out") }, repo);
+    const sides = await Promise.allSettled([
+      baseHasConfig
+        ? synthesize({ label: options.base, tree: baseTree, configDir: dirs.base, outdir: path.join(tmp, "base-out") }, repo)
+        : Promise.resolve({}),
+      synthesize({ label: "the working tree", tree: repo, configDir: dirs.head, outdir: path.join(tmp, "head-out") }, repo),
+    ]);
+    const failed = sides.find((side) => side.status === "rejected");
+    if (failed) throw failed.reason;
+    const [before, after] = sides.map((side) => (side as PromiseFulfilledResult<Record<string, StackJson>>).value);
     const reviews = reviewStacks(before, after);
     process.stdout.write(renderReport(reviews, { base: baseLabel, head: "the working tree" }));
     return hasBlockingFinding(reviews) ? 1 : 0;

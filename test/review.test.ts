@@ -1,6 +1,6 @@
 import { diffStacks, referencesIn, type StackJson } from "../lib/review/diff";
 import { hasBlockingFinding, reviewStack, reviewStacks } from "../lib/review";
-import { renderReport, renderStackReport } from "../lib/review/report";
+import { OFFLINE_LIMITS, renderReport, renderStackReport } from "../lib/review/report";
 import type { Finding } from "../lib/review/risks";
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +291,147 @@ describe("diffStacks", () => {
   });
 });
 
+describe("diffStacks: referred values", () => {
+  const keyPair = (name: string) => ({ name, public_key: "ssh-ed25519 AAAA" });
+  const server = (extra: Record<string, unknown> = {}) =>
+    worker({ key_pair: "${openstack_compute_keypair_v2.admin.name}", security_groups: ["${openstack_networking_secgroup_v2.frontend.name}"], ...extra });
+
+  test("a configured attribute whose value changes replaces what refers to it through a ForceNew argument", () => {
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_compute_keypair_v2: { admin: keyPair("prod-admin") }, openstack_compute_instance_v2: { node: searchNode({ key_pair: "${openstack_compute_keypair_v2.admin.name}" }) } }),
+      stack({ openstack_compute_keypair_v2: { admin: keyPair("prod-admins") }, openstack_compute_instance_v2: { node: searchNode({ key_pair: "${openstack_compute_keypair_v2.admin.name}" }) } }),
+    );
+    expect(diff.replaced.map((change) => change.address).sort()).toEqual(["openstack_compute_instance_v2.node", "openstack_compute_keypair_v2.admin"]);
+    const node = diff.replaced.find((change) => change.type === "openstack_compute_instance_v2")!;
+    expect(node.replacementReasons).toEqual(["key_pair refers to openstack_compute_keypair_v2.admin.name, whose value changes"]);
+    expect(node.changes[0]).toMatchObject({
+      path: "key_pair", effect: "replace", via: "openstack_compute_keypair_v2.admin",
+      referred: { kind: "changed", reference: "openstack_compute_keypair_v2.admin.name", before: "prod-admin", after: "prod-admins" },
+    });
+  });
+
+  test("a group renamed in place changes the servers that name it, in place", () => {
+    const resources = (name: string): Resources => ({
+      openstack_compute_keypair_v2: { admin: keyPair("prod-admin") },
+      openstack_networking_secgroup_v2: { frontend: { ...group("prod-frontend"), name } },
+      openstack_compute_instance_v2: { fe: server() },
+    });
+    const diff = diffStacks("test", stack(resources("prod-frontend")), stack(resources("prod-web")));
+    expect(diff.replaced).toEqual([]);
+    expect(diff.changed.map((change) => [change.address, change.changes.map((item) => [item.path, item.effect])])).toEqual([
+      ["openstack_networking_secgroup_v2.frontend", [["name", "update"]]],
+      ["openstack_compute_instance_v2.fe", [["security_groups", "update"]]],
+    ]);
+    expect(renderStackReport(reviewStack("test", stack(resources("prod-frontend")), stack(resources("prod-web"))))).toContain(
+      '| `security_groups` | same expression, its value: `"prod-frontend"` → `"prod-web"` | refers to openstack_networking_secgroup_v2.frontend.name, whose value changes |',
+    );
+  });
+
+  test("follows the whole reference path: a port read from a replaced server's network block is known after apply", () => {
+    const association = { floating_ip: "${openstack_networking_floatingip_v2.fip.address}", port_id: "${openstack_compute_instance_v2.fe.network[0].port}" };
+    const resources = (keyName: string): Resources => ({
+      openstack_compute_instance_v2: { fe: worker({ key_pair: keyName, network: [{ uuid: "net" }] }) },
+      openstack_networking_floatingip_associate_v2: { assoc: association },
+    });
+    const diff = diffStacks("test", stack(resources("a")), stack(resources("b")));
+    expect(diff.changed.map((change) => change.address)).toEqual(["openstack_networking_floatingip_associate_v2.assoc"]);
+    expect(diff.changed[0].changes[0].note).toBe("refers to openstack_compute_instance_v2.fe.network[0].port, which is replaced: known only after apply");
+  });
+
+  test("a configured value that refers on to a replaced resource is known only after apply", () => {
+    const resources = (algorithm: string): Resources => ({
+      tls_private_key: { key: { algorithm } },
+      openstack_compute_keypair_v2: { admin: { name: "prod-admin", public_key: "${tls_private_key.key.public_key_openssh}" } },
+      openstack_networking_port_v2: { port: { network_id: "n", description: "${openstack_compute_keypair_v2.admin.public_key}" } },
+    });
+    const diff = diffStacks("test", stack(resources("RSA")), stack(resources("ED25519")));
+    const port = diff.changed.find((change) => change.type === "openstack_networking_port_v2")!;
+    expect(port.changes[0].note).toBe(
+      "refers to openstack_compute_keypair_v2.admin.public_key, which depends on tls_private_key.key, which is replaced: known only after apply",
+    );
+  });
+
+  test("an ignored argument of the referred resource keeps its value", () => {
+    const resources = (userData: string): Resources => ({
+      openstack_compute_instance_v2: { node: searchNode({ user_data: userData }) },
+      openstack_networking_port_v2: { port: { network_id: "n", description: "${openstack_compute_instance_v2.node.user_data}" } },
+    });
+    expect(diffStacks("test", stack(resources("a")), stack(resources("b"))).changed).toEqual([]);
+  });
+});
+
+describe("diffStacks: moved, import and removed blocks", () => {
+  const attached = (volumeName: string) => ({
+    openstack_blockstorage_volume_v3: { [volumeName]: volume() },
+    openstack_compute_volume_attach_v2: { attach: { instance_id: "i", volume_id: `\${openstack_blockstorage_volume_v3.${volumeName}.id}` } },
+  });
+
+  test("a moved block turns a removed and an added resource into a move, and what refers to it does not change", () => {
+    const diff = diffStacks(
+      "test",
+      stack(attached("data")),
+      stack(attached("volume"), { moved: [{ from: "openstack_blockstorage_volume_v3.data", to: "openstack_blockstorage_volume_v3.volume" }] }),
+    );
+    expect([diff.added, diff.removed, diff.replaced, diff.changed]).toEqual([[], [], [], []]);
+    expect(diff.moved.map((change) => [change.movedFrom, change.address])).toEqual([
+      ["openstack_blockstorage_volume_v3.data", "openstack_blockstorage_volume_v3.volume"],
+    ]);
+    const text = renderStackReport(reviewStack("test", stack(attached("data")), stack(attached("volume"), {
+      moved: [{ from: "openstack_blockstorage_volume_v3.data", to: "openstack_blockstorage_volume_v3.volume" }],
+    })));
+    expect(text).toContain("## Stack `test`: 0 blocking risks, 0 warnings; 0 added, 0 removed, 0 replaced, 0 changed, 1 moved");
+    expect(text).toContain("| `openstack_blockstorage_volume_v3.volume`<br>test/volume | `openstack_blockstorage_volume_v3.data` |");
+  });
+
+  test("follows chains of moved blocks, compares a moved resource with its old self, and ignores a move whose source is gone", () => {
+    const moved = [
+      { from: "openstack_blockstorage_volume_v3.a", to: "openstack_blockstorage_volume_v3.b" },
+      { from: "openstack_blockstorage_volume_v3.b", to: "openstack_blockstorage_volume_v3.c" },
+      { from: "openstack_blockstorage_volume_v3.old", to: "openstack_blockstorage_volume_v3.d" },
+    ];
+    const diff = diffStacks(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { a: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { c: volume({ size: 2048 }), d: volume() } }, { moved }),
+    );
+    expect(diff.changed.map((change) => [change.movedFrom, change.address])).toEqual([
+      ["openstack_blockstorage_volume_v3.a", "openstack_blockstorage_volume_v3.c"],
+    ]);
+    expect(diff.added.map((change) => change.address)).toEqual(["openstack_blockstorage_volume_v3.d"]);
+  });
+
+  test("an import block adopts instead of creating; a removed block with destroy = false forgets instead of destroying", () => {
+    const before = stack({ openstack_blockstorage_volume_v3: { kept: volume(), gone: volume() } });
+    const after = stack({ openstack_blockstorage_volume_v3: { adopted: volume() } }, {
+      import: [{ to: "openstack_blockstorage_volume_v3.adopted", id: "6f1c0d9e" }],
+      removed: [{ from: "openstack_blockstorage_volume_v3.kept", lifecycle: { destroy: false } }, { from: "openstack_blockstorage_volume_v3.gone", lifecycle: { destroy: true } }],
+    });
+    const review = reviewStack("test", before, after);
+    expect(review.diff.imported.map((change) => [change.address, change.importId])).toEqual([["openstack_blockstorage_volume_v3.adopted", "6f1c0d9e"]]);
+    expect(review.diff.forgotten.map((change) => change.address)).toEqual(["openstack_blockstorage_volume_v3.kept"]);
+    expect(review.diff.removed.map((change) => change.address)).toEqual(["openstack_blockstorage_volume_v3.gone"]);
+    expect(rulesOf(review.findings)).toEqual([
+      "blocking data-volume-destroyed openstack_blockstorage_volume_v3.gone",
+      "warning resource-forgotten openstack_blockstorage_volume_v3.kept",
+    ]);
+    const text = renderStackReport(review);
+    expect(text).toContain("0 added, 1 removed, 0 replaced, 0 changed, 1 imported, 1 forgotten");
+    expect(text).toContain("| `openstack_blockstorage_volume_v3.adopted`<br>test/adopted | prod-search-data-1-data, 1024 GiB | `6f1c0d9e` |");
+    expect(text).toContain("### Forgotten (left in the cloud, removed from the state) (1)");
+  });
+});
+
 describe("referencesIn", () => {
+  test("keeps the whole path of a reference: list indexes and nested attributes", () => {
+    const text = '${openstack_compute_instance_v2.fe.network[0].port} ${aws_x.y.tags["a b"]} ${element(openstack_networking_port_v2.p.all_fixed_ips, 0)}';
+    expect(referencesIn(text).map((reference) => [reference.address, reference.attribute, reference.path])).toEqual([
+      ["openstack_compute_instance_v2.fe", "network", "network[0].port"],
+      ["aws_x.y", "tags", 'tags["a b"]'],
+      ["openstack_networking_port_v2.p", "all_fixed_ips", "all_fixed_ips"],
+    ]);
+  });
+
   test("finds resource, data source and variable references inside expressions, not shell variables or escapes", () => {
     const text = "a ${random_password.admin-password_FE94.result} b ${base64encode(tls_private_key.k.private_key_pem)} " +
       "c $${HOME} ${ENGINE:?} $${var.z} ${data.openstack_images_image_v2.image.id} ${base64encode(var.key)} ${local.a.b}";
@@ -305,10 +445,21 @@ describe("referencesIn", () => {
 });
 
 describe("risks", () => {
-  test("fails when a data volume is destroyed, and says the plan will refuse a protected one", () => {
+  test("fails when a data volume is destroyed: its prevent_destroy goes away with its resource block", () => {
     const { findings } = reviewStack("test", stack({ openstack_blockstorage_volume_v3: { data: volume() } }), stack({}));
     expect(rulesOf(findings)).toEqual(["blocking data-volume-destroyed openstack_blockstorage_volume_v3.data"]);
-    expect(findings[0].message).toMatch(/prod-search-data-1-data \(1024 GiB\) is destroyed: its data is lost\. It has lifecycle\.prevent_destroy/);
+    expect(findings[0].message).toMatch(
+      /prod-search-data-1-data \(1024 GiB\) is destroyed: its data is lost\. Its lifecycle\.prevent_destroy does not stop this: the protection goes away with the removed resource block\.$/,
+    );
+  });
+
+  test("says the plan refuses to replace a resource whose configuration keeps prevent_destroy", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() } }),
+      stack({ openstack_blockstorage_volume_v3: { data: volume({ availability_zone: "az2" }) } }),
+    );
+    expect(findings[0].message).toMatch(/It has lifecycle\.prevent_destroy, so terraform plan will refuse it\.$/);
   });
 
   test("fails when a data volume is replaced, with the reason", () => {
@@ -444,6 +595,61 @@ describe("risks", () => {
   });
 });
 
+describe("risks of lifecycle changes, renames and in-place restarts", () => {
+  test("no longer ignoring user data on search nodes is blocking; dropping create_before_destroy is a warning", () => {
+    const before = stack({ openstack_compute_instance_v2: { node: searchNode(), w: worker() } });
+    const after = stack({
+      openstack_compute_instance_v2: { node: searchNode({ lifecycle: { ignore_changes: ["image_id"] } }), w: worker({ lifecycle: {} }) },
+    });
+    const { findings, diff } = reviewStack("test", before, after);
+    expect(rulesOf(findings)).toEqual([
+      "blocking ignore-changes-narrowed openstack_compute_instance_v2.node",
+      "warning create-before-destroy-removed openstack_compute_instance_v2.w",
+    ]);
+    expect(findings[0].message).toMatch(/no longer covers user_data on search-data resource \(prod-search-data-1\): .*user_data forces replacement/);
+    expect(diff.changed.find((change) => change.name === "node")!.changes[0].note).toMatch(/^no longer ignores user_data: /);
+  });
+
+  test("no longer ignoring an in-place argument of a stateless server is a warning that says what the update does", () => {
+    const ignoring = (ignore: string[]) => worker({ lifecycle: { create_before_destroy: true, ignore_changes: ignore } });
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_compute_instance_v2: { w: ignoring(["image_id"]) } }),
+      stack({ openstack_compute_instance_v2: { w: ignoring([]) } }),
+    );
+    expect(rulesOf(findings)).toEqual(["warning ignore-changes-narrowed openstack_compute_instance_v2.w"]);
+    expect(findings[0].message).toMatch(/image_id is updated in place \(rebuilds the server in place: its root disk is re-imaged\)/);
+  });
+
+  test("resizing every master in one change is a warning, even when only masters change; one search node alone is not", () => {
+    const master = (n: number, flavor: string) => searchNode({ name: `prod-search-master-${n}`, flavor_name: flavor, metadata: { role: "search-master" } });
+    const masters = (flavor: string, resized = 3) => stack({
+      openstack_compute_instance_v2: Object.fromEntries([1, 2, 3].map((n) => [`m${n}`, master(n, n <= resized ? flavor : "m1.large")])),
+    });
+    const all = reviewStack("test", masters("m1.large"), masters("m1.xlarge"));
+    expect(rulesOf(all.findings)).toEqual(["warning search-nodes-restarted-together openstack_compute_instance_v2.m1"]);
+    expect(all.findings[0].message).toMatch(/^3 search nodes are changed in place .*: every master, so the cluster has no quorum/);
+    expect(reviewStack("test", masters("m1.large"), masters("m1.xlarge", 1)).findings).toEqual([]);
+  });
+
+  test("suggests the moved block for a removed and an added resource of the same type and configuration", () => {
+    const { findings } = reviewStack(
+      "test",
+      stack({ openstack_blockstorage_volume_v3: { data: volume() }, openstack_compute_volume_attach_v2: { a: { instance_id: "i", volume_id: "${openstack_blockstorage_volume_v3.data.id}" } } }),
+      stack({ openstack_blockstorage_volume_v3: { volume: volume() }, openstack_compute_volume_attach_v2: { a: { instance_id: "i", volume_id: "${openstack_blockstorage_volume_v3.volume.id}" } } }),
+    );
+    expect(rulesOf(findings)).toEqual([
+      "blocking data-volume-destroyed openstack_blockstorage_volume_v3.data",
+      "blocking data-volume-detached openstack_compute_volume_attach_v2.a",
+      "warning rename-without-moved openstack_blockstorage_volume_v3.volume",
+    ]);
+    expect(findings[2].message).toContain(
+      'call `.moveFromId("openstack_blockstorage_volume_v3.data")` on the new resource in the code (or `moveTo` on the old one), which synthesizes ' +
+        "`moved { from = openstack_blockstorage_volume_v3.data, to = openstack_blockstorage_volume_v3.volume }`",
+    );
+  });
+});
+
 describe("renderStackReport", () => {
   test("titles the stack with its counts and puts the risks first, blocking before warnings", () => {
     const https = rule({ port_range_min: 443, port_range_max: 443, remote_ip_prefix: "0.0.0.0/0" });
@@ -558,6 +764,33 @@ describe("reviewStacks and renderReport", () => {
       "3 stacks compared: 1 blocking risk, 0 warnings.",
     ]);
     expect(text).toContain("## Stack `gone` (stack removed): 1 blocking risk");
+    expect(text.split("## What this review cannot see")).toHaveLength(2);
+    expect(text.endsWith(`${OFFLINE_LIMITS.trimEnd()}\n`)).toBe(true);
+  });
+});
+
+describe("reviewStacks: a stack that disappears", () => {
+  const quota = (cloud: string, instances: number) => ({
+    "//": { quota: { cloud, stack_usage: { instances }, cloud_usage: { instances }, quota: { instances: 30 } } },
+  });
+  const data = { openstack_blockstorage_volume_v3: { data: volume() } };
+
+  test("is not destroyed: it keeps running, and a stack appearing on the same cloud starts empty beside it, both in the quota", () => {
+    const reviews = reviewStacks({ production: stack(data, quota("c", 19)) }, { prod: stack(data, quota("c", 19)) });
+    const [prod, production] = reviews;
+    expect(rulesOf(production.findings)).toEqual(["blocking stack-removed stack production"]);
+    expect(production.findings[0].message).toMatch(
+      /^stack production is no longer synthesized: cdktf deploy does not touch it, so its 1 resources \(1 data volume, 1024 GiB\) keep running .* This change adds `prod` on the same cloud: if it is a rename/,
+    );
+    expect(rulesOf(prod.findings)).toEqual(["blocking quota-exceeded quota.instances", "warning stack-starts-empty stack prod"]);
+    expect(prod.leftBehind).toEqual({ stacks: ["production"], usage: { instances: 19 } });
+    expect(renderStackReport(prod)).toContain("| instances | 19 | 19 | 19 | 38 | 30 |");
+  });
+
+  test("on another cloud leaves the new stack's quota alone", () => {
+    const reviews = reviewStacks({ old: stack(data, quota("a", 19)) }, { fresh: stack(data, quota("b", 19)) });
+    expect(reviews.map((review) => rulesOf(review.findings))).toEqual([[], ["blocking stack-removed stack old"]]);
+    expect(reviews[1].findings[0].message).not.toContain("This change adds");
   });
 });
 

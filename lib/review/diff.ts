@@ -1,13 +1,16 @@
 /**
  * Compares two synthesized stacks (cdk.tf.json documents) the way `terraform plan` would see
  * the configuration change, without a state or a cloud: which resources are added, removed,
- * replaced or updated in place, and which attributes changed.
+ * replaced, updated in place, moved, imported or forgotten, and which attributes changed.
  *
  * Resources are matched by type and logical name (cdktf's logical ids are stable as long as the
- * construct ids are). cdktf's "//" metadata keys are ignored. A change replaces a resource when
- * it touches a ForceNew argument (see force-new.ts) that lifecycle.ignore_changes does not
- * cover, or when a ForceNew argument refers to a computed attribute (such as the id) of a
- * resource that is itself replaced, followed through any number of resources.
+ * construct ids are), after the `moved` blocks of the new configuration are applied as
+ * Terraform applies them. cdktf's "//" metadata keys are ignored. A change replaces a resource
+ * when it touches a ForceNew argument (see force-new.ts) that lifecycle.ignore_changes does not
+ * cover. A value that refers to another resource changes when the referred value does: a
+ * configured attribute whose value changes between the two sides (known at plan), a computed
+ * one (such as the id) of a resource that is replaced (known only after apply), or anything
+ * read from a data source whose arguments changed; followed through any number of resources.
  */
 import { hasReplacementFacts, inPlaceNote, replacementReason } from "./force-new";
 
@@ -17,9 +20,28 @@ type Config = Record<string, unknown>;
 /**
  * What a changed value does in the plan: `replace` forces a replacement, `update` is applied in
  * place, `ignored` is covered by lifecycle.ignore_changes (plans nothing), `meta` is a
- * meta-argument such as lifecycle or depends_on (plans nothing by itself).
+ * meta-argument such as lifecycle or depends_on (plans nothing by itself; its note says what it
+ * changes for later plans).
  */
 export type ChangeEffect = "replace" | "update" | "ignored" | "meta";
+
+/** The note of a meta-argument change that has no consequence worth a reviewer's time. */
+export const HARMLESS_META_NOTE = "meta-argument: plans nothing by itself";
+
+/** How a value that refers to another resource (or data source) changes while its expression does not. */
+export interface ReferredChange {
+  /**
+   * `replaced`: a computed attribute of a replaced resource, known only after apply;
+   * `changed`: a configured value that changes between the two sides, known at plan;
+   * `data`: read from a data source whose arguments changed, so it may change at plan.
+   */
+  readonly kind: "replaced" | "changed" | "data";
+  /** The reference as written in the value, with its full path: `openstack_compute_instance_v2.x.network[0].port`. */
+  readonly reference: string;
+  /** For `changed`: the referred value before and after. */
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
 
 export interface AttributeChange {
   /** Terraform-style path: `size`, `metadata.role`, `network[0].port`. */
@@ -31,19 +53,26 @@ export interface AttributeChange {
   /** The value after; undefined when the argument is now absent. */
   readonly after: unknown;
   readonly effect: ChangeEffect;
-  /** Why it replaces, or what an in-place update does. */
+  /** Why it replaces, or what an in-place update (or a lifecycle change) does. */
   readonly note?: string;
   /**
-   * Set when the value itself is unchanged but refers to a resource that is replaced: the value
-   * is known only after apply. The address of that resource.
+   * Set when the expression itself is unchanged but the value it refers to changes: the
+   * address of the resource (or data source) whose change is the cause.
    */
   readonly via?: string;
+  /** With `via`: how the referred value changes. */
+  readonly referred?: ReferredChange;
 }
 
-export type ResourceAction = "create" | "delete" | "replace" | "update" | "ignored";
+/**
+ * `import`: created by adopting an existing object (an `import` block); `forget`: removed from
+ * the state but left in the cloud (a `removed` block with `destroy = false`); `move`: only its
+ * address changes (a `moved` block).
+ */
+export type ResourceAction = "create" | "import" | "delete" | "forget" | "replace" | "update" | "ignored" | "move";
 
 export interface ResourceChange {
-  /** `type.name`, as Terraform addresses it. */
+  /** `type.name`, as Terraform addresses it (after the change). */
   readonly address: string;
   readonly type: string;
   readonly name: string;
@@ -57,6 +86,10 @@ export interface ResourceChange {
   /** The configuration before and after, without "//" metadata. */
   readonly before?: Config;
   readonly after?: Config;
+  /** The address before, when a `moved` block moves the resource. */
+  readonly movedFrom?: string;
+  /** The id of the cloud object an `import` block adopts. */
+  readonly importId?: string;
 }
 
 /** A change to a data source, an output, a provider configuration or the terraform block. */
@@ -80,6 +113,12 @@ export interface StackDiff {
   readonly changed: readonly ResourceChange[];
   /** Only changes lifecycle.ignore_changes covers: the plan does nothing to them. */
   readonly ignored: readonly ResourceChange[];
+  /** Moved to a new address and otherwise unchanged (moved and changed ones are in the other lists, with `movedFrom`). */
+  readonly moved: readonly ResourceChange[];
+  /** Adopted by an `import` block instead of created. */
+  readonly imported: readonly ResourceChange[];
+  /** Removed from the state by a `removed` block, left in the cloud. */
+  readonly forgotten: readonly ResourceChange[];
   readonly dataSources: readonly SettingChange[];
   readonly outputs: readonly SettingChange[];
   /** Input variables (declared, removed, redeclared). */
@@ -93,17 +132,19 @@ export interface StackDiff {
 /** Terraform meta-arguments: a change to one plans nothing by itself. */
 const META_ARGUMENTS = new Set(["lifecycle", "depends_on", "provider", "count", "for_each", "connection", "provisioner"]);
 
-export function diffStacks(stack: string, before: StackJson | undefined, after: StackJson | undefined): StackDiff {
-  const beforeResources = resourcesOf(before);
-  const afterResources = resourcesOf(after);
-  const changes = new Map<string, ResourceChange>();
-  for (const address of unionKeys(beforeResources, afterResources)) {
-    const change = diffResource(address, beforeResources.get(address), afterResources.get(address));
-    if (change) changes.set(address, change);
+export function diffStacks(stack: string, rawBefore: StackJson | undefined, after: StackJson | undefined): StackDiff {
+  const moves = effectiveMoves(rawBefore, after);
+  // The old side as the new one names things: moved resources at their new addresses, and references to them too.
+  const before = rawBefore === undefined ? undefined : (renameReferences(rawBefore, moves) as StackJson);
+  const beforeResources = new Map<string, ResourceEntry>();
+  for (const [address, entry] of resourcesOf(before)) {
+    const to = moves.get(address);
+    beforeResources.set(to ?? address, to ? { ...entry, ...splitAddress(to), movedFrom: address } : entry);
   }
+  const afterResources = resourcesOf(after);
   const dataSources = diffSection(before, after, "data");
   const changedDataSources = new Set(dataSources.filter((change) => change.kind === "changed").map((change) => change.subject));
-  propagateReplacements(changes, beforeResources, afterResources, changedDataSources);
+  const changes = diffResources(beforeResources, afterResources, changedDataSources, stateBlocksOf(after));
   const byAction = (action: ResourceAction) => [...changes.values()].filter((change) => change.action === action);
   return {
     stack,
@@ -113,6 +154,9 @@ export function diffStacks(stack: string, before: StackJson | undefined, after: 
     replaced: byAction("replace"),
     changed: byAction("update"),
     ignored: byAction("ignored"),
+    moved: byAction("move"),
+    imported: byAction("import"),
+    forgotten: byAction("forget"),
     dataSources,
     outputs: diffNamedBlocks(before, after, "output"),
     variables: diffNamedBlocks(before, after, "variable"),
@@ -129,6 +173,8 @@ interface ResourceEntry {
   readonly name: string;
   readonly config: Config;
   readonly constructPath?: string;
+  /** The address on the old side, for a resource a `moved` block moves. */
+  readonly movedFrom?: string;
 }
 
 function resourcesOf(stack: StackJson | undefined, section = "resource"): Map<string, ResourceEntry> {
@@ -150,11 +196,189 @@ function resourcesOf(stack: StackJson | undefined, section = "resource"): Map<st
   return entries;
 }
 
-function diffResource(address: string, before: ResourceEntry | undefined, after: ResourceEntry | undefined): ResourceChange | undefined {
+function splitAddress(address: string): { type: string; name: string } {
+  const dot = address.indexOf(".");
+  return { type: address.slice(0, dot), name: address.slice(dot + 1) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// moved, import and removed blocks
+
+/** The `moved` blocks of the new configuration, chains followed (A→B, B→C is A→C), by old address. */
+function movedBlocksOf(stack: StackJson | undefined): Map<string, string> {
+  const direct = new Map<string, string>();
+  for (const block of blockList(stack?.moved)) {
+    if (typeof block.from === "string" && typeof block.to === "string") direct.set(block.from, block.to);
+  }
+  const moves = new Map<string, string>();
+  for (const from of direct.keys()) {
+    let to = direct.get(from)!;
+    const seen = new Set([from]);
+    while (direct.has(to) && !seen.has(to)) {
+      seen.add(to);
+      to = direct.get(to)!;
+    }
+    moves.set(from, to);
+  }
+  return moves;
+}
+
+/**
+ * The moves Terraform performs: a `moved` block takes effect when its old address is in the
+ * state (here: the old configuration) and its new one is not, and the new configuration
+ * declares the new address only.
+ */
+function effectiveMoves(before: StackJson | undefined, after: StackJson | undefined): Map<string, string> {
+  const old = resourcesOf(before);
+  const current = resourcesOf(after);
+  const moves = new Map<string, string>();
+  for (const [from, to] of movedBlocksOf(after)) {
+    if (old.has(from) && !old.has(to) && current.has(to) && !current.has(from)) moves.set(from, to);
+  }
+  return moves;
+}
+
+interface StateBlocks {
+  /** `import` blocks: the id of the object each address adopts. */
+  readonly imports: ReadonlyMap<string, string>;
+  /** `removed` blocks: whether the object is destroyed (Terraform's default) or only forgotten. */
+  readonly removed: ReadonlyMap<string, { readonly destroy: boolean }>;
+}
+
+function stateBlocksOf(stack: StackJson | undefined): StateBlocks {
+  const imports = new Map<string, string>();
+  for (const block of blockList(stack?.import)) {
+    if (typeof block.to === "string") imports.set(block.to, typeof block.id === "string" ? block.id : String(block.id ?? "?"));
+  }
+  const removed = new Map<string, { destroy: boolean }>();
+  for (const block of blockList(stack?.removed)) {
+    if (typeof block.from !== "string") continue;
+    const lifecycle = blockList(block.lifecycle)[0] ?? {};
+    removed.set(block.from, { destroy: lifecycle.destroy !== false });
+  }
+  return { imports, removed };
+}
+
+/** A block list as Terraform JSON writes it: an array of objects, or a single object. */
+function blockList(value: unknown): Config[] {
+  if (Array.isArray(value)) return value.filter(isObject);
+  return isObject(value) ? [value] : [];
+}
+
+/** A copy of `value` in which every reference to an old address of `moves` names the new one. */
+function renameReferences(value: unknown, moves: ReadonlyMap<string, string>): unknown {
+  if (moves.size === 0) return value;
+  if (typeof value === "string") {
+    if (!value.includes("${")) return value;
+    return value.replace(EXPRESSION, (whole: string, inner: string) =>
+      whole.replace(inner, inner.replace(REFERENCE, (text: string, data: string | undefined, type: string, name: string, path: string) => {
+        const to = data ? undefined : moves.get(`${type}.${name}`);
+        return to ? `${to}${path}` : text;
+      })),
+    );
+  }
+  if (Array.isArray(value)) return value.map((item) => renameReferences(item, moves));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renameReferences(item, moves)]));
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource changes, references followed
+
+function diffResources(
+  before: ReadonlyMap<string, ResourceEntry>,
+  after: ReadonlyMap<string, ResourceEntry>,
+  changedDataSources: ReadonlySet<string>,
+  stateBlocks: StateBlocks,
+): Map<string, ResourceChange> {
+  const changes = new Map<string, ResourceChange | undefined>();
+  const inProgress = new Set<string>();
+  const referred = new Map<string, ReferredResolution | undefined>();
+
+  /** The change of one resource, its referred values resolved first (memoized; a reference cycle resolves to no change). */
+  const changeOf = (address: string): ResourceChange | undefined => {
+    if (changes.has(address) || inProgress.has(address)) return changes.get(address);
+    inProgress.add(address);
+    const change = compareResource(address, before.get(address), after.get(address), stateBlocks, resolve);
+    inProgress.delete(address);
+    changes.set(address, change);
+    return change;
+  };
+
+  /** How the value a reference reads changes, if it does. */
+  const resolve = (reference: Reference): ReferredResolution | undefined => {
+    if (referred.has(reference.text)) return referred.get(reference.text);
+    referred.set(reference.text, undefined);
+    const result = resolveUncached(reference);
+    referred.set(reference.text, result);
+    return result;
+  };
+
+  const resolveUncached = (reference: Reference): ReferredResolution | undefined => {
+    if (reference.address.startsWith("var.")) return undefined;
+    if (reference.address.startsWith("data.")) {
+      return changedDataSources.has(reference.address) ? { kind: "data", reference: reference.text, via: reference.address } : undefined;
+    }
+    const old = before.get(reference.address);
+    const current = after.get(reference.address);
+    if (!old || !current) return undefined;
+    const replaced = changeOf(reference.address)?.action === "replace";
+    const oldValue = valueAt(old.config, reference.path);
+    const newValue = valueAt(current.config, reference.path);
+    if (oldValue === undefined && newValue === undefined) {
+      // Computed: the provider sets it; a new resource has a new one.
+      return replaced ? { kind: "replaced", reference: reference.text, via: reference.address } : undefined;
+    }
+    // An ignored argument keeps the value the resource has, unless the resource is created anew.
+    if (!replaced && isIgnored(reference.path, ignoreChangesOf(current.config))) return undefined;
+    if (!deepEqual(oldValue, newValue)) {
+      return { kind: "changed", reference: reference.text, via: reference.address, before: oldValue, after: newValue };
+    }
+    const inner = strongest(stringLeaves(newValue, "").flatMap((leaf) => referencesIn(leaf.value)).map(resolve));
+    return inner ? { ...inner, reference: reference.text } : undefined;
+  };
+
+  for (const address of unionKeys(before, after)) changeOf(address);
+  return new Map([...changes].filter((entry): entry is [string, ResourceChange] => entry[1] !== undefined));
+}
+
+interface ReferredResolution extends ReferredChange {
+  /** The address of the resource or data source whose change is the cause. */
+  readonly via: string;
+}
+
+/** The resolution that matters most: a replacement, then a changed value, then a data source. */
+function strongest(resolutions: readonly (ReferredResolution | undefined)[]): ReferredResolution | undefined {
+  for (const kind of ["replaced", "changed", "data"] as const) {
+    const found = resolutions.find((resolution) => resolution?.kind === kind);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function compareResource(
+  address: string,
+  before: ResourceEntry | undefined,
+  after: ResourceEntry | undefined,
+  stateBlocks: StateBlocks,
+  resolve: (reference: Reference) => ReferredResolution | undefined,
+): ResourceChange | undefined {
   const entry = (after ?? before)!;
-  const base = { address, type: entry.type, name: entry.name, constructPath: after?.constructPath ?? before?.constructPath };
-  if (!before) return { ...base, action: "create", changes: [], replacementReasons: [], after: after!.config };
-  if (!after) return { ...base, action: "delete", changes: [], replacementReasons: [], before: before.config };
+  const base = {
+    address,
+    type: entry.type,
+    name: entry.name,
+    constructPath: after?.constructPath ?? before?.constructPath,
+    ...(before?.movedFrom ? { movedFrom: before.movedFrom } : {}),
+  };
+  if (!before) {
+    const importId = stateBlocks.imports.get(address);
+    return { ...base, action: importId === undefined ? "create" : "import", ...(importId === undefined ? {} : { importId }), changes: [], replacementReasons: [], after: after!.config };
+  }
+  if (!after) {
+    const action = stateBlocks.removed.get(address)?.destroy === false ? "forget" : "delete";
+    return { ...base, action, changes: [], replacementReasons: [], before: before.config };
+  }
 
   const ignored = ignoreChangesOf(after.config);
   const changes: AttributeChange[] = [];
@@ -162,7 +386,7 @@ function diffResource(address: string, before: ResourceEntry | undefined, after:
   for (const argument of unionKeys(before.config, after.config)) {
     for (const leaf of diffValues(before.config[argument], after.config[argument], argument)) {
       if (META_ARGUMENTS.has(argument)) {
-        changes.push({ ...leaf, argument, effect: "meta", note: "meta-argument: plans nothing by itself" });
+        changes.push({ ...leaf, argument, effect: "meta", note: metaNote(entry.type, leaf.path, before.config, after.config) });
       } else if (isIgnored(leaf.path, ignored)) {
         changes.push({ ...leaf, argument, effect: "ignored", note: "lifecycle.ignore_changes: plans nothing" });
       } else {
@@ -178,15 +402,60 @@ function diffResource(address: string, before: ResourceEntry | undefined, after:
       }
     }
   }
-  if (changes.length === 0) return undefined;
+
+  // Unchanged expressions whose referred values change.
+  for (const [argument, value] of Object.entries(after.config)) {
+    if (META_ARGUMENTS.has(argument)) continue;
+    for (const leaf of stringLeaves(value, argument)) {
+      if (isIgnored(leaf.path, ignored) || changes.some((change) => overlaps(change.path, leaf.path))) continue;
+      const resolution = strongest(referencesIn(leaf.value).map(resolve));
+      if (!resolution) continue;
+      const { via, ...referred } = resolution;
+      const reason = replacementReason(entry.type, argument);
+      const what = referredNote(resolution);
+      const inPlace = reason ? undefined : inPlaceNote(entry.type, argument);
+      const note = inPlace ? `${what}; ${resolution.kind === "changed" ? "" : "if so, "}${inPlace}` : what;
+      changes.push({ path: leaf.path, argument, before: leaf.value, after: leaf.value, effect: reason ? "replace" : "update", note, via, referred });
+      if (reason) reasons.push(referredReason(argument, resolution));
+    }
+  }
+
+  if (changes.length === 0) {
+    return before.movedFrom ? { ...base, action: "move", changes: [], replacementReasons: [], before: before.config, after: after.config } : undefined;
+  }
   return {
     ...base,
     action: actionOf(changes),
     changes,
-    replacementReasons: reasons,
+    replacementReasons: [...new Set(reasons)],
     before: before.config,
     after: after.config,
   };
+}
+
+function referredNote(resolution: ReferredResolution): string {
+  const indirect = resolution.reference.startsWith(`${resolution.via}.`) ? "" : ` (through ${resolution.via})`;
+  switch (resolution.kind) {
+    case "replaced":
+      return indirect
+        ? `refers to ${resolution.reference}, which depends on ${resolution.via}, which is replaced: known only after apply`
+        : `refers to ${resolution.reference}, which is replaced: known only after apply`;
+    case "changed":
+      return `refers to ${resolution.reference}, whose value changes${indirect}`;
+    case "data":
+      return `refers to ${resolution.reference}, whose data source changed${indirect}: may change at plan time`;
+  }
+}
+
+function referredReason(argument: string, resolution: ReferredResolution): string {
+  switch (resolution.kind) {
+    case "replaced":
+      return `${argument} refers to ${resolution.via}, which is replaced`;
+    case "changed":
+      return `${argument} refers to ${resolution.reference}, whose value changes`;
+    case "data":
+      return `${argument} refers to ${resolution.via}, which changed (if its result changes)`;
+  }
 }
 
 function actionOf(changes: readonly AttributeChange[]): ResourceAction {
@@ -195,112 +464,122 @@ function actionOf(changes: readonly AttributeChange[]): ResourceAction {
   return "ignored";
 }
 
-/**
- * When a resource is replaced, its computed attributes (the id, addresses, certificates, ...)
- * are known only after apply. A resource whose ForceNew argument refers to one is replaced too;
- * one whose other argument does is updated. Followed until nothing more changes. A data source
- * whose arguments changed may return something else at plan time: what refers to it is marked
- * the same way, as a possible change.
- */
-function propagateReplacements(
-  changes: Map<string, ResourceChange>,
-  before: Map<string, ResourceEntry>,
-  after: Map<string, ResourceEntry>,
-  changedDataSources: ReadonlySet<string>,
-): void {
-  let grew = true;
-  while (grew) {
-    grew = false;
-    const replaced = new Set([...changes.values()].filter((change) => change.action === "replace").map((change) => change.address));
-    for (const [address, entry] of after) {
-      const current = changes.get(address);
-      if (!before.has(address) || current?.action === "replace") continue;
-      const ignored = ignoreChangesOf(entry.config);
-      const added: AttributeChange[] = [];
-      for (const [argument, value] of Object.entries(entry.config)) {
-        if (META_ARGUMENTS.has(argument)) continue;
-        for (const leaf of stringLeaves(value, argument)) {
-          if (isIgnored(leaf.path, ignored)) continue;
-          if (current?.changes.some((change) => change.path === leaf.path) || added.some((change) => change.path === leaf.path)) continue;
-          const references = referencesIn(leaf.value);
-          const target =
-            references.find((reference) => replaced.has(reference.address) && isComputed(reference, after.get(reference.address))) ??
-            references.find((reference) => changedDataSources.has(reference.address));
-          if (!target) continue;
-          const fromData = target.address.startsWith("data.");
-          const reason = replacementReason(entry.type, argument);
-          const effect = reason ? "replace" : "update";
-          const what = fromData
-            ? `refers to ${target.text}, whose data source changed: may change at plan time`
-            : `refers to ${target.text}, which is replaced: known only after apply`;
-          const inPlace = effect === "update" ? inPlaceNote(entry.type, argument) : undefined;
-          const note = inPlace ? `${what}; if so, ${inPlace}` : what;
-          added.push({
-            path: leaf.path, argument, before: leaf.value, after: leaf.value, effect, note, via: target.address,
-          });
-        }
-      }
-      if (added.length === 0) continue;
-      const all = [...(current?.changes ?? []), ...added];
-      const reasons = [...(current?.replacementReasons ?? [])];
-      for (const change of added) {
-        if (change.effect !== "replace") continue;
-        reasons.push(
-          change.via!.startsWith("data.")
-            ? `${change.argument} refers to ${change.via}, which changed (if its result changes)`
-            : `${change.argument} refers to ${change.via}, which is replaced`,
-        );
-      }
-      const action = actionOf(all);
-      if (action === "replace") grew = true;
-      changes.set(address, {
-        address,
-        type: entry.type,
-        name: entry.name,
-        constructPath: entry.constructPath,
-        action,
-        changes: all,
-        replacementReasons: [...new Set(reasons)],
-        before: before.get(address)!.config,
-        after: entry.config,
-      });
+/** Whether one path is the other or inside it. */
+function overlaps(a: string, b: string): boolean {
+  const inside = (path: string, outer: string) => path === outer || path.startsWith(`${outer}.`) || path.startsWith(`${outer}[`);
+  return inside(a, b) || inside(b, a);
+}
+
+/** The value at a reference path (`network[0].port`, `metadata.role`, `tags["a b"]`) of a configuration; undefined when not set. */
+function valueAt(config: Config, path: string): unknown {
+  let value: unknown = config;
+  for (const segment of path.matchAll(/\.?([A-Za-z_][\w-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/g)) {
+    const key = segment[1] ?? (segment[3] !== undefined ? JSON.parse(`"${segment[3]}"`) as string : undefined);
+    if (key !== undefined) {
+      // A block given as one object stands for its only element.
+      value = isObject(value) ? value[key] : undefined;
+    } else if (Array.isArray(value)) {
+      value = value[Number(segment[2])];
+    } else if (!isObject(value) || segment[2] !== "0") {
+      return undefined;
     }
+    if (value === undefined) return undefined;
   }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// lifecycle
+
+/** What a lifecycle change means for the plans after this one. */
+export interface LifecycleChange {
+  /** Arguments lifecycle.ignore_changes covered before and no longer does. */
+  readonly noLongerIgnored: readonly string[];
+  readonly preventDestroyRemoved: boolean;
+  readonly createBeforeDestroyRemoved: boolean;
+}
+
+export function lifecycleChangeOf(before: Config, after: Config): LifecycleChange {
+  const old = ignoreChangesOf(before);
+  const current = ignoreChangesOf(after);
+  const candidates =
+    old === "all" ? Object.keys(after).filter((argument) => !META_ARGUMENTS.has(argument)) : old;
+  const noLongerIgnored = candidates.filter((argument) => !isIgnored(argument, current));
+  const flag = (config: Config, name: string) => (config.lifecycle as Record<string, unknown> | undefined)?.[name] === true;
+  return {
+    noLongerIgnored,
+    preventDestroyRemoved: flag(before, "prevent_destroy") && !flag(after, "prevent_destroy"),
+    createBeforeDestroyRemoved: flag(before, "create_before_destroy") && !flag(after, "create_before_destroy"),
+  };
+}
+
+/** What an argument no longer ignored does to the resources that differ from their configuration. */
+export function consequenceOfUnignoring(type: string, argument: string): { replaces: boolean; what: string } {
+  const top = argument.split(/[.[]/)[0];
+  if (replacementReason(type, top)) return { replaces: true, what: `${argument} forces replacement` };
+  return { replaces: false, what: `${argument} is updated in place${inPlaceNote(type, top) ? ` (${inPlaceNote(type, top)})` : ""}` };
+}
+
+function metaNote(type: string, path: string, before: Config, after: Config): string {
+  if (path !== "lifecycle" && !path.startsWith("lifecycle.")) return HARMLESS_META_NOTE;
+  const change = lifecycleChangeOf(before, after);
+  const notes: string[] = [];
+  if ((path === "lifecycle" || path.startsWith("lifecycle.ignore_changes")) && change.noLongerIgnored.length > 0) {
+    const what = change.noLongerIgnored.map((argument) => consequenceOfUnignoring(type, argument).what).join("; ");
+    notes.push(
+      `no longer ignores ${change.noLongerIgnored.join(", ")}: the plan compares the value the resource has (set when it was created) with this configuration; ${what}`,
+    );
+  }
+  if ((path === "lifecycle" || path === "lifecycle.prevent_destroy") && change.preventDestroyRemoved) {
+    notes.push("prevent_destroy removed: a plan may now destroy it without an error");
+  }
+  if ((path === "lifecycle" || path === "lifecycle.create_before_destroy") && change.createBeforeDestroyRemoved) {
+    notes.push("create_before_destroy removed: a later replacement destroys it before its successor exists");
+  }
+  return notes.length > 0 ? notes.join("; ") : HARMLESS_META_NOTE;
 }
 
 interface Reference {
-  /** `type.name` of the resource referred to, or `data.type.name`. */
+  /** `type.name` of the resource referred to, `data.type.name`, or `var.name`. */
   readonly address: string;
+  /** The first attribute of the path (`network` of `network[0].port`); empty for a variable. */
   readonly attribute: string;
-  /** The reference as written, `type.name.attribute`. */
+  /** The whole path after the address: `id`, `network[0].port`; empty for a variable. */
+  readonly path: string;
+  /** The reference as written: `type.name.network[0].port`. */
   readonly text: string;
 }
 
 /** Names that start a Terraform expression but are not resources. */
 const NOT_RESOURCES = new Set(["var", "local", "module", "each", "count", "self", "path", "terraform"]);
 
+/** A `${...}` interpolation (not a `$${...}` escape); group 1 is its expression. */
+const EXPRESSION = /(?<!\$)\$\{([^}]*)\}/g;
+/** A resource or data source reference with its whole path: groups data., type, name, path (`.network[0].port`). */
+const REFERENCE = /(?<![\w.-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(\.[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*)/g;
+
 /**
  * Resource, data source and variable references inside the `${...}` expressions of a string
- * (not in `$${...}` escapes). A variable's address is `var.<name>`, with an empty attribute.
+ * (not in `$${...}` escapes). A variable's address is `var.<name>`, with an empty path.
  */
 export function referencesIn(value: string): Reference[] {
   const references: Reference[] = [];
-  for (const expression of value.matchAll(/(?<!\$)\$\{([^}]*)\}/g)) {
-    for (const match of expression[1].matchAll(/(?<![\w.-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)\.([a-z_][a-z0-9_]*)/g)) {
-      const [text, data, type, name, attribute] = match;
+  for (const expression of value.matchAll(EXPRESSION)) {
+    for (const match of expression[1].matchAll(REFERENCE)) {
+      const [text, data, type, name, path] = match;
       if (!data && NOT_RESOURCES.has(type)) continue;
-      references.push({ address: `${data ?? ""}${type}.${name}`, attribute, text });
+      references.push({
+        address: `${data ?? ""}${type}.${name}`,
+        attribute: /^\.(\w+)/.exec(path)![1],
+        path: path.slice(1),
+        text,
+      });
     }
     for (const match of expression[1].matchAll(/(?<![\w.-])var\.([A-Za-z_][\w-]*)/g)) {
-      references.push({ address: `var.${match[1]}`, attribute: "", text: match[0] });
+      references.push({ address: `var.${match[1]}`, attribute: "", path: "", text: match[0] });
     }
   }
   return references;
-}
-
-/** Whether a referenced attribute is computed: the id, or anything the resource's configuration does not set. */
-function isComputed(reference: Reference, target: ResourceEntry | undefined): boolean {
-  return reference.attribute === "id" || target === undefined || !(reference.attribute in target.config);
 }
 
 function stringLeaves(value: unknown, path: string): { path: string; value: string }[] {
@@ -368,8 +647,8 @@ function isObject(value: unknown): value is Config {
 }
 
 /** Keys of both objects (or maps), without "//", in first-seen order. */
-function unionKeys<T>(a: Map<string, T> | Config, b: Map<string, T> | Config): string[] {
-  const keysOf = (x: Map<string, T> | Config) => (x instanceof Map ? [...x.keys()] : Object.keys(x));
+function unionKeys<T>(a: ReadonlyMap<string, T> | Config, b: ReadonlyMap<string, T> | Config): string[] {
+  const keysOf = (x: ReadonlyMap<string, T> | Config) => (x instanceof Map ? [...x.keys()] : Object.keys(x));
   return [...new Set([...keysOf(a), ...keysOf(b)])].filter((key) => key !== "//");
 }
 

@@ -3,10 +3,13 @@
  * `scripts/review.ts` (`npm run review`) synthesizes both sides and prints `renderReport`.
  */
 import { diffStacks, type StackDiff, type StackJson } from "./diff";
-import { findRisks, quotaRecordOf, type Finding, type QuotaRecord, type RiskOptions } from "./risks";
+import {
+  appearingStackFindings, findRisks, quotaRecordOf, removedStackFinding, sortFindings, type Finding, type LeftBehind, type QuotaRecord,
+  type RiskOptions,
+} from "./risks";
 
 export type { StackDiff, StackJson } from "./diff";
-export type { Finding, QuotaHook, RiskOptions, Severity } from "./risks";
+export type { Finding, LeftBehind, QuotaHook, RiskOptions, Severity } from "./risks";
 export { noQuotaFindings, recordedQuotaFindings } from "./risks";
 
 export interface StackReview {
@@ -15,6 +18,8 @@ export interface StackReview {
   readonly findings: readonly Finding[];
   /** Usage against the donated quota after the change, when the stack records it. */
   readonly quota?: QuotaRecord;
+  /** Stacks of the same cloud that the change removes: nothing destroys them, so they keep using the quota. */
+  readonly leftBehind?: LeftBehind;
 }
 
 /** Reviews one stack; `before` or `after` is undefined when the stack exists on one side only. */
@@ -30,7 +35,29 @@ export function reviewStacks(
   options: RiskOptions = {},
 ): StackReview[] {
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-  return names.map((name) => reviewStack(name, before[name], after[name], options));
+  const reviews = names.map((name) => reviewStack(name, before[name], after[name], options));
+  const cloudOf = (stack: StackJson | undefined) => (stack ? quotaRecordOf(stack)?.cloud : undefined);
+  const appearing = reviews.filter((review) => review.diff.presence === "added").map((review) => review.diff.stack);
+  const leftBehind = new Map<string | undefined, { stacks: string[]; usage: Record<string, number> }>();
+  for (const review of reviews.filter((item) => item.diff.presence === "removed")) {
+    const record = quotaRecordOf(before[review.diff.stack]);
+    const left = leftBehind.get(record?.cloud) ?? { stacks: [], usage: {} };
+    left.stacks.push(review.diff.stack);
+    for (const [item, used] of Object.entries(record?.stack_usage ?? {})) left.usage[item] = (left.usage[item] ?? 0) + used;
+    leftBehind.set(record?.cloud, left);
+  }
+  return reviews.map((review) => {
+    const { stack, presence } = review.diff;
+    if (presence === "removed") {
+      const cloud = cloudOf(before[stack]);
+      const sameCloud = appearing.filter((name) => cloudOf(after[name]) === cloud);
+      return { ...review, findings: sortFindings([...review.findings, removedStackFinding(review.diff, before[stack], sameCloud)]) };
+    }
+    const left = leftBehind.get(cloudOf(after[stack]));
+    if (!left || !review.quota) return review;
+    const extra = presence === "added" ? appearingStackFindings(review.diff, after[stack], left) : [];
+    return { ...review, leftBehind: left, findings: sortFindings([...review.findings, ...extra]) };
+  });
 }
 
 export function hasBlockingFinding(reviews: readonly StackReview[]): boolean {

@@ -6,7 +6,7 @@
  * attribute or variable is never shown.
  */
 import { isSensitiveAttribute } from "./force-new";
-import { referencesIn, type AttributeChange, type ResourceChange, type SettingChange } from "./diff";
+import { HARMLESS_META_NOTE, referencesIn, type AttributeChange, type ResourceChange, type SettingChange } from "./diff";
 import type { StackReview } from "./index";
 import type { Finding } from "./risks";
 
@@ -38,8 +38,22 @@ export function renderReport(reviews: readonly StackReview[], header?: ReportHea
   }
   if (reviews.length === 0) lines.push("No stack on either side.", "");
   for (const review of reviews) lines.push(renderStackReport(review));
+  lines.push(OFFLINE_LIMITS);
   return `${lines.join("\n").trimEnd()}\n`;
 }
+
+/** What a review of the configuration alone cannot know; said once per report. */
+export const OFFLINE_LIMITS = [
+  "## What this review cannot see",
+  "",
+  "It compares configurations, offline: the cloud and the Terraform state are not read, so `cdktf diff` against the real state stays the final word. In particular:",
+  "",
+  "- a flavor deleted in the cloud: a server whose flavor no longer exists is replaced, not resized, when its flavor changes;",
+  "- a new image under `most_recent`: the image data source then returns another id, and servers that do not ignore `image_id` are rebuilt;",
+  "- time: certificates (`tls_*_cert`) within `early_renewal_hours` of expiry are replaced by the next plan, with everything that uses them;",
+  "- drift: anything changed outside Terraform, and values ignored by `lifecycle.ignore_changes` that differ from the state.",
+  "",
+].join("\n");
 
 /** One stack's section. */
 export function renderStackReport(review: StackReview): string {
@@ -51,11 +65,17 @@ export function renderStackReport(review: StackReview): string {
     `${diff.removed.length} removed`,
     `${diff.replaced.length} replaced`,
     `${diff.changed.length} changed`,
+    ...(diff.moved.length > 0 ? [`${diff.moved.length} moved`] : []),
+    ...(diff.imported.length > 0 ? [`${diff.imported.length} imported`] : []),
+    ...(diff.forgotten.length > 0 ? [`${diff.forgotten.length} forgotten`] : []),
   ].join(", ");
   const blocking = findings.filter((finding) => finding.severity === "blocking").length;
   const risks = `${plural(blocking, "blocking risk")}, ${plural(findings.length - blocking, "warning")}`;
   const nothing =
-    [diff.added, diff.removed, diff.replaced, diff.changed, diff.ignored, diff.dataSources, diff.variables, diff.outputs, diff.providers].every(
+    [
+      diff.added, diff.removed, diff.replaced, diff.changed, diff.ignored, diff.moved, diff.imported, diff.forgotten, diff.dataSources,
+      diff.variables, diff.outputs, diff.providers,
+    ].every(
       (list) => list.length === 0,
     ) && findings.length === 0;
   lines.push(`## Stack \`${diff.stack}\`${presence}: ${nothing ? "no changes" : `${risks}; ${counts}`}`, "");
@@ -68,15 +88,26 @@ export function renderStackReport(review: StackReview): string {
   }
   const quota = review.quota;
   if (quota) {
-    const items = Object.keys(quota.stack_usage).map(
-      (item) => `| ${item} | ${quota.stack_usage[item]} | ${quota.cloud_usage[item] ?? "-"} | ${quota.quota[item] ?? "-"} |`,
-    );
-    lines.push(`### Quota of cloud \`${quota.cloud}\``, "", "| item | this stack | all deployments on the cloud | quota |", "| --- | --- | --- | --- |", ...items, "");
+    const left = review.leftBehind;
+    const items = Object.keys(quota.stack_usage).map((item) => {
+      const cells = [item, quota.stack_usage[item], quota.cloud_usage[item] ?? "-"];
+      if (left) cells.push(left.usage[item] ?? 0, (quota.cloud_usage[item] ?? 0) + (left.usage[item] ?? 0));
+      return `| ${[...cells, quota.quota[item] ?? "-"].join(" | ")} |`;
+    });
+    const header = left
+      ? ["item", "this stack", "all deployments on the cloud", `left running by ${left.stacks.map((stack) => `\`${stack}\``).join(", ")}`, "together", "quota"]
+      : ["item", "this stack", "all deployments on the cloud", "quota"];
+    lines.push(`### Quota of cloud \`${quota.cloud}\``, "", `| ${header.join(" | ")} |`, `| ${header.map(() => "---").join(" | ")} |`, ...items, "");
   }
   const secrets = diff.sensitiveVariables;
   section(lines, "Replaced", diff.replaced, (change) => attributeRows(change, true, secrets));
   listSection(lines, "Removed", diff.removed);
   listSection(lines, "Added", diff.added);
+  table(lines, "Moved", diff.moved.length, ["resource", "moved from"], diff.moved.map((change) => [resourceCell(change), `\`${change.movedFrom}\``]));
+  table(lines, "Imported", diff.imported.length, ["resource", "what", "adopts the object"], diff.imported.map((change) => [
+    resourceCell(change), escapeText(describe(change)), code(change.importId ?? ""),
+  ]));
+  listSection(lines, "Forgotten (left in the cloud, removed from the state)", diff.forgotten);
   section(lines, "Changed in place", diff.changed, (change) => attributeRows(change, false, secrets));
   section(lines, "Not applied", diff.ignored, (change) => attributeRows(change, false, secrets));
   if (diff.ignored.length > 0) {
@@ -145,7 +176,8 @@ function describe(change: ResourceChange): string {
 }
 
 function resourceCell(change: ResourceChange): string {
-  return `\`${change.address}\`${change.constructPath ? `<br>${escapeText(change.constructPath)}` : ""}`;
+  const moved = change.movedFrom && change.action !== "move" ? `<br>moved from \`${change.movedFrom}\`` : "";
+  return `\`${change.address}\`${change.constructPath ? `<br>${escapeText(change.constructPath)}` : ""}${moved}`;
 }
 
 function attributeRows(change: ResourceChange, replaced: boolean, sensitiveVariables: readonly string[]): Row[] {
@@ -165,7 +197,7 @@ function renderEffect(change: AttributeChange, replaced: boolean): string {
     case "ignored":
       return "ignored (lifecycle.ignore_changes)";
     case "meta":
-      return "meta-argument (plans nothing by itself)";
+      return change.note && change.note !== HARMLESS_META_NOTE ? escapeText(change.note) : "meta-argument (plans nothing by itself)";
     case "update":
       return escapeText(change.note ?? (replaced ? "in place, but the resource is replaced" : "in place"));
   }
@@ -178,7 +210,16 @@ export function renderChange(
   sensitiveArgument = false,
   sensitiveVariables: readonly string[] = [],
 ): string {
-  if (change.via) return change.via.startsWith("data.") ? "same expression, may differ at plan" : "same expression, known after apply";
+  if (change.via) {
+    const referred = change.referred;
+    if (referred?.kind === "changed") {
+      const [reference] = referencesIn(`\${${referred.reference}}`);
+      const hidden = sensitiveArgument || (reference !== undefined && isSensitiveAttribute(reference.address.split(".")[0], reference.attribute));
+      const values = { ...change, via: undefined, referred: undefined, before: referred.before, after: referred.after };
+      return `same expression, its value: ${renderChange(type, values, hidden, sensitiveVariables)}`;
+    }
+    return change.via.startsWith("data.") ? "same expression, may differ at plan" : "same expression, known after apply";
+  }
   const { before, after } = change;
   // A long value is only measured, so sizes are safe to show even when it embeds a sensitive reference.
   if (isLong(before) || isLong(after)) {
