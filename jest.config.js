@@ -8,6 +8,9 @@ const common = {
 
 module.exports = {
   testTimeout: 60000,
+  // A private TMPDIR per run, removed at its end: no test leaves files behind or sees others' (test/global/).
+  globalSetup: "<rootDir>/test/global/setup.ts",
+  globalTeardown: "<rootDir>/test/global/teardown.ts",
   // Jest keeps one core for itself by default, which on a 2-core machine means one worker.
   maxWorkers: 2,
   projects: [

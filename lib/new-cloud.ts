@@ -487,7 +487,8 @@ export function nextSteps(configDir: string, answers: NewCloudAnswers): string {
     `  3. Write a deployment that names this cloud${example ? `, from the example with a ${answers.networkMode} network` : ""}:`,
     ...(example ? [`       mkdir -p ${shellWord(path.dirname(target))} && cp ${shellWord(example)} ${shellWord(path.dirname(target))}/<deployment>.yaml`] : []),
     `     and set \`cloud: ${answers.name}\`, \`image: ${imageAlias}\`, flavors from: ${answers.flavors.map((flavor) => flavor.alias).join(", ")}${schemaNote}.`,
-    `  4. ${env}npm run synth`,
+    `  4. ${env}npm run preflight -- <deployment>   (checks the clouds.yaml entry, image, flavors, network and quota against the cloud)`,
+    `  5. ${env}npm run synth`,
     `     ${env}npx cdktf diff <deployment>   (the plan, for review)`,
   ].join("\n");
 }

@@ -7,11 +7,10 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as https from "node:https";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { CommandError, runCommand, UsageError, type Command } from "./cli";
+import { HttpClient, type HttpAnswer } from "./http-client";
 
 export type CheckStatus = "PASS" | "WARN" | "FAIL";
 
@@ -53,8 +52,6 @@ export class OutputsError extends CommandError {
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 
-/** At most this much of an answer is read; the checks need only its start. */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads the targets from the JSON `terraform output -json` prints: `{ "public_url": { "value": ... } }`.
@@ -153,123 +150,17 @@ export function readStackOutputs(stack: string, outdir = "cdktf.out", terraform 
   return parseStackOutputs(result.stdout, `${terraform} output of ${stack}`);
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
-
-interface RequestSpec {
-  readonly method: string;
-  readonly url: string;
-  readonly body?: string;
-  readonly contentType?: string;
-}
-
-/** An HTTP(S) client with one deadline per request (connection, TLS, answer and body). */
-class Client {
-  private readonly agentOptions: https.AgentOptions;
-  private readonly httpsAgent: https.Agent;
-  private readonly httpAgent = new http.Agent({ keepAlive: false });
-  /** Origins that did not answer at all: later requests to them fail at once instead of waiting again. */
-  private readonly unreachable = new Map<string, string>();
-
-  constructor(private readonly options: SmokeOptions) {
-    this.agentOptions = { keepAlive: false, rejectUnauthorized: !options.insecure, ...(options.ca ? { ca: options.ca } : {}) };
-    this.httpsAgent = new https.Agent(this.agentOptions);
-  }
-
-  request(spec: RequestSpec): Promise<Answer> {
-    const url = new URL(spec.url);
-    const earlier = this.unreachable.get(url.origin);
-    if (earlier) return Promise.reject(new Error(`not tried: ${url.origin} did not answer an earlier check (${earlier})`));
-    const timeoutMs = this.options.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000;
-    const transport = url.protocol === "https:" ? https : http;
-    return new Promise<Answer>((resolve, reject) => {
-      let answered = false;
-      let settled = false;
-      const settle = (outcome: { answer: Answer } | { error: NodeJS.ErrnoException }) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if ("answer" in outcome) return resolve(outcome.answer);
-        const message = describeNetworkError(outcome.error, url, this.options);
-        if (!answered) this.unreachable.set(url.origin, message);
-        reject(new Error(message));
-      };
-      const request = transport.request(
-        url,
-        {
-          method: spec.method,
-          agent: url.protocol === "https:" ? this.httpsAgent : this.httpAgent,
-          headers: {
-            "user-agent": "ci-log-analysis-smoke",
-            accept: "application/json, text/html;q=0.9, */*;q=0.8",
-            ...(spec.body !== undefined
-              ? { "content-type": spec.contentType ?? "application/json", "content-length": Buffer.byteLength(spec.body) }
-              : {}),
-          },
-        },
-        (response) => {
-          answered = true;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          response.on("data", (chunk: Buffer) => {
-            if (size < MAX_BODY_BYTES) chunks.push(chunk);
-            size += chunk.length;
-          });
-          response.on("end", () =>
-            settle({ answer: { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") } }),
-          );
-          response.on("error", (error) => settle({ error }));
-        },
-      );
-      const timer = setTimeout(() => {
-        settle({ error: new Error(`no ${answered ? "complete " : ""}answer within ${timeoutMs / 1000} s`) });
-        request.destroy();
-      }, timeoutMs);
-      request.on("error", (error: NodeJS.ErrnoException) => settle({ error }));
-      request.end(spec.body);
-    });
-  }
-
-  close(): void {
-    this.httpsAgent.destroy();
-    this.httpAgent.destroy();
-  }
-}
-
-const CERTIFICATE_ERRORS = new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-function describeNetworkError(error: NodeJS.ErrnoException, url: URL, options: SmokeOptions): string {
-  const code = error.code ? ` (${error.code})` : "";
-  if (error.code && CERTIFICATE_ERRORS.has(error.code)) {
-    const hint = options.ca
-      ? "the certificate is not signed by --ca-file"
-      : "a front end without frontend.dns_name has a self-signed certificate: pass --insecure, or --ca-file with its certificate";
-    return `certificate of ${url.host} refused: ${error.message}${code}; ${hint}`;
-  }
-  return `${url.host}: ${error.message}${code}`;
-}
-
-function location(answer: Answer): string {
+function location(answer: HttpAnswer): string {
   const target = answer.headers.location;
   return target ? ` → ${target}` : "";
 }
 
-function shortBody(answer: Answer): string {
+function shortBody(answer: HttpAnswer): string {
   const text = answer.body.replace(/\s+/g, " ").trim();
   return text ? `: ${text.length > 120 ? `${text.slice(0, 117)}...` : text}` : "";
 }
 
-function jsonOf(answer: Answer): Record<string, unknown> | undefined {
+function jsonOf(answer: HttpAnswer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(answer.body);
     return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
@@ -278,10 +169,10 @@ function jsonOf(answer: Answer): Record<string, unknown> | undefined {
   }
 }
 
-type Check = (client: Client) => Promise<CheckResult>;
+type Check = (client: HttpClient) => Promise<CheckResult>;
 
 /** Runs `ask` and turns a network failure into a FAIL line of the check. */
-function check(name: string, ask: (client: Client) => Promise<Omit<CheckResult, "name">>): Check {
+function check(name: string, ask: (client: HttpClient) => Promise<Omit<CheckResult, "name">>): Check {
   return async (client) => {
     try {
       return { name, ...(await ask(client)) };
@@ -389,7 +280,16 @@ export async function runSmokeChecks(
   options: SmokeOptions = {},
   onResult: (result: CheckResult) => void = () => {},
 ): Promise<CheckResult[]> {
-  const client = new Client(options);
+  const client = new HttpClient({
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_SECONDS * 1000,
+    userAgent: "smoke",
+    insecure: options.insecure,
+    ca: options.ca,
+    maxBodyBytes: 1024 * 1024,
+    certificateHint: options.ca
+      ? "the certificate is not signed by --ca-file"
+      : "a front end without frontend.dns_name has a self-signed certificate: pass --insecure, or --ca-file with its certificate",
+  });
   const results: CheckResult[] = [];
   try {
     for (const run of checksFor(targets)) {

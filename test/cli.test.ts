@@ -9,36 +9,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CANCELLED_EXIT_CODE, CommandError, runCommand, UsageError, wantsHelp, type Command } from "../lib/cli";
 import { copyExampleConfig, repoRoot } from "./support/config-fixture";
+import { runScript, type ScriptRun as Run } from "./support/scripts";
 import { describeGated, toolGate } from "./support/validators";
 
 const tsxCli = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
-
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a script of scripts/ as `npm run <name>` does, asynchronously so that several run at once. */
-function runScript(name: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, path.join(repoRoot, "scripts", `${name}.ts`), ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, CONFIG_DIR: undefined, CDKTF_OUTDIR: undefined, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill(), 30_000);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 const STACK_FRAME = /^\s+at /m;
 
@@ -101,12 +75,15 @@ describe("runCommand", () => {
 });
 
 describe("every command of scripts/", () => {
-  const commands = ["check-queries", "new-cloud", "refresh-provider-schema", "replace-server", "review", "smoke"];
+  const commands = ["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"];
   let help: Record<string, Run>;
   let unknownFlag: Record<string, Run>;
 
   beforeAll(async () => {
-    const runs = await Promise.all(commands.flatMap((name) => [runScript(name, ["--help"]), runScript(name, ["--no-such-flag"])]));
+    // Four at a time: more only queue for the two cores.
+    const jobs = commands.flatMap((name) => [() => runScript(name, ["--help"]), () => runScript(name, ["--no-such-flag"])]);
+    const runs: Run[] = [];
+    for (let start = 0; start < jobs.length; start += 4) runs.push(...(await Promise.all(jobs.slice(start, start + 4).map((job) => job()))));
     help = Object.fromEntries(commands.map((name, index) => [name, runs[2 * index]]));
     unknownFlag = Object.fromEntries(commands.map((name, index) => [name, runs[2 * index + 1]]));
   }, 120_000);
@@ -116,7 +93,7 @@ describe("every command of scripts/", () => {
     expect(scripts.filter((name) => !/^(write-|bench$)/.test(name)).sort()).toEqual(commands);
   });
 
-  test.each(["check-queries", "new-cloud", "refresh-provider-schema", "replace-server", "review", "smoke"])(
+  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"])(
     "%s --help prints its usage and exits 0",
     (name) => {
       expect(help[name].stderr).toBe("");
@@ -125,7 +102,7 @@ describe("every command of scripts/", () => {
     },
   );
 
-  test.each(["check-queries", "new-cloud", "refresh-provider-schema", "replace-server", "review", "smoke"])(
+  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"])(
     "%s fails an unknown flag with exit 2 and two lines, no stack trace",
     (name) => {
       expect(unknownFlag[name].stdout).toBe("");

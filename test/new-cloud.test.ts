@@ -156,7 +156,8 @@ describe("npm run new-cloud", () => {
       const schemaRef = /on its first line, `\$schema=(\S+)`/.exec(result.stdout)?.[1] ?? "";
       expect(path.resolve(dir, "deployments", schemaRef)).toBe(path.join(repoRoot, "schema", "config", "deployment.schema.json"));
       editConfig(dir, "deployments/sponsor.yaml", /^cloud: provider-cloud$/m, "cloud: sponsor-p");
-      const synth = lines.find((line) => /^ {2}4\. /.test(line))!.replace(/^ {2}4\. /, "");
+      expect(lines.find((line) => /^ {2}4\. /.test(line))).toBe(`  4. CONFIG_DIR=${dir} npm run preflight -- <deployment>   (checks the clouds.yaml entry, image, flavors, network and quota against the cloud)`);
+      const synth = lines.find((line) => /^ {2}5\. /.test(line))!.replace(/^ {2}5\. /, "");
       expect(synth).toBe(`CONFIG_DIR=${dir} npm run synth`);
       const synthesized = sh(synth);
       expect(synthesized.stderr).toBe("");

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import type * as http from "node:http";
 import * as https from "node:https";
@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseStackOutputs, readStackOutputs, runSmoke } from "../lib/smoke";
-import { repoRoot } from "./support/config-fixture";
+import { runScript } from "./support/scripts";
 import { describeGated, toolGate } from "./support/validators";
 
 /** How the stand-in front end behaves; each test sets what it needs and the rest stays healthy. */
@@ -226,29 +226,11 @@ describeGated(toolGate("openssl", "openssl"), "npm run smoke", () => {
     expect(parseStackOutputs(JSON.stringify({ public_url: { value: "https://logs.example.org" } }), "out.json").publicUrl).toBe("https://logs.example.org/");
   });
 
-  test("runs as `npm run smoke` and exits 1 when the front end accepts a write", () => {
+  test("runs as `npm run smoke` and exits 1 when the front end accepts a write", async () => {
     behaviour = { ...HEALTHY, acceptsAliases: true };
-    // The server answers in this process, so the command must run asynchronously from it.
-    return new Promise<void>((resolve, reject) => {
-      const child = spawn(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "scripts", "smoke.ts"), "--outputs", outputsFile, "--insecure"], {
-        cwd: repoRoot,
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-      const timer = setTimeout(() => child.kill(), 20_000);
-      child.on("error", reject);
-      child.on("close", (code) => {
-        clearTimeout(timer);
-        try {
-          expect(stdout).toContain("FAIL refuses POST _aliases — answered 200: the public endpoint accepted a write");
-          expect(stdout.trimEnd().split("\n").at(-1)).toBe("6 passed, 1 failed");
-          expect(code).toBe(1);
-          resolve();
-        } catch (error) {
-          reject(error);
-        }
-      });
-    });
+    const result = await runScript("smoke", ["--outputs", outputsFile, "--insecure"], {}, 20_000);
+    expect(result.stdout).toContain("FAIL refuses POST _aliases — answered 200: the public endpoint accepted a write");
+    expect(result.stdout.trimEnd().split("\n").at(-1)).toBe("6 passed, 1 failed");
+    expect(result.status).toBe(1);
   });
 });
