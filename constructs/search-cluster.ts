@@ -321,7 +321,7 @@ export class SearchCluster extends Construct implements IConnectable {
     const lines = requests.map((request, index) => {
       const file = `${String(index + 1).padStart(2, "0")}-${request.path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "")}.json`;
       cloudConfig.addFile({ path: `${SETUP_DIR}/${file}`, content: `${JSON.stringify(request.body, null, 2)}\n` });
-      return `${request.method} ${request.path} ${file}${request.createOnly ? " create-only" : ""}`;
+      return `${request.method} ${request.path} ${file}${request.createOnly ? " create-only" : request.versioned ? " versioned" : ""}`;
     });
     cloudConfig.addFile({ path: `${SETUP_DIR}/requests`, content: `${lines.join("\n")}\n` });
     if (this.engine.engine === "elasticsearch") {
@@ -392,7 +392,8 @@ export class SearchCluster extends Construct implements IConnectable {
       },
       [READER_ROLE]: {
         cluster_permissions: ["cluster_monitor", "cluster_composite_ops_ro"],
-        index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor"] }],
+        // "read" lacks GET _mapping, which the front end lets through (and Kibana-style clients need).
+        index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor", "indices:admin/mappings/get"] }],
       },
       // Not kibana_user, which may write and delete the dashboards' own indices.
       [DASHBOARDS_READER_ROLE]: {

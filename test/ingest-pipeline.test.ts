@@ -214,6 +214,10 @@ describe("ingest pipeline: console lines", () => {
     expect(matcher.match("controller | TASK [run-devstack : Write the devstack local.conf] ****")).toBeUndefined();
   });
 
+  test("takes the fields of a multi-line message from its first line only", () => {
+    expect(matcher.match("Traceback (most recent call last):\n2024-05-14 10:21:34.456 12345 ERROR nova.compute.manager boom")).toBeUndefined();
+  });
+
   test("does not match a plain text line", () => {
     expect(matcher.match("Traceback (most recent call last):")).toBeUndefined();
   });

@@ -109,13 +109,13 @@ describe("checkQueries", () => {
 
   test("fails on a dangling AND at the end of the query, which the parser would drop", () => {
     expect(problemsOf({ "1234567.yaml": 'query: >-\n  message:"Timed out" AND\n  tags:"console" AND\n' })).toEqual([
-      '1234567.yaml:3:18: query: dangling operator "AND" at the end of the query; expected a term after it (the parser silently drops it)',
+      '1234567.yaml:3:18: query: dangling operator "AND" at the end of the query; expected a term after it (the search engine refuses the query)',
     ]);
   });
 
   test("fails on a dangling || before a closing parenthesis", () => {
     expect(problemsOf({ "1234567.yaml": 'query: message:"x" AND (tags:"a" ||)\n' })).toEqual([
-      '1234567.yaml:1:34: query: dangling operator "||" before ")"; expected a term after it (the parser silently drops it)',
+      '1234567.yaml:1:34: query: dangling operator "||" before ")"; expected a term after it (the search engine refuses the query)',
     ]);
   });
 
@@ -226,7 +226,7 @@ describe("npm run check-queries", () => {
     expect(result.stdout).toBe(
       [
         `2 queries checked, 2 problems in ${dir}:`,
-        `  ${path.join(dir, "1234567.yaml")}:1:20: query: dangling operator "AND" at the end of the query; expected a term after it (the parser silently drops it)`,
+        `  ${path.join(dir, "1234567.yaml")}:1:20: query: dangling operator "AND" at the end of the query; expected a term after it (the search engine refuses the query)`,
         `  ${path.join(dir, "1234568.yaml")}:2:1: supress-graph: unknown key; did you mean "suppress-graph"?`,
         "",
       ].join("\n"),

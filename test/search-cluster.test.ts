@@ -86,6 +86,8 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
       "discovery.seed_hosts": ["10.42.0.16", "10.42.0.17", "10.42.0.18"],
       "cluster.initial_master_nodes": ["prod-search-master-1", "prod-search-master-2", "prod-search-master-3"],
       "path.data": "/var/lib/elasticsearch",
+      // The package's own file set it, and its default (logs/ under /usr/share/elasticsearch) does not exist.
+      "path.logs": "/var/log/elasticsearch",
     });
     const data = settingsOf(servers["prod-search-data-1"]);
     expect(data).toMatchObject({ "node.roles": ["data", "ingest"], "path.data": "/var/lib/search/elasticsearch", "discovery.seed_hosts": ["10.42.0.16", "10.42.0.17", "10.42.0.18"] });
@@ -275,6 +277,15 @@ describe("SearchCluster (OpenSearch)", () => {
     expect(new Set(allowed)).toEqual(new Set(["read", "indices_monitor"]));
   });
 
+  test("lets the reader GET _mapping, which the front end allows (OpenSearch's read action group lacks it)", () => {
+    const roles = parse(fileOf(master, "/etc/ci-log-analysis/search/config/opensearch-security/roles.yml")!.content);
+    expect(roles.log_reader.index_permissions).toEqual([{ index_patterns: ["logstash-*"], allowed_actions: ["read", "indices_monitor", "indices:admin/mappings/get"] }]);
+  });
+
+  test("keeps OpenSearch's logs where the package keeps them", () => {
+    expect(settingsOf(master, "opensearch")).toMatchObject({ "path.logs": "/var/log/opensearch" });
+  });
+
   test("deletes old indices with an ISM policy attached to new log indices", () => {
     const policy = requestBody(master, "ism-policies").policy;
     expect(policy.states[0].transitions).toEqual([{ state_name: "delete", conditions: { min_index_age: "14d" } }]);
@@ -340,5 +351,11 @@ describe("SearchCluster with snapshots", () => {
     const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3, snapshots: true });
     const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;
     expect(requests).toMatch(/^POST _plugins\/_sm\/policies\/daily \S+ create-only$/m);
+  });
+
+  test("on OpenSearch, replaces the ISM policy with its current sequence number (a plain PUT of an existing one answers 409)", () => {
+    const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3 });
+    const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;
+    expect(requests).toMatch(/^PUT _plugins\/_ism\/policies\/logs-retention \S+ versioned$/m);
   });
 });

@@ -56,10 +56,12 @@ export const GROK_PATTERNS: Readonly<Record<string, string>> = {
   OSLO_LEVEL_MODULE: "%{LOGLEVEL:loglevel} +\\[?%{PY_MODULE:module}\\]?(?= |$)",
   OSLO_PAYLOAD: "%{OSLO_TIMESTAMP} %{CI_INT:pid:int} +%{OSLO_LEVEL_MODULE}",
 
-  OSLO_LINE: "^%{OSLO_PAYLOAD}",
+  // \A, not ^: in grok's regex engine ^ also matches after every newline, and a multi-line
+  // message would take its fields from a later line.
+  OSLO_LINE: "\\A%{OSLO_PAYLOAD}",
   SYSLOG_LINE:
-    "^%{SYSLOG_TIMESTAMP} %{CI_HOSTNAME:syslog_host} %{SYSLOG_PROGRAM:syslog_program}(?:\\[%{CI_INT:syslog_pid:int}\\])?:(?: +%{OSLO_LEVEL_MODULE})?",
-  CONSOLE_LINE: "^(?:%{CONSOLE_TIMESTAMP} \\| )?(?:%{CI_HOSTNAME} \\| )? *%{OSLO_PAYLOAD}",
+    "\\A%{SYSLOG_TIMESTAMP} %{CI_HOSTNAME:syslog_host} %{SYSLOG_PROGRAM:syslog_program}(?:\\[%{CI_INT:syslog_pid:int}\\])?:(?: +%{OSLO_LEVEL_MODULE})?",
+  CONSOLE_LINE: "\\A(?:%{CONSOLE_TIMESTAMP} \\| )?(?:%{CI_HOSTNAME} \\| )? *%{OSLO_PAYLOAD}",
 };
 
 /** The patterns the processor tries, in order. */
@@ -104,7 +106,7 @@ export function ingestPipelineBody(): IngestPipelineBody {
         grok: {
           description: "build_short_uuid for elastic-recheck",
           field: "build_uuid",
-          patterns: ["^%{CI_SHORT_UUID:build_short_uuid}"],
+          patterns: ["\\A%{CI_SHORT_UUID:build_short_uuid}"],
           pattern_definitions: { ...SHORT_UUID_PATTERNS },
           ignore_missing: true,
           ignore_failure: true,

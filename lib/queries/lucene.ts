@@ -14,6 +14,13 @@ export interface QueryIssue {
   /** 0-based offset in the query string. */
   readonly offset: number;
   readonly message: string;
+  /**
+   * `rejected`: the search engine refuses the query, or drops the clause (it then matches
+   * nothing); `misleading`: the engine runs it, but not as it reads (a word where an operator was
+   * meant, a field no document has, a query of exclusions only). A test holds `rejected` to
+   * exactly what OpenSearch's `_validate/query` refuses.
+   */
+  readonly kind: "rejected" | "misleading";
 }
 
 export interface QueryAnalysis {
@@ -65,7 +72,7 @@ function scan(query: string): Scan {
     } else if (char === ")") {
       tokens.push({ kind: "close", offset: i });
       if (openParens.pop() === undefined) {
-        issues.push({ offset: i, message: `Lucene syntax: got ")" without a matching "("; expected "(" before it, or no ")"` });
+        issues.push({ offset: i, kind: "rejected", message: `Lucene syntax: got ")" without a matching "("; expected "(" before it, or no ")"` });
       }
       i += 1;
     } else {
@@ -73,12 +80,15 @@ function scan(query: string): Scan {
       while (i < query.length && !isSpace(query[i]) && query[i] !== "(" && query[i] !== ")") {
         const c = query[i];
         if (c === "\\") {
+          if (i + 1 === query.length) {
+            issues.push({ offset: i, kind: "rejected", message: `Lucene syntax: "\\" at the end of the query escapes nothing; expected a character after it, or "\\\\" for a backslash` });
+          }
           i += 2;
         } else if (c === '"' || (c === "/" && (i === start || query[i - 1] === ":"))) {
           const end = closing(query, i + 1, c);
           if (end < 0) {
             const what = c === '"' ? "phrase" : "regular expression";
-            issues.push({ offset: i, message: `Lucene syntax: the ${what} that starts here is not closed; expected a closing ${c === '"' ? `'"'` : `"/"`}` });
+            issues.push({ offset: i, kind: "rejected", message: `Lucene syntax: the ${what} that starts here is not closed; expected a closing ${c === '"' ? `'"'` : `"/"`}` });
             i = query.length;
           } else {
             i = end + 1;
@@ -94,7 +104,7 @@ function scan(query: string): Scan {
     }
   }
   for (const offset of openParens) {
-    issues.push({ offset, message: `Lucene syntax: "(" is not closed; expected a matching ")"` });
+    issues.push({ offset, kind: "rejected", message: `Lucene syntax: "(" is not closed; expected a matching ")"` });
   }
   return { tokens, issues };
 }
@@ -126,6 +136,7 @@ function operatorIssues(tokens: readonly Token[]): QueryIssue[] {
       if (upper !== token.text && OPERATORS.has(upper)) {
         issues.push({
           offset: token.offset,
+          kind: "misleading",
           message: `got ${JSON.stringify(token.text)}, which Lucene searches as a word in the default field; expected the operator ${JSON.stringify(upper)} in capitals`,
         });
       }
@@ -138,11 +149,13 @@ function operatorIssues(tokens: readonly Token[]): QueryIssue[] {
       const where = next === undefined ? "at the end of the query" : `before ")"`;
       issues.push({
         offset: token.offset,
-        message: `dangling operator ${operator} ${where}; expected a term after it (the parser silently drops it)`,
+        kind: "rejected",
+        message: `dangling operator ${operator} ${where}; expected a term after it (the search engine refuses the query)`,
       });
     } else if (isOperator(next) && !(BINARY_OPERATORS.has(token.text) && next.text === "NOT")) {
       issues.push({
         offset: token.offset,
+        kind: "rejected",
         message: `got ${operator} followed by ${JSON.stringify(next.text)}; expected a term between two operators`,
       });
     } else if (previous === undefined || previous.kind === "open") {
@@ -150,6 +163,8 @@ function operatorIssues(tokens: readonly Token[]): QueryIssue[] {
       const hint = token.text === "NOT" ? ` (write "<terms> AND NOT ...")` : "";
       issues.push({
         offset: token.offset,
+        // A leading NOT is valid Lucene (everything but ...), which a bug signature never means.
+        kind: token.text === "NOT" ? "misleading" : "rejected",
         message: `operator ${operator} at the start of ${where}; expected a term before it${hint}`,
       });
     }
@@ -200,15 +215,15 @@ function fieldIssues(node: lucene.Node, groupField?: string): QueryIssue[] {
   const values = isRange(node) ? [node.term_min, node.term_max] : [node.term];
   const valueOffset = isRange(node) ? (node.fieldLocation?.start.offset ?? 0) : node.termLocation.start.offset;
   if (node.field === "<implicit>") {
-    return groupField === undefined ? [] : valueIssues(bareField(groupField), values, valueOffset);
+    return [...regexIssues(node), ...(groupField === undefined ? [] : valueIssues(bareField(groupField), values, valueOffset))];
   }
   const nameIssues = fieldNameIssues(node.field, node.fieldLocation);
   if (nameIssues.length > 0) return nameIssues;
   const name = bareField(node.field);
   if (name === "_exists_") {
-    return isLogField(values[0]) ? [] : [{ offset: valueOffset, message: `_exists_:${values[0]} names an unknown field${expectedField(values[0])}` }];
+    return isLogField(values[0]) ? [] : [{ offset: valueOffset, kind: "misleading", message: `_exists_:${values[0]} names an unknown field${expectedField(values[0])}` }];
   }
-  return valueIssues(name, values, valueOffset);
+  return [...regexIssues(node), ...valueIssues(name, values, valueOffset)];
 }
 
 /** The parser reads `-build_name:x` as the field "-build_name"; the sign is Lucene's prefix operator. */
@@ -218,19 +233,50 @@ function fieldNameIssues(rawName: string, location: lucene.Location | null): Que
   const name = bareField(rawName);
   if (name === "_exists_" || isLogField(name)) return [];
   const offset = (location?.start.offset ?? 0) + (rawName.length - name.length);
-  return [{ offset, message: `unknown field ${JSON.stringify(name)}${expectedField(name)}` }];
+  return [{ offset, kind: "misleading", message: `unknown field ${JSON.stringify(name)}${expectedField(name)}` }];
 }
 
 function expectedField(name: string): string {
   return didYouMean(name, FIELD_NAMES) || `; expected one of the log fields (lib/field-contract.ts): ${FIELD_NAMES.join(", ")}`;
 }
 
+/** A whole number, `*`, or query_string's one-sided range `>5`, `<=5`. */
+const WHOLE_NUMBER = /^(?:[<>]=?)?-?\d+$|^\*$/;
+/**
+ * What OpenSearch reads as a date (strict_date_optional_time or epoch_millis), date math from
+ * `now` or from a date (`2024-05-01||+1d`), or `*`; optionally after `>`, `<=`, ...
+ */
+const DATE_VALUE =
+  /^(?:[<>]=?)?(?:\*|-?\d+|(?:now|\d{4}(?:-\d{2}(?:-\d{2}(?:T\d{2}(?::\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?(?:\|\|)?)(?:[+-]\d+[yMwdhHms])*(?:\/[yMwdhHms])?)$/;
+
+/** Values a field's type cannot hold: the engine drops the clause (it matches nothing) rather than fail. */
 function valueIssues(field: string, values: readonly string[], offset: number): QueryIssue[] {
-  if (!isLogField(field) || LOG_FIELDS[field].type !== "integer") return [];
-  const bad = values.find((value) => !/^-?\d+$/.test(value) && value !== "*");
-  return bad === undefined
-    ? []
-    : [{ offset, message: `field ${JSON.stringify(field)} holds whole numbers; got ${JSON.stringify(bad)}; expected a whole number, such as ${field}:1` }];
+  if (!isLogField(field)) return [];
+  const type = LOG_FIELDS[field].type;
+  if (type === "integer") {
+    const bad = values.find((value) => !WHOLE_NUMBER.test(value));
+    if (bad !== undefined) {
+      return [{ offset, kind: "rejected", message: `field ${JSON.stringify(field)} holds whole numbers; got ${JSON.stringify(bad)}; expected a whole number, such as ${field}:1` }];
+    }
+  } else if (type === "date") {
+    const bad = values.find((value) => !DATE_VALUE.test(value));
+    if (bad !== undefined) {
+      return [{ offset, kind: "rejected", message: `field ${JSON.stringify(field)} holds dates; got ${JSON.stringify(bad)}; expected a date such as 2024-05-14 or 2024-05-14T10:21:33Z, or date math such as now-1d` }];
+    }
+  }
+  return [];
+}
+
+/** A regular expression the engine cannot compile: it drops the clause. Lucene's syntax is close enough to JavaScript's for this. */
+function regexIssues(node: LeafNode): QueryIssue[] {
+  if (isRange(node) || !node.regex) return [];
+  try {
+    new RegExp(node.term.replaceAll(ESCAPE_STAND_IN, "\\"));
+    return [];
+  } catch (error) {
+    const reason = (error as Error).message.replace(/^Invalid regular expression: /, "");
+    return [{ offset: node.termLocation.start.offset, kind: "rejected", message: `the regular expression /${node.term}/ does not compile (${reason}); expected a valid regular expression` }];
+  }
 }
 
 const normalizeOperator = (operator: string): string => (operator === "&&" ? "AND" : operator === "||" ? "OR" : operator);
@@ -289,16 +335,31 @@ function canonical(node: lucene.Node): unknown {
   return form;
 }
 
+/** Stands for the backslash of an escape the `lucene` package does not know (see parsableEscapes). */
+const ESCAPE_STAND_IN = "\uE000";
+/** The characters after a backslash that the `lucene` package's grammar accepts. */
+const PARSER_ESCAPES = new Set([..."+-!(){}[]^\"?:\\&|'/~* "]);
+
+/**
+ * Lucene (and OpenSearch's query_string) accepts a backslash before any character, in terms,
+ * phrases and regular expressions (`message:"\nNo matching distribution"`); the `lucene`
+ * package only before its listed special characters. The others get a private-use stand-in for
+ * the backslash, which keeps every offset and makes no two queries alike that were not.
+ */
+function parsableEscapes(query: string): string {
+  return query.replace(/\\([\s\S])/g, (escape, char: string) => (PARSER_ESCAPES.has(char) ? escape : `${ESCAPE_STAND_IN}${char}`));
+}
+
 /** Checks one query string; never throws on bad input. */
 export function analyzeQuery(query: string): QueryAnalysis {
   const { tokens, issues: structural } = scan(query);
   if (structural.length > 0) return { issues: structural };
   let tree: lucene.Node;
   try {
-    tree = lucene.parse(query);
+    tree = lucene.parse(parsableEscapes(query));
   } catch (error) {
     if (!isSyntaxError(error)) throw error;
-    return { issues: [{ offset: error.location.start.offset, message: syntaxMessage(error) }] };
+    return { issues: [{ offset: error.location.start.offset, kind: "rejected", message: syntaxMessage(error) }] };
   }
   const issues = [...operatorIssues(tokens), ...fieldIssues(tree)].sort((a, b) => a.offset - b.offset);
   const topLevelOperators = isLeaf(tree) ? [] : chain(tree).operators;

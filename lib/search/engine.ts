@@ -55,6 +55,12 @@ export interface SetupRequest {
   readonly body: unknown;
   /** The request creates an object that cannot be replaced in place: a 409 (it exists) is fine. */
   readonly createOnly?: boolean;
+  /**
+   * The object can only be replaced with the `if_seq_no` and `if_primary_term` of its current
+   * version (an ISM policy; a plain PUT of an existing one answers 409): the setup script reads
+   * them first, when the object exists.
+   */
+  readonly versioned?: boolean;
 }
 
 export const SNAPSHOT_REPOSITORY = "daily-snapshots";
@@ -189,7 +195,7 @@ export const SEARCH_LIMITS = {
  */
 const SCRIPT_CONTEXTS = ["update", "ingest", "processor_conditional"];
 
-function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
+function commonSettings(props: NodeSettingsProps, logDir: string): Record<string, unknown> {
   return {
     "cluster.name": props.clusterName,
     "node.name": props.nodeName,
@@ -199,6 +205,8 @@ function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
     "transport.port": TRANSPORT_PORT,
     "discovery.seed_hosts": [...props.seedHosts],
     "path.data": props.dataPath,
+    // Our file replaces the package's, which set it: the default (logs/ under the install folder) does not exist.
+    "path.logs": logDir,
     "bootstrap.memory_lock": true,
     "action.destructive_requires_name": true,
     ...diskWatermarks(props.diskWatermarkPercent),
@@ -209,6 +217,9 @@ function commonSettings(props: NodeSettingsProps): Record<string, unknown> {
 /** Where both engines find the node's certificate, key and the cluster CA (relative to the config dir). */
 export const CERT_FILES = { certificate: "certs/node.crt", key: "certs/node.key", ca: "certs/ca.crt" } as const;
 
+const ELASTICSEARCH_LOG_DIR = "/var/log/elasticsearch";
+const OPENSEARCH_LOG_DIR = "/var/log/opensearch";
+
 const elasticsearch: EngineProfile = {
   engine: "elasticsearch",
   displayName: "Elasticsearch",
@@ -216,7 +227,7 @@ const elasticsearch: EngineProfile = {
   serviceName: "elasticsearch.service",
   user: "elasticsearch",
   configDir: "/etc/elasticsearch",
-  logDir: "/var/log/elasticsearch",
+  logDir: ELASTICSEARCH_LOG_DIR,
   executable: "/usr/share/elasticsearch/bin/systemd-entrypoint",
   adminUser: "elastic",
   dashboardsServerUser: "kibana_system",
@@ -231,7 +242,7 @@ const elasticsearch: EngineProfile = {
       [`xpack.security.${layer}.ssl.certificate_authorities`]: [CERT_FILES.ca],
     });
     return {
-      ...commonSettings(props),
+      ...commonSettings(props, ELASTICSEARCH_LOG_DIR),
       "node.roles": roles,
       ...(props.masterEligible ? { "cluster.initial_master_nodes": [...props.initialMasterNodes] } : {}),
       // Set explicitly, these keep the package from generating certificates and a password of its own.
@@ -326,7 +337,7 @@ const opensearch: EngineProfile = {
   serviceName: "opensearch.service",
   user: "opensearch",
   configDir: "/etc/opensearch",
-  logDir: "/var/log/opensearch",
+  logDir: OPENSEARCH_LOG_DIR,
   executable: "/usr/share/opensearch/bin/systemd-entrypoint",
   adminUser: "admin",
   dashboardsServerUser: "dashboards",
@@ -339,7 +350,7 @@ const opensearch: EngineProfile = {
       [`plugins.security.ssl.${layer}.pemtrustedcas_filepath`]: CERT_FILES.ca,
     });
     return {
-      ...commonSettings(props),
+      ...commonSettings(props, OPENSEARCH_LOG_DIR),
       "node.roles": roles,
       ...(props.masterEligible ? { "cluster.initial_cluster_manager_nodes": [...props.initialMasterNodes] } : {}),
       // Present before the package is installed, these keep its demo security installer from running.
@@ -360,6 +371,7 @@ const opensearch: EngineProfile = {
     {
       method: "PUT",
       path: `_plugins/_ism/policies/${LIFECYCLE_POLICY_NAME}`,
+      versioned: true,
       body: {
         policy: {
           description: `Delete log indices after ${topology.retentionDays} days`,

@@ -67,15 +67,19 @@ fi
 /**
  * Applies the index lifecycle policy, the index template, the ingest pipeline and the users,
  * every time the node boots: each request replaces a whole object, so running it again is safe.
+ * A `versioned` object (an ISM policy) can only be replaced with the sequence number of its
+ * current version, so it is read first. SEARCH_URL (default https://NODE_ADDRESS:9200) lets the
+ * tests point the script at a plain-HTTP node.
  */
 export const SEARCH_SETUP_SCRIPT = `: "\${ENGINE_CONFIG_DIR:?}" "\${NODE_ADDRESS:?}" "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${SETUP_DIR:?}"
+search_url=\${SEARCH_URL:-https://$NODE_ADDRESS:9200}
 
 api() {
   local method=$1 path=$2
   shift 2
   curl --silent --show-error --fail-with-body --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" \\
     --user "$ADMIN_USER:$ADMIN_PASSWORD" --header 'Content-Type: application/json' \\
-    --request "$method" "https://$NODE_ADDRESS:9200/$path" "$@"
+    --request "$method" "$search_url/$path" "$@"
 }
 
 for attempt in $(seq 1 90); do
@@ -90,6 +94,9 @@ done
 while read -r method path file mode; do
   [ -n "$method" ] || continue
   echo "$method $path"
+  if [ "\${mode:-}" = versioned ] && current=$(api GET "$path" 2> /dev/null); then
+    path="$path?if_seq_no=$(printf '%s' "$current" | jq -r '._seq_no')&if_primary_term=$(printf '%s' "$current" | jq -r '._primary_term')"
+  fi
   if ! response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then
     # An object that can only be created once is already there: that is the state we want.
     if [ "\${mode:-}" = create-only ] && printf '%s' "$response" | grep -q '"status" *: *409'; then
