@@ -7,6 +7,8 @@ import { recheckServiceBundle } from "../lib/recheck/bundle";
 import { commentText } from "../services/recheck/report";
 import type { PendingReport } from "../services/recheck/state";
 import { failedJobs, pipelineOf } from "../services/recheck/zuul";
+import { oldestNodeGate, oldestNodePath, OLDEST_NODE_MAJOR } from "./support/oldest-node";
+import { describeGated } from "./support/validators";
 
 const UUID_A = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e";
 const UUID_B = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d";
@@ -90,17 +92,29 @@ describe("commentText", () => {
   });
 });
 
+function runBundleWithBadSettings(node: string) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-bundle-"));
+  try {
+    fs.writeFileSync(path.join(dir, "recheck.js"), recheckServiceBundle());
+    fs.writeFileSync(path.join(dir, "recheck.json"), JSON.stringify({ gerrit: { host: "h", port: "29418" } }));
+    const result = spawnSync(node, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    return { status: result.status, stderr: result.stderr, expected: `recheck: ${path.join(dir, "recheck.json")}: gerrit.port: got "29418"; expected a number\n` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("the service bundle", () => {
   test("stops on bad settings with one line naming the file and the setting", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-bundle-"));
-    try {
-      fs.writeFileSync(path.join(dir, "recheck.js"), recheckServiceBundle());
-      fs.writeFileSync(path.join(dir, "recheck.json"), JSON.stringify({ gerrit: { host: "h", port: "29418" } }));
-      const result = spawnSync(process.execPath, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], { encoding: "utf8", env: { PATH: process.env.PATH } });
-      expect(result.status).toBe(2);
-      expect(result.stderr).toBe(`recheck: ${path.join(dir, "recheck.json")}: gerrit.port: got "29418"; expected a number\n`);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const { status, stderr, expected } = runBundleWithBadSettings(process.execPath);
+    expect({ status, stderr }).toEqual({ status: 2, stderr: expected });
+  });
+});
+
+describeGated(oldestNodeGate(), `the service bundle under Node.js ${OLDEST_NODE_MAJOR}, the oldest supported`, () => {
+  test("is that release, and runs the bundle (the end-to-end test uses it too)", () => {
+    expect(spawnSync(oldestNodePath(), ["--version"], { encoding: "utf8" }).stdout).toMatch(new RegExp(`^v${OLDEST_NODE_MAJOR}\\.`));
+    const { status, stderr, expected } = runBundleWithBadSettings(oldestNodePath());
+    expect({ status, stderr }).toEqual({ status: 2, stderr: expected });
   });
 });
