@@ -52,15 +52,20 @@ export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage
   return usageByCloud;
 }
 
-function main(): number {
+/** `npm run synth`: synthesizes the config folder into the output folder; returns the exit code. */
+export function main(): number {
   const configDir = process.env.CONFIG_DIR ?? "config";
   const outdir = process.env.CDKTF_OUTDIR ?? "cdktf.out";
   try {
     const config = loadConfig(configDir);
     let usageByCloud = new Map<string, QuotaUsage>();
-    const { otherStacks } = synthesizeInto(outdir, (app) => {
-      usageByCloud = buildApp(app, config);
-    });
+    const { otherStacks } = synthesizeInto(
+      outdir,
+      (app) => {
+        usageByCloud = buildApp(app, config);
+      },
+      { creationStackTraces: process.env.SYNTH_STACK_TRACES === "1" },
+    );
     console.log(`Synthesized ${config.deployments.map((d) => d.name).join(", ")} into ${outdir}/stacks/`);
     if (otherStacks.length > 0) {
       console.log(`  left as they are (not in ${configDir}): ${otherStacks.map((name) => `${outdir}/stacks/${name}`).join(", ")}`);

@@ -1,40 +1,134 @@
 /**
- * Times what reviewers wait for: `npm run synth` and `npm test`, several runs each, and prints
- * the median and spread of the wall time.
+ * Times what reviewers and admins wait for, several runs each, and prints the median and spread
+ * of the wall time: `npm run synth` of the example config, `npx cdktf synth` of the same app
+ * (and their ratio), synth of a generated fleet at two sizes (seconds per 100 servers),
+ * `npm test` and `npm run review`.
  *
- *   npm run bench [-- --synth-runs 7 --test-runs 3]
+ *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3]
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { writeFleetConfig } from "../test/fixtures/fleet-config";
 
-function timeRuns(command: string, args: string[], runs: number): number[] {
-  const seconds: number[] = [];
+const ROOT = path.join(__dirname, "..");
+const SYNTH = path.join(ROOT, "scripts", "synth.js");
+
+/** Wall seconds of each run; a run that ends with another exit status than `accepted` stops the bench. */
+interface Runs {
+  readonly wall: number[];
+  /** CPU seconds (user + system) of the command and the processes it waited for: what other load on the machine does not change. */
+  readonly cpu: number[];
+}
+
+/** CPU seconds used by the children this process has waited for (Linux: /proc/self/stat, clock ticks of 1/100 s). */
+function childrenCpuSeconds(): number {
+  const fields = fs.readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** Wall and CPU seconds of each run; a run that ends with another exit status than `accepted` stops the bench. */
+function timeRuns(command: string, args: string[], runs: number, env: NodeJS.ProcessEnv = {}, accepted: readonly number[] = [0]): Runs {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let run = 0; run < runs; run++) {
+    const cpuBefore = childrenCpuSeconds();
     const start = process.hrtime.bigint();
-    const result = spawnSync(command, args, { stdio: ["ignore", "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const result = spawnSync(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, CHECKPOINT_DISABLE: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    if (result.status !== 0) {
+    if (!accepted.includes(result.status ?? -1)) {
       console.error(`${result.stdout}${result.stderr}\n${command} ${args.join(" ")} failed with exit code ${result.status}; nothing to time.`);
       process.exit(1);
     }
-    seconds.push(elapsed);
+    wall.push(elapsed);
+    cpu.push(childrenCpuSeconds() - cpuBefore);
   }
-  return seconds;
+  return { wall, cpu };
 }
 
-function summary(label: string, seconds: number[]): string {
+function median(seconds: readonly number[]): number {
   const sorted = [...seconds].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  const fmt = (s: number) => s.toFixed(2);
-  return `${label.padEnd(14)} runs=${sorted.length}  median=${fmt(median)} s  min=${fmt(sorted[0])} s  max=${fmt(sorted[sorted.length - 1])} s  spread=${fmt(sorted[sorted.length - 1] - sorted[0])} s`;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+const fmt = (s: number) => s.toFixed(2);
+
+function summary(label: string, runs: Runs): string {
+  const sorted = [...runs.wall].sort((a, b) => a - b);
+  return (
+    `${label.padEnd(22)} runs=${sorted.length}  median=${fmt(median(sorted))} s  min=${fmt(sorted[0])} s  max=${fmt(sorted[sorted.length - 1])} s` +
+    `  (cpu median=${fmt(median(runs.cpu))} s)`
+  );
+}
+
+/** Servers (openstack_compute_instance_v2) in the stacks a synth wrote. */
+function serversIn(outdir: string): number {
+  const stacks = path.join(outdir, "stacks");
+  return fs.readdirSync(stacks).reduce((total, stack) => {
+    const json = JSON.parse(fs.readFileSync(path.join(stacks, stack, "cdk.tf.json"), "utf8"));
+    return total + Object.keys(json.resource?.openstack_compute_instance_v2 ?? {}).length;
+  }, 0);
 }
 
 const { values } = parseArgs({
-  options: { "synth-runs": { type: "string", default: "7" }, "test-runs": { type: "string", default: "3" } },
+  options: {
+    "synth-runs": { type: "string", default: "7" },
+    "cli-runs": { type: "string", default: "3" },
+    "fleet-runs": { type: "string", default: "3" },
+    "test-runs": { type: "string", default: "3" },
+    "review-runs": { type: "string", default: "3" },
+  },
 });
-console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
-timeRuns("npm", ["run", "synth", "--silent"], 1); // warm the transpile cache, as a second run of a user would
-console.log(summary("npm run synth", timeRuns("npm", ["run", "synth", "--silent"], Number(values["synth-runs"]))));
-console.log(summary("npm test", timeRuns("npm", ["test", "--silent"], Number(values["test-runs"]))));
+const runs = (name: keyof typeof values) => Number(values[name]);
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
+try {
+  console.log(`machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`);
+
+  const exampleOut = path.join(tmp, "example.out");
+  const exampleEnv = { CONFIG_DIR: path.join(ROOT, "config"), CDKTF_OUTDIR: exampleOut };
+  timeRuns(process.execPath, [SYNTH], 1, exampleEnv); // builds the bundle if the sources changed, as a user's first run would
+  const synth = timeRuns(process.execPath, [SYNTH], runs("synth-runs"), exampleEnv);
+  console.log(summary("npm run synth", synth));
+  const cli = timeRuns(path.join(ROOT, "node_modules", ".bin", "cdktf"), ["synth", "--output", path.join(tmp, "cli.out")], runs("cli-runs"), {
+    CONFIG_DIR: path.join(ROOT, "config"),
+  });
+  console.log(summary("npx cdktf synth", cli));
+  console.log(`${"ratio".padEnd(22)} npx cdktf synth / npm run synth = ${(median(cli.wall) / median(synth.wall)).toFixed(1)}x (wall medians)`);
+
+  // Two fleets of 3 deployments per cloud and 31 servers per deployment: the slope between them.
+  const sizes = [5, 10].map((clouds) => {
+    const config = path.join(tmp, `fleet-${clouds}`);
+    writeFleetConfig(path.join(ROOT, "config"), config, { clouds, deploymentsPerCloud: 3, dataNodes: 13 });
+    const outdir = path.join(tmp, `fleet-${clouds}.out`);
+    const fleet = timeRuns(process.execPath, [SYNTH], runs("fleet-runs"), { CONFIG_DIR: config, CDKTF_OUTDIR: outdir });
+    const servers = serversIn(outdir);
+    console.log(summary(`synth ${servers} servers`, fleet));
+    return { servers, runs: fleet };
+  });
+  const example = { servers: serversIn(exampleOut), runs: synth };
+  type Point = typeof example;
+  const per100 = (from: Point, to: Point, kind: keyof Runs) => fmt(((median(to.runs[kind]) - median(from.runs[kind])) / (to.servers - from.servers)) * 100);
+  const [half, full] = sizes;
+  console.log(
+    `${"scaling".padEnd(22)} ${per100(half, full, "wall")} s per 100 servers from ${half.servers} to ${full.servers} servers (cpu ${per100(half, full, "cpu")} s); ` +
+      `${per100(example, half, "wall")} s from the example's ${example.servers} to ${half.servers} (cpu ${per100(example, half, "cpu")} s)`,
+  );
+
+  if (runs("test-runs") > 0) console.log(summary("npm test", timeRuns("npm", ["test", "--silent"], runs("test-runs"))));
+  // Exit status 1 means the review found a blocking risk in the working tree: still a complete run.
+  if (runs("review-runs") > 0) {
+    console.log(summary("npm run review", timeRuns("npm", ["run", "review", "--silent", "--", "--base", "HEAD"], runs("review-runs"), {}, [0, 1])));
+  }
+} finally {
+  fs.rmSync(tmp, { recursive: true, force: true });
+}

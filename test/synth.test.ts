@@ -133,3 +133,33 @@ describe("npx cdktf synth", () => {
     }
   });
 });
+
+describe("npm run synth's bundle", () => {
+  test("is rebuilt when a source file changes, so a run never uses stale code", () => {
+    // A copy of the project's sources, sharing its installed packages (and so the bundle cache).
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "synth-bundle-"));
+    try {
+      for (const entry of ["main.ts", "lib", "stacks", "constructs", ".gen", "scripts", "tsconfig.json"]) {
+        fs.cpSync(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
+      }
+      fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
+      const outdir = path.join(root, "cdktf.out");
+      const backendPath = () => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "evaluation", "cdk.tf.json"), "utf8")).terraform.backend.local.path;
+
+      expect(runSynth(exampleConfigDir, outdir, root).stdout).toContain("Synthesized evaluation, production, staging");
+      expect(backendPath()).toBe("../../../terraform.evaluation.tfstate");
+      // A change deep in the import graph and one in the entry file.
+      editConfig(root, "stacks/state-backend.ts", "`terraform.${stackName}.tfstate`", "`state/${stackName}.tfstate`");
+      editConfig(root, "main.ts", "`Synthesized ${", "`Wrote ${");
+      expect(runSynth(exampleConfigDir, outdir, root).stdout).toContain("Wrote evaluation, production, staging");
+      expect(backendPath()).toBe("../../../state/evaluation.tfstate");
+      // Back to the first version: the same result as the first run.
+      editConfig(root, "stacks/state-backend.ts", "`state/${stackName}.tfstate`", "`terraform.${stackName}.tfstate`");
+      editConfig(root, "main.ts", "`Wrote ${", "`Synthesized ${");
+      expect(runSynth(exampleConfigDir, outdir, root).stdout).toContain("Synthesized evaluation, production, staging");
+      expect(backendPath()).toBe("../../../terraform.evaluation.tfstate");
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

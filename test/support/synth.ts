@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { buildApp } from "../../main";
 import { loadConfig } from "../../lib/config/load";
+import { withoutCreationStackTraces } from "../../lib/synth";
 import { exampleConfigDir, repoRoot } from "./config-fixture";
 
 export type StackJson = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -12,9 +13,12 @@ export type StackJson = Record<string, any>; // eslint-disable-line @typescript-
 /** Synthesizes every stack of a config folder, in process, and returns each stack's cdk.tf.json by name. */
 export function synthConfig(configDir = exampleConfigDir): Record<string, StackJson> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "synth-"));
-  const app = new App({ outdir });
-  buildApp(app, loadConfig(configDir));
-  app.synth();
+  const config = loadConfig(configDir);
+  withoutCreationStackTraces(() => {
+    const app = new App({ outdir, stackTraces: false });
+    buildApp(app, config);
+    app.synth();
+  });
   const stacksDir = path.join(outdir, "stacks");
   const stacks = Object.fromEntries(
     fs.readdirSync(stacksDir).map((name) => [name, JSON.parse(fs.readFileSync(path.join(stacksDir, name, "cdk.tf.json"), "utf8"))]),
@@ -23,10 +27,10 @@ export function synthConfig(configDir = exampleConfigDir): Record<string, StackJ
   return stacks;
 }
 
-/** Runs the app as `npm run synth` does, on a config folder, into an output folder. */
-export function runSynth(configDir: string, outdir: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs"), path.join(repoRoot, "main.ts")], {
-    cwd: repoRoot,
+/** Runs `npm run synth` (of the project in `root`), on a config folder, into an output folder. */
+export function runSynth(configDir: string, outdir: string, root = repoRoot): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(root, "scripts", "synth.js")], {
+    cwd: root,
     env: { ...process.env, CONFIG_DIR: configDir, CDKTF_OUTDIR: outdir },
     encoding: "utf8",
   });
