@@ -3,8 +3,7 @@
  * which starts in a fraction of the time a TypeScript loader takes. Plain JavaScript, so that
  * nothing has to be compiled before it runs.
  *
- *   node scripts/synth.js            build the bundle if any input changed, then run it
- *   node scripts/synth.js --build    only build it (npm ci's prepare step)
+ * Usage: see USAGE.
  *
  * Never stale: the bundle is cached under node_modules/.cache by a fingerprint of what it was
  * built from (the content of every project file esbuild read and the listing of their folders,
@@ -18,7 +17,19 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const Module = require("node:module");
 const path = require("node:path");
+const { parseArgs } = require("node:util");
 const vm = require("node:vm");
+
+const USAGE = `usage: npm run synth [-- --build]
+
+Synthesizes every deployment of the config folder (config/, or CONFIG_DIR) into
+cdktf.out/stacks/<deployment>/cdk.tf.json (or CDKTF_OUTDIR), keeping what Terraform keeps there.
+
+  --build   only build the app's bundle if a source changed (npm ci's prepare step)
+
+SYNTH_STACK_TRACES=1 records where each token was created, for a token that fails to resolve.
+Exits 0 when every stack was written, 1 on a config, policy or quota problem (nothing written),
+2 on a usage error.`;
 
 const ROOT = path.join(__dirname, "..");
 const CACHE = path.join(ROOT, "node_modules", ".cache", "synth");
@@ -134,8 +145,20 @@ function load(bundle) {
 }
 
 async function main() {
+  let options;
+  try {
+    options = parseArgs({ options: { build: { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+  } catch (error) {
+    console.error(`synth: ${error.message}\nRun \`npm run synth -- --help\` for usage.`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
   const bundle = cachedBundle() ?? (await build());
-  if (process.argv.includes("--build")) return;
+  if (options.build) return;
   process.env.CHECKPOINT_DISABLE ??= "1";
   const { exports, saveCodeCache } = load(bundle);
   process.exitCode = exports.main();

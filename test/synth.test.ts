@@ -139,14 +139,16 @@ describe("npm run synth's bundle", () => {
     // A copy of the project's sources, sharing its installed packages (and so the bundle cache).
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "synth-bundle-"));
     try {
-      for (const entry of ["main.ts", "lib", "stacks", "constructs", ".gen", "scripts", "tsconfig.json"]) {
+      for (const entry of ["main.ts", "lib", "stacks", "constructs", ".gen", "services", "scripts", "tsconfig.json"]) {
         fs.cpSync(path.join(repoRoot, entry), path.join(root, entry), { recursive: true });
       }
       fs.symlinkSync(path.join(repoRoot, "node_modules"), path.join(root, "node_modules"));
       const outdir = path.join(root, "cdktf.out");
       const backendPath = () => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "evaluation", "cdk.tf.json"), "utf8")).terraform.backend.local.path;
 
-      expect(runSynth(exampleConfigDir, outdir, root).stdout).toContain("Synthesized evaluation, production, staging");
+      const first = runSynth(exampleConfigDir, outdir, root);
+      expect(first.stderr).toBe("");
+      expect(first.stdout).toContain("Synthesized evaluation, production, staging");
       expect(backendPath()).toBe("../../../terraform.evaluation.tfstate");
       // A change deep in the import graph and one in the entry file.
       editConfig(root, "stacks/state-backend.ts", "`terraform.${stackName}.tfstate`", "`state/${stackName}.tfstate`");
@@ -161,5 +163,23 @@ describe("npm run synth's bundle", () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe("npm run synth's command line", () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [path.join(repoRoot, "scripts", "synth.js"), ...args], { encoding: "utf8" });
+
+  test("--help prints the usage and exits 0", () => {
+    const result = run(["--help"]);
+    expect([result.stdout.split("\n")[0], result.stderr, result.status]).toEqual(["usage: npm run synth [-- --build]", "", 0]);
+  });
+
+  test("fails an unknown flag with exit 2 and two lines, no stack trace", () => {
+    const result = run(["--no-such-flag"]);
+    const lines = result.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^synth: Unknown option '--no-such-flag'(\.|$)/);
+    expect(lines[1]).toBe("Run `npm run synth -- --help` for usage.");
+    expect(result.status).toBe(2);
   });
 });
