@@ -98,9 +98,11 @@ export class Connections implements IConnectable {
     this.allowFromPrefixes(this.securityGroup.anywherePrefixes, port, description);
   }
 
+  allowToPrefixes(prefixes: readonly string[], port: Port, description: string): void {
+    for (const prefix of prefixes) this.securityGroup.addRule({ direction: "egress", port, remotePrefix: prefix, description });
+  }
+
   allowToAnyone(port: Port, description: string): void {
-    for (const prefix of this.securityGroup.anywherePrefixes) {
-      this.securityGroup.addRule({ direction: "egress", port, remotePrefix: prefix, description });
-    }
+    this.allowToPrefixes(this.securityGroup.anywherePrefixes, port, description);
   }
 }

@@ -41,6 +41,10 @@ export interface RecheckServiceProps {
   readonly gerritUser: string;
   /** Gerrit's SSH host key line (public). */
   readonly gerritHostKey: string;
+  /** Gerrit's addresses (CIDR), the only ones port 29418 may reach. @default any address */
+  readonly gerritAddresses?: readonly string[];
+  /** The IRC server's addresses (CIDR), the only ones the IRC port may reach. @default any address */
+  readonly ircAddresses?: readonly string[];
   /** @default true */
   readonly commentOnGerrit?: boolean;
   /** @default "zuul" */
@@ -111,8 +115,10 @@ export class RecheckService extends Construct implements IConnectable {
     });
     this.connections = this.role.connections;
     for (const port of [80, 443]) this.connections.allowFromAnyone(Port.tcp(port), `elastic-recheck dashboard on port ${port}`);
-    this.connections.allowToAnyone(Port.tcp(29418), "Gerrit's SSH event stream and review commands");
-    if (props.irc) this.connections.allowToAnyone(Port.tcp(props.irc.port), "IRC notifications");
+    const egress = (addresses: readonly string[] | undefined, port: Port, description: string) =>
+      addresses ? this.connections.allowToPrefixes(addresses, port, description) : this.connections.allowToAnyone(port, description);
+    egress(props.gerritAddresses, Port.tcp(29418), "Gerrit's SSH event stream and review commands");
+    if (props.irc) egress(props.ircAddresses, Port.tcp(props.irc.port), "IRC notifications");
     props.search.allowClient(this, "the recheck bot reads the search cluster");
     this.dashboardUrl = `https://${props.dnsName ?? this.role.servers[0].publicIpv4Address}/elastic-recheck/`;
   }

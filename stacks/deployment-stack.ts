@@ -122,6 +122,8 @@ export class DeploymentStack extends TerraformStack {
       gerritHost: config.recheck.gerrit.host,
       gerritUser: config.recheck.gerrit.user,
       gerritHostKey: config.recheck.gerrit.host_key,
+      gerritAddresses: config.recheck.gerrit.addresses,
+      ircAddresses: config.recheck.irc?.addresses,
       commentOnGerrit: config.recheck.gerrit.comment,
       ciUsername: config.recheck.ci_username,
       jobsRe: config.recheck.jobs_re,

@@ -79,6 +79,24 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("fails on an admin prefix wider than /8 (IPv4) or /32 (IPv6), naming it", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "    - 203.0.113.0/24\n    - 2001:db8:100::/48\n", "    - 0.0.0.0/1\n    - 2001:db8::/31\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "0.0.0.0/1", 7)}: admin.ssh_allowed_prefixes[0]: got \"0.0.0.0/1\"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
+      `${at(dir, "deployments/production.yaml", "2001:db8::/31", 7)}: admin.ssh_allowed_prefixes[1]: got \"2001:db8::/31\"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
+    ]);
+  });
+
+  test("fails on a reserved port in frontend.extra_public_ports, saying what it is for", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "frontend:\n  flavor: general-2x4\n", "frontend:\n  flavor: general-2x4\n  extra_public_ports: [8080, 22, 9200]\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "extra_public_ports", 30)}: frontend.extra_public_ports[1]: got 22; reserved for admin SSH, never opened to the world; remove it`,
+      `${at(dir, "deployments/production.yaml", "extra_public_ports", 34)}: frontend.extra_public_ports[2]: got 9200; reserved for the search API (the front end proxies it, read-only, on 443), never opened to the world; remove it`,
+    ]);
+  });
+
   test("fails on a reference to a cloud that has no file", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "cloud: example-cloud", "cloud: example-clod");

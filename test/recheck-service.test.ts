@@ -164,6 +164,20 @@ describe("RecheckService without IRC", () => {
   });
 });
 
+describe("RecheckService with Gerrit's and the IRC server's addresses", () => {
+  test("reaches Gerrit's SSH port and the IRC port at those addresses only", () => {
+    const irc = { server: "irc.example.org", port: 6697, nick: "recheckbot", channels: { qa: { projects: ["all"], events: ["negative"] as "negative"[] } } };
+    const { stack } = synthRecheck({ irc, gerritAddresses: ["199.204.45.33/32", "2604:e100:1:0:f816:3eff:fe52:22de/128"], ircAddresses: ["192.0.2.10/32"] });
+    const egress = (port: number) =>
+      resources(stack, "openstack_networking_secgroup_rule_v2")
+        .filter((rule) => rule.direction === "egress" && rule.port_range_min === port)
+        .map((rule) => rule.remote_ip_prefix)
+        .sort();
+    expect(egress(29418)).toEqual(["199.204.45.33/32", "2604:e100:1:0:f816:3eff:fe52:22de/128"]);
+    expect(egress(6697)).toEqual(["192.0.2.10/32"]);
+  });
+});
+
 describeWithTool("nginx", "the dashboard's nginx configuration", () => {
   test("passes nginx -t", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-cert-"));

@@ -28,6 +28,40 @@ const sshPublicKey = z
 
 const tcpPort = z.int().min(1).max(65535);
 
+/**
+ * Ports the front end must never open to the world: admin SSH, the cluster's API and transport,
+ * the dashboards' own port (they are served under /dashboards/ on 443), and the ingestion
+ * workers' admin-only metrics ports (9128 and up).
+ */
+export const RESERVED_PORTS: readonly { readonly from: number; readonly to: number; readonly what: string }[] = [
+  { from: 22, to: 22, what: "admin SSH" },
+  { from: 5601, to: 5601, what: "the dashboards' own port (they are served under /dashboards/ on 443)" },
+  { from: 9128, to: 9199, what: "the ingestion workers' admin-only metrics" },
+  { from: 9200, to: 9200, what: "the search API (the front end proxies it, read-only, on 443)" },
+  { from: 9300, to: 9300, what: "the search cluster's transport" },
+];
+
+const publicPort = tcpPort.check((context) => {
+  const reserved = RESERVED_PORTS.find((range) => context.value >= range.from && context.value <= range.to);
+  if (reserved) {
+    context.issues.push({
+      code: "custom",
+      input: context.value,
+      message: `reserved for ${reserved.what}, never opened to the world; remove it`,
+    });
+  }
+});
+
+/** The longest admin prefixes may be: anything wider lets a large part of the Internet try SSH. */
+export const WIDEST_ADMIN_PREFIX = { IPv4: 8, IPv6: 32 } as const;
+
+const adminPrefix = cidr.refine(
+  (value) => Number(value.split("/")[1]) >= (value.includes(":") ? WIDEST_ADMIN_PREFIX.IPv6 : WIDEST_ADMIN_PREFIX.IPv4),
+  {
+    error: `expected a prefix of /${WIDEST_ADMIN_PREFIX.IPv4} or longer (IPv4), /${WIDEST_ADMIN_PREFIX.IPv6} or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
+  },
+);
+
 /** More RAM than any flavor has: a larger ram_gib was given in MiB. */
 export const MAX_FLAVOR_RAM_GIB = 1024;
 
@@ -139,7 +173,7 @@ export const deploymentSchema = z
         .min(1)
         .describe("Public keys of the admins; the first one is also the Nova key pair."),
       ssh_allowed_prefixes: z
-        .array(cidr)
+        .array(adminPrefix)
         .min(1)
         .describe("The only address prefixes SSH (and the admin-only metrics ports) accept connections from."),
     }),
@@ -245,6 +279,11 @@ export const deploymentSchema = z
         host: z.hostname({ error: "expected a host name such as review.opendev.org" }).describe("Gerrit server; the bot uses its SSH port 29418."),
         user: z.string().min(1).describe("The bot's Gerrit account (needs the Stream Events capability)."),
         host_key: sshPublicKey.describe("Gerrit's SSH host key (public), e.g. from ssh-keyscan -p 29418 <host>."),
+        addresses: z
+          .array(cidr)
+          .min(1)
+          .optional()
+          .describe("Gerrit's addresses as CIDRs (e.g. 199.204.45.33/32); the bot's port 29418 then reaches only these. Unset means any address."),
         comment: z.boolean().default(true).describe("Comment on changes; false runs the bot without commenting (-n)."),
       }),
       ci_username: z.string().min(1).default("zuul").describe("Gerrit account whose 'Build failed' comments the bot reads."),
@@ -257,6 +296,11 @@ export const deploymentSchema = z
         .strictObject({
           server: z.hostname(),
           port: tcpPort.default(6697),
+          addresses: z
+            .array(cidr)
+            .min(1)
+            .optional()
+            .describe("The IRC server's addresses as CIDRs; the IRC port then reaches only these. Unset means any address."),
           nick: z.string().min(1),
           channels: z.record(
             z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected a channel name without #" }),
@@ -274,7 +318,7 @@ export const deploymentSchema = z
     frontend: z.strictObject({
       flavor: slug.describe("Flavor alias of the public read-only front end."),
       extra_public_ports: z
-        .array(tcpPort)
+        .array(publicPort)
         .default([])
         .describe("TCP ports besides 80 and 443 that the front end opens to the world."),
       dns_name: z

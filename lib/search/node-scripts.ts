@@ -4,6 +4,16 @@
  */
 
 /**
+ * The admin's credentials for curl, in a private file (`curl --config`), never on a command
+ * line, where any local user would read them in /proc/<pid>/cmdline.
+ */
+const CURL_ADMIN_AUTH = `curl_auth=$(mktemp)
+trap 'rm -f "$curl_auth"' EXIT
+escaped_password=\${ADMIN_PASSWORD//\\\\/\\\\\\\\}
+printf 'user = "%s:%s"\\n' "$ADMIN_USER" "\${escaped_password//\\"/\\\\\\"}" > "$curl_auth"
+`;
+
+/**
  * Installs the pinned engine (its signed repository was added before) with our configuration already in
  * place, so that the package generates no certificates, passwords or demo security of its own;
  * then starts it, and on master-eligible nodes drops the first-bootstrap setting once the node
@@ -12,7 +22,7 @@
 export const INSTALL_SEARCH_ENGINE_SCRIPT = `: "\${ENGINE:?}" "\${ENGINE_PACKAGE:?}" "\${ENGINE_VERSION:?}" "\${ENGINE_SERVICE:?}" "\${ENGINE_USER:?}"
 : "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}" "\${DATA_PATH:?}" "\${NODE_ADDRESS:?}"
 : "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}"
-
+${CURL_ADMIN_AUTH}
 install -d -m 0750 "$ENGINE_CONFIG_DIR"
 cp -r "$STAGED_CONFIG"/. "$ENGINE_CONFIG_DIR"/
 if ! dpkg-query --show --showformat='\${Status}' "$ENGINE_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
@@ -51,7 +61,7 @@ systemctl enable --now "$ENGINE_SERVICE"
 config_file="$ENGINE_CONFIG_DIR/\${ENGINE}.yml"
 if grep -q '^cluster\\.initial_' "$config_file"; then
   for _ in $(seq 1 90); do
-    if curl --silent --fail --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --user "$ADMIN_USER:$ADMIN_PASSWORD" \\
+    if curl --silent --fail --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" \\
       "https://$NODE_ADDRESS:9200/_cluster/health" > /dev/null; then
       # The cluster has formed: the bootstrap setting must never be used again.
       sed -i '/^cluster\\.initial_/d' "$config_file" "$STAGED_CONFIG/\${ENGINE}.yml"
@@ -73,12 +83,12 @@ fi
  */
 export const SEARCH_SETUP_SCRIPT = `: "\${ENGINE_CONFIG_DIR:?}" "\${NODE_ADDRESS:?}" "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${SETUP_DIR:?}"
 search_url=\${SEARCH_URL:-https://$NODE_ADDRESS:9200}
-
+${CURL_ADMIN_AUTH}
 api() {
   local method=$1 path=$2
   shift 2
   curl --silent --show-error --fail-with-body --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" \\
-    --user "$ADMIN_USER:$ADMIN_PASSWORD" --header 'Content-Type: application/json' \\
+    --config "$curl_auth" --header 'Content-Type: application/json' \\
     --request "$method" "$search_url/$path" "$@"
 }
 
@@ -113,10 +123,11 @@ if [ -f "$SETUP_DIR/users" ]; then
   while read -r user role password_variable; do
     [ -n "$user" ] || continue
     password=\${!password_variable:?"$password_variable is not set in the secrets file"}
+    # The password goes through pipes only: never an argument of jq or curl.
     if [ "$role" = "-" ]; then
-      api POST "_security/user/$user/_password" --data-binary "$(jq --null-input --arg p "$password" '{password: $p}')"
+      printf '%s' "$password" | jq --raw-input --slurp '{password: .}' | api POST "_security/user/$user/_password" --data-binary @-
     else
-      api PUT "_security/user/$user" --data-binary "$(jq --null-input --arg p "$password" --arg r "$role" '{password: $p, roles: [$r]}')"
+      printf '%s' "$password" | jq --raw-input --slurp --arg r "$role" '{password: ., roles: [$r]}' | api PUT "_security/user/$user" --data-binary @-
     fi
     echo
   done < "$SETUP_DIR/users"

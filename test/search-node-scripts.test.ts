@@ -1,0 +1,103 @@
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as https from "node:https";
+import type * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
+import { makeCertificates } from "./support/nginx-live";
+import { describeGated, findExecutable, toolGate } from "./support/validators";
+
+const ADMIN_PASSWORD = 'adm1n-"pass\\word';
+const USER_PASSWORDS = { WRITER_PASSWORD: "writer-secret-4711", READER_PASSWORD: "reader-secret-0815" };
+
+interface Received {
+  readonly method: string;
+  readonly url: string;
+  readonly authorization?: string;
+  readonly body: string;
+}
+
+/**
+ * The setup script, run for real with bash, curl and jq against a loopback HTTPS peer that
+ * records what it gets; every curl and jq the script starts is logged with its arguments by
+ * a wrapper first on PATH, which is what any local user could read in /proc/<pid>/cmdline.
+ */
+describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loopback peer", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "search-setup-"));
+  const received: Received[] = [];
+  let peer: https.Server;
+  let status = -1;
+  let stderr = "";
+
+  beforeAll(async () => {
+    makeCertificates(dir);
+    peer = https.createServer({ key: fs.readFileSync(path.join(dir, "node.key")), cert: fs.readFileSync(path.join(dir, "node.crt")) }, (request, response) => {
+      let body = "";
+      request.on("data", (chunk) => (body += chunk));
+      request.on("end", () => {
+        received.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, body });
+        response.setHeader("content-type", "application/json");
+        response.end(request.url!.startsWith("/_cluster/health") ? '{"status":"green"}' : '{"acknowledged":true}');
+      });
+    });
+    await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+    const port = (peer.address() as net.AddressInfo).port;
+
+    const configDir = path.join(dir, "config");
+    const setupDir = path.join(dir, "setup");
+    const bin = path.join(dir, "bin");
+    const curlHome = path.join(dir, "curl-home");
+    for (const folder of [path.join(configDir, "certs"), setupDir, bin, curlHome]) fs.mkdirSync(folder, { recursive: true });
+    fs.copyFileSync(path.join(dir, "ca.crt"), path.join(configDir, "certs", "ca.crt"));
+    fs.writeFileSync(path.join(setupDir, "requests"), "PUT _index_template/logs 01-template.json\n");
+    fs.writeFileSync(path.join(setupDir, "01-template.json"), '{"index_patterns":["logstash-*"]}\n');
+    fs.writeFileSync(path.join(setupDir, "users"), "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n");
+    // The script talks to https://NODE_ADDRESS:9200; curl's own startup file sends that to the peer.
+    fs.writeFileSync(path.join(curlHome, ".curlrc"), `connect-to = 127.0.0.1:9200:127.0.0.1:${port}\n`);
+    for (const tool of ["curl", "jq"]) {
+      fs.writeFileSync(path.join(bin, tool), `#!/bin/bash\nprintf '%s\\n' "${tool} $*" >> "${dir}/argv.log"\nexec ${findExecutable(tool)} "$@"\n`, { mode: 0o755 });
+    }
+    fs.writeFileSync(path.join(dir, "setup.sh"), `#!/bin/bash\nset -euo pipefail\n${SEARCH_SETUP_SCRIPT}`, { mode: 0o755 });
+
+    const child = spawn("bash", [path.join(dir, "setup.sh")], {
+      env: {
+        PATH: `${bin}:${process.env.PATH}`, CURL_HOME: curlHome, TMPDIR: dir,
+        ENGINE_CONFIG_DIR: configDir, NODE_ADDRESS: "127.0.0.1", SETUP_DIR: setupDir,
+        ADMIN_USER: "admin", ADMIN_PASSWORD, ...USER_PASSWORDS,
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => peer?.close(() => resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("applies the requests and the users with the admin's credentials", () => {
+    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+    const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`;
+    expect(received.map((request) => [request.method, request.url.split("?")[0], request.authorization])).toEqual([
+      ["GET", "/_cluster/health", basic],
+      ["PUT", "/_index_template/logs", basic],
+      ["PUT", "/_security/user/logwriter", basic],
+      ["PUT", "/_security/user/logreader", basic],
+    ]);
+    expect(JSON.parse(received[2].body)).toEqual({ password: USER_PASSWORDS.WRITER_PASSWORD, roles: ["log_writer"] });
+    expect(JSON.parse(received[3].body)).toEqual({ password: USER_PASSWORDS.READER_PASSWORD, roles: ["log_reader"] });
+  });
+
+  test("never puts a password on a command line", () => {
+    const commandLines = fs.readFileSync(path.join(dir, "argv.log"), "utf8");
+    expect(commandLines).toMatch(/^curl .*--config /m);
+    expect(commandLines).toMatch(/^jq /m);
+    for (const secret of [ADMIN_PASSWORD, ...Object.values(USER_PASSWORDS)]) expect(commandLines).not.toContain(secret);
+  });
+
+  test("leaves no credentials file behind", () => {
+    expect(fs.readdirSync(dir).filter((name) => name.startsWith("tmp."))).toEqual([]);
+  });
+});
