@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { ComputeServergroupV2 } from "../.gen/providers/openstack/compute-servergroup-v2";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { addMetadataGuard } from "../lib/cloud-init/metadata-guard";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { Network } from "./network";
 import { SecurityGroup } from "./security-group";
@@ -121,6 +122,7 @@ export class ServerRole extends Construct implements IConnectable {
     this.servers = planned.map((node) => {
       node.cloudConfig.authorizeSshKeys(...props.adminSshPublicKeys);
       node.cloudConfig.setPackageUpgrade(true);
+      addMetadataGuard(node.cloudConfig);
       return new Server(this, `server-${node.index + 1}`, {
         name: node.name,
         network: props.network,

@@ -88,14 +88,12 @@ test("changing the front end's flavor is a harmless in-place change: exit 0, the
   );
 }, E2E_TIMEOUT_MS);
 
-test("a commit opening SSH to 0.0.0.0/0 on the front end is blocking, reviewed against HEAD~1", () => {
+test("a commit opening SSH to 0.0.0.0/0 on the front end cannot even be synthesized: exit 2 with the setting named", () => {
   repo.editYaml(deploymentFile(), (document) => document.setIn(["frontend", "extra_public_ports"], [22]));
   repo.git("commit", "-q", "-a", "-m", "open ssh");
   const result = review("--base", "HEAD~1");
-  expect(result.stderr).toBe("");
-  expect(result.status).toBe(1);
-  expect(result.stdout).toMatch(/\*\*BLOCKING\*\* `openstack_networking_secgroup_rule_v2\.[^`]+` \([^)]+\): security group \S+-frontend accepts tcp port 22 from 0\.0\.0\.0\/0/);
-  expect(result.stdout).toContain("| ingress tcp port 22 from 0.0.0.0/0 |");
+  expect(result.status).toBe(2);
+  expect(result.stderr).toMatch(/frontend\.extra_public_ports\[0\]: got 22; reserved for admin SSH, never opened to the world; remove it/);
   // Nothing left behind: no temporary tree, no cdktf.out in the repository.
   expect(result.leftovers).toEqual([]);
   expect(fs.existsSync(path.join(repo.dir, "cdktf.out"))).toBe(false);

@@ -44,6 +44,10 @@ describe("ServerRole", () => {
     expect(new Set(instances.map((instance) => instance.scheduler_hints[0].group)).size).toBe(1);
   });
 
+  test("lets only root reach the metadata service on every server", () => {
+    for (const instance of instances) expect(instance.user_data).toContain("ExecStart=/usr/sbin/nft -f /etc/ci-log-analysis/metadata-guard.nft");
+  });
+
   test("takes the fixed addresses of its block", () => {
     expect(role.nodes.map((node) => node.fixedIpv4Address)).toEqual(["10.42.0.48", "10.42.0.49", "10.42.0.50"]);
   });
