@@ -83,8 +83,8 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "    - 203.0.113.0/24\n    - 2001:db8:100::/48\n", "    - 0.0.0.0/1\n    - 2001:db8::/31\n");
     expect(problemsOf(dir)).toEqual([
-      `${at(dir, "deployments/production.yaml", "0.0.0.0/1", 7)}: admin.ssh_allowed_prefixes[0]: got \"0.0.0.0/1\"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
-      `${at(dir, "deployments/production.yaml", "2001:db8::/31", 7)}: admin.ssh_allowed_prefixes[1]: got \"2001:db8::/31\"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
+      `${at(dir, "deployments/production.yaml", "0.0.0.0/1", 7)}: admin.ssh_allowed_prefixes[0]: got "0.0.0.0/1"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
+      `${at(dir, "deployments/production.yaml", "2001:db8::/31", 7)}: admin.ssh_allowed_prefixes[1]: got "2001:db8::/31"; expected a prefix of /8 or longer (IPv4), /32 or longer (IPv6): a wider one opens admin SSH to a large part of the Internet; list the admins' own networks`,
     ]);
   });
 
