@@ -236,6 +236,9 @@ describeGated(gate, "the front end on loopback, in front of the real engine and 
   afterAll(async () => {
     nginx?.kill("SIGQUIT");
     for (const response of held) response.end();
+    // nginx keeps idle upstream connections open: close them, or close() would wait for them.
+    upstream?.closeAllConnections();
+    dashboards?.closeAllConnections();
     await new Promise<void>((resolve) => upstream?.close(() => resolve()));
     await new Promise<void>((resolve) => dashboards?.close(() => resolve()));
     fs.rmSync(dir, { recursive: true, force: true });

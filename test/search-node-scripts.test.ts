@@ -73,6 +73,7 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
   });
 
   afterAll(async () => {
+    peer?.closeAllConnections();
     await new Promise<void>((resolve) => peer?.close(() => resolve()));
     fs.rmSync(dir, { recursive: true, force: true });
   });
