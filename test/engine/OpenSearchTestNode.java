@@ -1,9 +1,11 @@
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -27,7 +29,7 @@ import org.opensearch.transport.Netty4Plugin;
  * Keeps its data and logs in STATE_DIR, binds HTTP to a free port and, once started, writes
  * STATE_DIR/url (atomically) with "http://127.0.0.1:PORT". It stops when its standard input
  * reaches end of file, so it dies with the process that started it (which holds the pipe),
- * however that process ends, and on SIGTERM.
+ * however that process ends, and then removes STATE_DIR; it also stops on SIGTERM.
  */
 public final class OpenSearchTestNode {
   /** Node.Node(Environment, plugins, forbidPrivateIndexSettings) is protected: the test framework's MockNode does the same. */
@@ -74,6 +76,7 @@ public final class OpenSearchTestNode {
 
     awaitEndOfInput(System.in);
     closeQuietly(node);
+    deleteQuietly(state);
     Runtime.getRuntime().halt(0);
   }
 
@@ -85,6 +88,15 @@ public final class OpenSearchTestNode {
       }
     } catch (IOException e) {
       // a broken pipe is an end too
+    }
+  }
+
+  /** The parent may have died without cleaning up: the node's data must not pile up in the temporary folder. */
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+    } catch (IOException | UncheckedIOException e) {
+      System.err.println("removing " + dir + ": " + e);
     }
   }
 
