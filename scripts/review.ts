@@ -101,7 +101,7 @@ interface Side {
   readonly outdir: string;
 }
 
-/** Runs the side's app as `npm run synth` does (tsx, no type check) and resolves to its stacks by name. */
+/** Runs the side's app with tsx (no type check; a base revision may predate scripts/synth.js) and resolves to its stacks by name. */
 async function synthesize(side: Side, repo: string): Promise<Record<string, StackJson>> {
   const tsx = path.join(repo, "node_modules", "tsx", "dist", "cli.mjs");
   const env = { ...process.env, CDKTF_OUTDIR: side.outdir, CONFIG_DIR: side.configDir, CHECKPOINT_DISABLE: "1" };

@@ -606,7 +606,7 @@ describe("risks of lifecycle changes, renames and in-place restarts", () => {
       "blocking ignore-changes-narrowed openstack_compute_instance_v2.node",
       "warning create-before-destroy-removed openstack_compute_instance_v2.w",
     ]);
-    expect(findings[0].message).toMatch(/no longer covers user_data on search-data resource \(prod-search-data-1\): .*user_data forces replacement/);
+    expect(findings[0].message).toMatch(/no longer covers user_data on search-data server \(prod-search-data-1\): .*user_data forces replacement/);
     expect(diff.changed.find((change) => change.name === "node")!.changes[0].note).toMatch(/^no longer ignores user_data: /);
   });
 

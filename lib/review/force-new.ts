@@ -80,6 +80,7 @@ export const REPLACEMENT_FACTS: Readonly<Record<string, ReplacementFacts>> = {
       personality: "rebuilds the server in place: its root disk is re-imaged",
       flavor_id: "resizes the server (it reboots); replaced instead if its current flavor no longer exists",
       flavor_name: "resizes the server (it reboots); replaced instead if its current flavor no longer exists",
+      power_state: "starts, stops, pauses or shelves the server in place",
     },
   },
   openstack_compute_keypair_v2: { forceNew: ["region", "name", "public_key", "value_specs", "user_id"] },

@@ -219,7 +219,8 @@ function lifecycleRisks(changes: readonly ResourceChange[]): Finding[] {
     const consequences = arguments_.map((argument) => consequenceOfUnignoring(type, argument));
     const replaces = consequences.some((consequence) => consequence.replaces);
     const stateful = group.some((change) => isSearchNode(change) || change.type === VOLUME);
-    const who = `${group.length === 1 ? "" : `${group.length} `}${role ? `${role} ` : ""}${group.length === 1 ? "resource" : "resources"} (${names(group)})`;
+    const noun = type === INSTANCE ? "server" : "resource";
+    const who = `${group.length === 1 ? "" : `${group.length} `}${role ? `${role} ` : ""}${noun}${group.length === 1 ? "" : "s"} (${names(group)})`;
     findings.push({
       severity: replaces && stateful ? "blocking" : "warning",
       rule: "ignore-changes-narrowed",
