@@ -184,16 +184,36 @@ export class Server extends Construct {
   }
 }
 
+/**
+ * Prints where the data volume appears. Nova gives a volume the first 20 characters of its id
+ * as serial; udev links it as `virtio-<serial>` on virtio-blk, and as
+ * `scsi-0QEMU_QEMU_HARDDISK_<serial>` / `scsi-SQEMU_QEMU_HARDDISK_<serial>` (the serial possibly
+ * the whole id) on virtio-scsi: any whole-disk link whose name contains the serial will do.
+ */
+export const FIND_DATA_VOLUME_FUNCTION = `data_volume_device() {
+  local candidate
+  for candidate in "\${DISK_BY_ID_DIR:-/dev/disk/by-id}"/*"$DATA_VOLUME_SERIAL"*; do
+    case "$candidate" in *-part[0-9]*) continue ;; esac
+    if [ -e "$candidate" ]; then
+      printf '%s\\n' "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+`;
+
 const MOUNT_DATA_VOLUME_SCRIPT = `: "\${DATA_VOLUME_SERIAL:?set in the EnvironmentFile}"
 : "\${DATA_VOLUME_MOUNT_PATH:?set in the EnvironmentFile}"
-device="/dev/disk/by-id/virtio-\${DATA_VOLUME_SERIAL}"
-
+${FIND_DATA_VOLUME_FUNCTION}
+device=""
 for _ in $(seq 1 120); do
-  [ -b "$device" ] && break
+  if device=$(data_volume_device) && [ -b "$device" ]; then break; fi
+  device=""
   sleep 5
 done
-if [ ! -b "$device" ]; then
-  echo "data volume \${DATA_VOLUME_SERIAL} did not appear at $device within 10 minutes" >&2
+if [ -z "$device" ]; then
+  echo "data volume \${DATA_VOLUME_SERIAL} did not appear under /dev/disk/by-id (virtio or scsi) within 10 minutes" >&2
   exit 1
 fi
 

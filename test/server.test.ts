@@ -1,6 +1,10 @@
 import { Network } from "../constructs/network";
 import { SecurityGroup } from "../constructs/security-group";
-import { Server, type ServerProps } from "../constructs/server";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FIND_DATA_VOLUME_FUNCTION, Server, type ServerProps } from "../constructs/server";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import type { NetworkConfig } from "../lib/config/schema";
 import { resources, synthStack } from "./support/stack";
@@ -79,6 +83,34 @@ describe("Server, stateful", () => {
     expect(script.content).toContain('2) mkfs.ext4 -q -L data "$device" ;;');
     expect(script.content).toContain("refusing to format it");
     expect(script.content).toContain("defaults,nofail,");
+  });
+});
+
+describe("finding the data volume by its serial", () => {
+  const serial = "3f1c2a7e-9b4d-4e21-8";
+  const volumeId = "3f1c2a7e-9b4d-4e21-8a6c-0d2f5e7b9c11";
+
+  function found(links: string[]): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "by-id-"));
+    try {
+      for (const link of links) fs.writeFileSync(path.join(dir, link), "");
+      const result = spawnSync("bash", ["-c", `${FIND_DATA_VOLUME_FUNCTION}data_volume_device`], {
+        encoding: "utf8",
+        env: { PATH: process.env.PATH, DISK_BY_ID_DIR: dir, DATA_VOLUME_SERIAL: serial },
+      });
+      return result.status === 0 ? path.basename(result.stdout.trim()) : `exit ${result.status}`;
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test.each([
+    ["virtio-blk", [`virtio-${serial}`, `virtio-${serial}-part1`, "virtio-0000aaaa-bbbb-cccc-d"], `virtio-${serial}`],
+    ["virtio-scsi, truncated serial", [`scsi-0QEMU_QEMU_HARDDISK_${serial}-part1`, `scsi-0QEMU_QEMU_HARDDISK_${serial}`], `scsi-0QEMU_QEMU_HARDDISK_${serial}`],
+    ["virtio-scsi, whole id", [`scsi-0QEMU_QEMU_HARDDISK_${volumeId}`, `scsi-SQEMU_QEMU_HARDDISK_${volumeId}`], `scsi-0QEMU_QEMU_HARDDISK_${volumeId}`],
+    ["another volume only", ["virtio-0000aaaa-bbbb-cccc-d", "scsi-0QEMU_QEMU_HARDDISK_root"], "exit 1"],
+  ])("%s", (_, links, expected) => {
+    expect(found(links)).toBe(expected);
   });
 });
 
