@@ -11,6 +11,7 @@ import {
   CLUSTER_TLS_NAME,
   DASHBOARDS_READER_ROLE,
   ENGINE_PROFILES,
+  ENGINE_UID,
   HTTP_PORT,
   READER_ROLE,
   SEARCH_USERS,
@@ -266,6 +267,7 @@ export class SearchCluster extends Construct implements IConnectable {
         ENGINE_VERSION: topology.version,
         ENGINE_SERVICE: engine.serviceName,
         ENGINE_USER: engine.user,
+        ENGINE_UID: String(ENGINE_UID),
         ENGINE_CONFIG_DIR: engine.configDir,
         STAGED_CONFIG,
         DATA_PATH: dataPath,
@@ -291,6 +293,7 @@ export class SearchCluster extends Construct implements IConnectable {
       ...(options.holdsData ? { Unit: { RequiresMountsFor: SEARCH_DATA_MOUNT_PATH } } : {}),
       Service: { LimitMEMLOCK: "infinity", LimitNOFILE: 65536, Restart: "on-failure", RestartSec: "30s" },
     });
+    cloudConfig.addFile({ path: NEEDRESTART_CONFIG_FILE, content: renderNeedrestartConfig(engine.serviceName) });
     cloudConfig.addScript("/usr/local/sbin/install-search-engine", INSTALL_SEARCH_ENGINE_SCRIPT);
     cloudConfig.addSystemdUnit("install-search-engine.service", {
       Unit: {
@@ -418,6 +421,18 @@ type BcryptUser = "admin" | "writer" | "reader" | "dashboards" | "dashboardsRead
 
 /** Where OpenSearch Dashboards keeps saved objects (the first two for indices migrated from Kibana). */
 const OPENSEARCH_DASHBOARDS_INDICES = [".kibana", ".kibana_*", ".opensearch_dashboards", ".opensearch_dashboards_*"];
+
+export const NEEDRESTART_CONFIG_FILE = "/etc/needrestart/conf.d/50-search-engine.conf";
+
+/**
+ * needrestart (run by unattended upgrades) would restart the engine on every node in the same
+ * window and turn the cluster red; it is told to leave it alone: restart nodes one at a time
+ * (README: Rolling restart).
+ */
+export function renderNeedrestartConfig(serviceName: string): string {
+  const pattern = serviceName.replace(/[.]/g, "\\.");
+  return `# Rendered by ci-log-analysis-infra: restart ${serviceName} by hand, one node at a time.\n$nrconf{override_rc}{qr(^${pattern}$)} = 0;\n`;
+}
 
 /** KEY=value lines for systemd's EnvironmentFile=; values are single words or Terraform references. */
 function envFile(variables: Record<string, string>): string {

@@ -1,6 +1,10 @@
 import { parse } from "yaml";
 import { Network } from "../constructs/network";
-import { SearchCluster } from "../constructs/search-cluster";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { NEEDRESTART_CONFIG_FILE, renderNeedrestartConfig, SearchCluster } from "../constructs/search-cluster";
 import type { NetworkConfig } from "../lib/config/schema";
 import { LOG_FIELDS } from "../lib/field-contract";
 import { SEARCH_LIMITS } from "../lib/search/engine";
@@ -56,6 +60,18 @@ const requestBody = (userData: string, pathPart: string) => {
 
 describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   const { stack, cluster, servers } = synthCluster({ masters: 3 });
+
+  test("creates the engine's user with a fixed uid and gid before the package does", () => {
+    const node = servers["prod-search-data-1"];
+    expect(fileOf(node, "/etc/ci-log-analysis/search-engine.env")!.content).toContain("ENGINE_UID=9200\n");
+    const script = fileOf(node, "/usr/local/sbin/install-search-engine")!.content;
+    expect(script.indexOf('useradd --system --uid "$ENGINE_UID" --gid "$ENGINE_UID"')).toBeGreaterThan(0);
+    expect(script.indexOf("useradd")).toBeLessThan(script.indexOf("apt-get install"));
+  });
+
+  test("tells needrestart to leave the engine to rolling restarts", () => {
+    expect(fileOf(servers["prod-search-data-1"], NEEDRESTART_CONFIG_FILE)!.content).toBe(renderNeedrestartConfig("elasticsearch.service"));
+  });
 
   test("limits what one search may cost, leaving Kibana's task manager its script sort", () => {
     expect(settingsOf(servers["prod-search-data-1"], "elasticsearch")).toMatchObject({
@@ -357,5 +373,25 @@ describe("SearchCluster with snapshots", () => {
     const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3 });
     const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;
     expect(requests).toMatch(/^PUT _plugins\/_ism\/policies\/logs-retention \S+ versioned$/m);
+  });
+});
+
+describe("renderNeedrestartConfig, read by perl as needrestart reads it", () => {
+  test.each([
+    ["opensearch.service", "opensearch.service", "0"],
+    ["opensearch.service", "opensearch-dashboards.service", "unset"],
+    ["elasticsearch.service", "elasticsearch.service", "0"],
+    ["elasticsearch.service", "elasticsearchXservice", "unset"],
+  ])("the config for %s gives %s override_rc %s", (service, candidate, expected) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "needrestart-"));
+    try {
+      const file = path.join(dir, "50-search-engine.conf");
+      fs.writeFileSync(file, renderNeedrestartConfig(service));
+      const lookup = `our %nrconf; do $ARGV[0]; die "load: $@" if $@; my @hits = grep { $ARGV[1] =~ $_ } keys %{$nrconf{override_rc}}; print @hits ? $nrconf{override_rc}{$hits[0]} : "unset";`;
+      const result = spawnSync("perl", ["-e", lookup, file, candidate], { encoding: "utf8" });
+      expect([result.stderr, result.stdout]).toEqual(["", expected]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,11 @@ export const HTTP_PORT = 9200;
  */
 export const CLUSTER_TLS_NAME = "search-cluster";
 export const TRANSPORT_PORT = 9300;
+/**
+ * The engine user's uid and gid on every node, outside Debian's dynamic system range (100-999),
+ * so that no package takes it first and a replacement node owns the old data volume's files.
+ */
+export const ENGINE_UID = 9200;
 
 /** Users the cluster has; their passwords are generated at deploy time. */
 export const SEARCH_USERS = {

@@ -20,9 +20,18 @@ printf 'user = "%s:%s"\\n' "$ADMIN_USER" "\${escaped_password//\\"/\\\\\\"}" > "
  * is part of a cluster.
  */
 export const INSTALL_SEARCH_ENGINE_SCRIPT = `: "\${ENGINE:?}" "\${ENGINE_PACKAGE:?}" "\${ENGINE_VERSION:?}" "\${ENGINE_SERVICE:?}" "\${ENGINE_USER:?}"
-: "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}" "\${DATA_PATH:?}" "\${NODE_ADDRESS:?}"
+: "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}" "\${DATA_PATH:?}" "\${NODE_ADDRESS:?}" "\${ENGINE_UID:?}"
 : "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}"
 ${CURL_ADMIN_AUTH}
+# The engine's user and group get fixed ids before the package creates them with whatever ids
+# are free: a replacement node then owns the files on the old node's data volume.
+if ! getent group "$ENGINE_USER" > /dev/null; then
+  groupadd --system --gid "$ENGINE_UID" "$ENGINE_USER"
+fi
+if ! getent passwd "$ENGINE_USER" > /dev/null; then
+  useradd --system --uid "$ENGINE_UID" --gid "$ENGINE_UID" --home-dir "/usr/share/$ENGINE" --no-create-home \\
+    --shell /usr/sbin/nologin "$ENGINE_USER"
+fi
 install -d -m 0750 "$ENGINE_CONFIG_DIR"
 cp -r "$STAGED_CONFIG"/. "$ENGINE_CONFIG_DIR"/
 if ! dpkg-query --show --showformat='\${Status}' "$ENGINE_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
