@@ -48,15 +48,37 @@ export function addPublicCertificate(cloudConfig: CloudConfigBuilder, props: Pub
     },
     Install: { WantedBy: "multi-user.target" },
   });
+  // The boot-time unit stays active (RemainAfterExit): a timer of its own runs the script daily.
+  cloudConfig.addSystemdUnit(
+    "public-certificate-renew.service",
+    {
+      Unit: { Description: "Renew the public web server's TLS certificate before it expires", After: "network-online.target", Wants: "network-online.target" },
+      Service: { Type: "oneshot", EnvironmentFile: `${NODE_CONFIG_DIR}/public-certificate.env`, ExecStart: "/usr/local/sbin/public-certificate" },
+    },
+    { enable: false, start: false },
+  );
+  cloudConfig.addSystemdUnit("public-certificate-renew.timer", {
+    Unit: { Description: "Daily renewal check of the public web server's TLS certificate" },
+    Timer: { OnCalendar: "daily", RandomizedDelaySec: "1h", Persistent: true },
+    Install: { WantedBy: "timers.target" },
+  });
   return { certificateFile: `${TLS_DIR}/fullchain.pem`, keyFile: `${TLS_DIR}/privkey.pem`, acmeWebroot: ACME_WEBROOT };
 }
 
-const PUBLIC_CERTIFICATE_SCRIPT = `: "\${TLS_DIR:?}" "\${ACME_WEBROOT:?}"
+/** How long a self-signed certificate is valid, and how many days before its end it is replaced. */
+export const SELF_SIGNED_DAYS = 90;
+export const SELF_SIGNED_RENEW_DAYS = 30;
+
+export const PUBLIC_CERTIFICATE_SCRIPT = `: "\${TLS_DIR:?}" "\${ACME_WEBROOT:?}"
 install -d -m 0755 "$TLS_DIR" "$ACME_WEBROOT"
-if [ ! -s "$TLS_DIR/fullchain.pem" ]; then
-  openssl req -x509 -newkey rsa:3072 -nodes -days 30 -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
-    -keyout "$TLS_DIR/privkey.pem" -out "$TLS_DIR/fullchain.pem"
-  chmod 0600 "$TLS_DIR/privkey.pem"
+# A self-signed certificate when there is none, and again while no DNS name brings Let's
+# Encrypt's, before the one in place expires (the renewal timer runs this every day).
+if [ ! -s "$TLS_DIR/fullchain.pem" ] || { [ -z "\${DNS_NAME:-}" ] && ! openssl x509 -checkend ${SELF_SIGNED_RENEW_DAYS * 86400} -noout -in "$TLS_DIR/fullchain.pem"; }; then
+  openssl req -x509 -newkey rsa:3072 -nodes -days ${SELF_SIGNED_DAYS} -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
+    -keyout "$TLS_DIR/privkey.pem.new" -out "$TLS_DIR/fullchain.pem.new"
+  chmod 0600 "$TLS_DIR/privkey.pem.new"
+  mv "$TLS_DIR/privkey.pem.new" "$TLS_DIR/privkey.pem"
+  mv "$TLS_DIR/fullchain.pem.new" "$TLS_DIR/fullchain.pem"
 fi
 systemctl reload-or-restart nginx.service
 if [ -n "\${DNS_NAME:-}" ]; then
