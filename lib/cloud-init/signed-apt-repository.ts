@@ -17,7 +17,23 @@ export interface SignedAptRepository {
   readonly keyFingerprint: string;
 }
 
-const SCRIPT = `if [ $# -ne 4 ]; then
+/**
+ * Succeeds when the key file holds exactly one primary key, with the expected fingerprint:
+ * a file with a second key (which apt would trust as well) fails, whatever its order. Prints
+ * every primary key's fingerprint it found otherwise.
+ */
+export const ONLY_KEY_IS_FUNCTION = `only_key_is() {
+  local file=$1 expected=$2 found
+  found=$(gpg --show-keys --with-colons "$file" 2> /dev/null | awk -F: '$1 == "pub" { primary = 1; next } $1 == "fpr" && primary { print $10; primary = 0 }')
+  if [ "$found" = "$expected" ]; then return 0; fi
+  echo "found primary keys: \${found:-none}" | tr '\\n' ' ' >&2
+  echo >&2
+  return 1
+}
+`;
+
+const SCRIPT = `${ONLY_KEY_IS_FUNCTION}
+if [ $# -ne 4 ]; then
   echo "usage: $0 NAME 'URL SUITE COMPONENT' KEY_URL KEY_FINGERPRINT" >&2
   exit 2
 fi
@@ -26,9 +42,8 @@ keyring="/usr/share/keyrings/$name.gpg"
 if [ ! -s "$keyring" ]; then
   key=$(mktemp)
   curl --fail --silent --show-error --location --retry 5 "$key_url" --output "$key"
-  fingerprint=$(gpg --show-keys --with-colons "$key" | awk -F: '$1 == "fpr" { print $10; exit }')
-  if [ "$fingerprint" != "$expected" ]; then
-    echo "signing key at $key_url has fingerprint $fingerprint, expected $expected" >&2
+  if ! only_key_is "$key" "$expected"; then
+    echo "signing key at $key_url: expected exactly one key, $expected" >&2
     rm -f "$key"
     exit 1
   fi
