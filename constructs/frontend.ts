@@ -6,6 +6,7 @@ import { DnsRecordsetV2 } from "../.gen/providers/openstack/dns-recordset-v2";
 import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
+import { APT_RETRIES, INSTALLER_RETRY } from "../lib/cloud-init/systemd-unit";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
 import { CLUSTER_TLS_NAME, DASHBOARDS_READER_ROLE } from "../lib/search/engine";
 import { Port, type Connections, type IConnectable } from "./connections";
@@ -180,8 +181,14 @@ export class Frontend extends Construct implements IConnectable {
     });
     cloudConfig.addScript("/usr/local/sbin/install-dashboards", INSTALL_DASHBOARDS_SCRIPT);
     cloudConfig.addSystemdUnit("install-dashboards.service", {
-      Unit: { Description: `Install and start ${engine.dashboards.packageName} ${search.version}`, Wants: "network-online.target", After: "network-online.target" },
+      Unit: {
+        ...INSTALLER_RETRY.Unit,
+        Description: `Install and start ${engine.dashboards.packageName} ${search.version}`,
+        Wants: "network-online.target",
+        After: "network-online.target",
+      },
       Service: {
+        ...INSTALLER_RETRY.Service,
         Type: "oneshot",
         RemainAfterExit: true,
         EnvironmentFile: `${NODE_CONFIG_DIR}/dashboards.env`,
@@ -196,8 +203,8 @@ export class Frontend extends Construct implements IConnectable {
 
 const INSTALL_DASHBOARDS_SCRIPT = `: "\${DASHBOARDS_PACKAGE:?}" "\${DASHBOARDS_VERSION:?}" "\${DASHBOARDS_SERVICE:?}" "\${DASHBOARDS_CONFIG:?}" "\${STAGED_CONFIG:?}"
 if ! dpkg-query --show --showformat='\${Status}' "$DASHBOARDS_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install --yes -o Dpkg::Options::=--force-confold "\${DASHBOARDS_PACKAGE}=\${DASHBOARDS_VERSION}"
+  apt-get ${APT_RETRIES} update
+  DEBIAN_FRONTEND=noninteractive apt-get install --yes ${APT_RETRIES} -o Dpkg::Options::=--force-confold "\${DASHBOARDS_PACKAGE}=\${DASHBOARDS_VERSION}"
   apt-mark hold "$DASHBOARDS_PACKAGE"
 fi
 group=$(stat --format=%G "$(dirname "$DASHBOARDS_CONFIG")")

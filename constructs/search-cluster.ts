@@ -5,6 +5,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
+import { INSTALLER_RETRY } from "../lib/cloud-init/systemd-unit";
 import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import {
   CERT_FILES,
@@ -297,12 +298,14 @@ export class SearchCluster extends Construct implements IConnectable {
     cloudConfig.addScript("/usr/local/sbin/install-search-engine", INSTALL_SEARCH_ENGINE_SCRIPT);
     cloudConfig.addSystemdUnit("install-search-engine.service", {
       Unit: {
+        ...INSTALLER_RETRY.Unit,
         Description: `Install and start ${engine.displayName} ${topology.version}`,
         Wants: "network-online.target",
         After: ["network-online.target", ...(options.holdsData ? ["mount-data-volume.service"] : [])],
         ...(options.holdsData ? { Requires: "mount-data-volume.service" } : {}),
       },
       Service: {
+        ...INSTALLER_RETRY.Service,
         Type: "oneshot",
         RemainAfterExit: true,
         EnvironmentFile: [`${NODE_CONFIG_DIR}/search-engine.env`, `${NODE_CONFIG_DIR}/search-secrets.env`],
@@ -342,11 +345,13 @@ export class SearchCluster extends Construct implements IConnectable {
     cloudConfig.addScript("/usr/local/sbin/search-setup", SEARCH_SETUP_SCRIPT);
     cloudConfig.addSystemdUnit("search-setup.service", {
       Unit: {
+        ...INSTALLER_RETRY.Unit,
         Description: "Apply the log index template, lifecycle policy, ingest pipeline and users",
         After: "install-search-engine.service",
         Wants: "install-search-engine.service",
       },
       Service: {
+        ...INSTALLER_RETRY.Service,
         Type: "oneshot",
         RemainAfterExit: true,
         EnvironmentFile: [`${NODE_CONFIG_DIR}/search-engine.env`, `${NODE_CONFIG_DIR}/search-secrets.env`],

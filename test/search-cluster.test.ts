@@ -69,6 +69,16 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
     expect(script.indexOf("useradd")).toBeLessThan(script.indexOf("apt-get install"));
   });
 
+  test("installs and sets up with retries, then leaves a failed unit", () => {
+    const units = writtenFiles(servers["prod-search-master-1"]).filter((file) => /(install-search-engine|search-setup)\.service$/.test(file.path));
+    expect(units).toHaveLength(2);
+    for (const unit of units) {
+      expect(unit.content).toMatch(/StartLimitIntervalSec=12h\nStartLimitBurst=4\n/);
+      expect(unit.content).toMatch(/Restart=on-failure\nRestartSec=10min\n/);
+    }
+    expect(fileOf(servers["prod-search-master-1"], "/usr/local/sbin/install-search-engine")!.content).toContain("apt-get -o Acquire::Retries=5 update");
+  });
+
   test("tells needrestart to leave the engine to rolling restarts", () => {
     expect(fileOf(servers["prod-search-data-1"], NEEDRESTART_CONFIG_FILE)!.content).toBe(renderNeedrestartConfig("elasticsearch.service"));
   });

@@ -62,3 +62,16 @@ function renderValue(section: string, key: string, value: UnitValue): string {
   }
   return value;
 }
+
+/**
+ * For a unit that installs software at boot: an upstream that is down (a mirror, a vendor's
+ * repository) gets it started again every 10 minutes, four times at most; then the unit stays
+ * failed, named by `systemctl --failed`, rather than leaving a half-configured node silently.
+ */
+export const INSTALLER_RETRY = {
+  Unit: { StartLimitIntervalSec: "12h", StartLimitBurst: 4 },
+  Service: { Restart: "on-failure", RestartSec: "10min" },
+} as const;
+
+/** apt-get options for installers: retry each download before giving up. */
+export const APT_RETRIES = "-o Acquire::Retries=5";

@@ -2,6 +2,7 @@
  * Scripts a search node runs at boot. They are static text (checked by shellcheck in the
  * tests); everything per node comes from EnvironmentFile= files that the construct renders.
  */
+import { APT_RETRIES } from "../cloud-init/systemd-unit";
 
 /**
  * The admin's credentials for curl, in a private file (`curl --config`), never on a command
@@ -35,9 +36,9 @@ fi
 install -d -m 0750 "$ENGINE_CONFIG_DIR"
 cp -r "$STAGED_CONFIG"/. "$ENGINE_CONFIG_DIR"/
 if ! dpkg-query --show --showformat='\${Status}' "$ENGINE_PACKAGE" 2>/dev/null | grep -q "install ok installed"; then
-  apt-get update
+  apt-get ${APT_RETRIES} update
   DISABLE_INSTALL_DEMO_CONFIG=true DEBIAN_FRONTEND=noninteractive \\
-    apt-get install --yes -o Dpkg::Options::=--force-confold "\${ENGINE_PACKAGE}=\${ENGINE_VERSION}"
+    apt-get install --yes ${APT_RETRIES} -o Dpkg::Options::=--force-confold "\${ENGINE_PACKAGE}=\${ENGINE_VERSION}"
   apt-mark hold "$ENGINE_PACKAGE"
 fi
 # The package may have laid down files of its own (security config): ours win.
