@@ -373,6 +373,13 @@ describe("SearchCluster with snapshots", () => {
     expect(requestBody(master, "slm-policy-daily")).toMatchObject({ schedule: "0 30 2 * * ?", retention: { expire_after: "20d" } });
   });
 
+  test("on OpenSearch, installs the repository-s3 plugin of the engine's release, checked against its published SHA-512", () => {
+    const script = fileOf(master, "/usr/local/sbin/install-search-engine")!.content;
+    expect(script).toContain('"https://artifacts.opensearch.org/releases/plugins/repository-s3/$ENGINE_VERSION/$file"');
+    expect(script).toContain('sha512sum --check --strict "$zip.sha512"');
+    expect(script).not.toMatch(/plugin" install --batch repository-s3/);
+  });
+
   test("on OpenSearch, creates the snapshot management policy once", () => {
     const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3, snapshots: true });
     const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;

@@ -38,6 +38,12 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
       request.on("end", () => {
         received.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, body });
         response.setHeader("content-type", "application/json");
+        // The first template request meets a cluster whose security index is not allocated yet.
+        if (request.url === "/_index_template/logs" && received.filter((seen) => seen.url === request.url).length === 1) {
+          response.statusCode = 503;
+          response.end('{"error":"security index not yet allocated","status":503}');
+          return;
+        }
         response.end(request.url!.startsWith("/_cluster/health") ? '{"status":"green"}' : '{"acknowledged":true}');
       });
     });
@@ -64,7 +70,7 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
       env: {
         PATH: `${bin}:${process.env.PATH}`, CURL_HOME: curlHome, TMPDIR: dir,
         ENGINE_CONFIG_DIR: configDir, NODE_ADDRESS: "127.0.0.1", SETUP_DIR: setupDir,
-        ADMIN_USER: "admin", ADMIN_PASSWORD, ...USER_PASSWORDS,
+        ADMIN_USER: "admin", ADMIN_PASSWORD, ...USER_PASSWORDS, SETUP_RETRY_SECONDS: "0",
       },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -78,17 +84,18 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("applies the requests and the users with the admin's credentials", () => {
-    expect({ status, stderr }).toEqual({ status: 0, stderr: "" });
+  test("applies the requests (retrying a 503) and the users with the admin's credentials", () => {
+    expect({ status, stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/^curl: \(22\) .*503\nPUT _index_template\/logs failed \(attempt 1\), retrying: .*"status":503/) });
     const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`;
     expect(received.map((request) => [request.method, request.url.split("?")[0], request.authorization])).toEqual([
       ["GET", "/_cluster/health", basic],
       ["PUT", "/_index_template/logs", basic],
+      ["PUT", "/_index_template/logs", basic],
       ["PUT", "/_security/user/logwriter", basic],
       ["PUT", "/_security/user/logreader", basic],
     ]);
-    expect(JSON.parse(received[2].body)).toEqual({ password: USER_PASSWORDS.WRITER_PASSWORD, roles: ["log_writer"] });
-    expect(JSON.parse(received[3].body)).toEqual({ password: USER_PASSWORDS.READER_PASSWORD, roles: ["log_reader"] });
+    expect(JSON.parse(received[3].body)).toEqual({ password: USER_PASSWORDS.WRITER_PASSWORD, roles: ["log_writer"] });
+    expect(JSON.parse(received[4].body)).toEqual({ password: USER_PASSWORDS.READER_PASSWORD, roles: ["log_reader"] });
   });
 
   test("never puts a password on a command line", () => {

@@ -59,7 +59,16 @@ if [ -n "\${S3_ACCESS_KEY:-}" ]; then
   printf '%s' "\${S3_SECRET_KEY:?set with S3_ACCESS_KEY}" | "$keystore" add --stdin --force s3.client.default.secret_key
   plugin="/usr/share/$ENGINE/bin/$ENGINE-plugin"
   if [ "$ENGINE" = opensearch ] && ! "$plugin" list | grep -qx repository-s3; then
-    "$plugin" install --batch repository-s3
+    # The plugin of the engine's own release, checked against the checksum published beside it.
+    zip="repository-s3-$ENGINE_VERSION.zip"
+    plugin_dir=$(mktemp -d)
+    for file in "$zip" "$zip.sha512"; do
+      curl --fail --silent --show-error --location --retry 5 --output "$plugin_dir/$file" \\
+        "https://artifacts.opensearch.org/releases/plugins/repository-s3/$ENGINE_VERSION/$file"
+    done
+    (cd "$plugin_dir" && sha512sum --check --strict "$zip.sha512")
+    "$plugin" install --batch "file://$plugin_dir/$zip"
+    rm -rf "$plugin_dir"
   fi
 fi
 chown "root:\${ENGINE_USER}" "$keystore_file"
@@ -117,7 +126,16 @@ while read -r method path file mode; do
   if [ "\${mode:-}" = versioned ] && current=$(api GET "$path" 2> /dev/null); then
     path="$path?if_seq_no=$(printf '%s' "$current" | jq -r '._seq_no')&if_primary_term=$(printf '%s' "$current" | jq -r '._primary_term')"
   fi
-  if ! response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then
+  # A cluster that has just formed may answer 5xx for a while (the security index not yet
+  # allocated): retry those; a 4xx is final.
+  applied=false
+  for attempt in $(seq 1 30); do
+    if response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then applied=true; break; fi
+    if printf '%s' "$response" | grep -q '"status" *: *4[0-9][0-9]' || [ "$attempt" -eq 30 ]; then break; fi
+    echo "$method $path failed (attempt $attempt), retrying: $response" >&2
+    sleep "\${SETUP_RETRY_SECONDS:-10}"
+  done
+  if [ "$applied" = false ]; then
     # An object that can only be created once is already there: that is the state we want.
     if [ "\${mode:-}" = create-only ] && printf '%s' "$response" | grep -q '"status" *: *409'; then
       echo "$path exists already"
