@@ -3,7 +3,7 @@
  * Gerrit played by a real sshd on loopback, logs in a real OpenSearch node, loaded through the
  * project's own ingest pipeline.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -13,14 +13,19 @@ import { ingestPipelineBody } from "../lib/ingestion/ingest-pipeline";
 import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
 import { recheckServiceBundle } from "../lib/recheck/bundle";
 import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
+import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { logMapping } from "../lib/search/engine";
 import { oldestNodePath } from "./support/oldest-node";
 import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } from "./support/fake-gerrit";
 import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
-import { describeGated } from "./support/validators";
+import { chromiumGate, visit } from "./support/chromium";
+import { freePort, startNginx } from "./support/nginx-live";
+import { describeGated, describeWithTool } from "./support/validators";
 
 /** The oldest Node.js the service supports when it is at hand (test/recheck-reports.test.ts requires it under CI). */
 const node = fs.existsSync(oldestNodePath()) ? oldestNodePath() : process.execPath;
+/** Kept after the run (git-ignored): the dashboard as Chromium drew it. */
+const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
 const SIGNATURE = "MessagingTimeout: Timed out waiting for a reply to message ID 7f3a";
 const KNOWN_BUG = "1000001";
 
@@ -126,7 +131,7 @@ describeWithSearchEngine("the recheck service", () => {
         queriesDir: queries,
         logsUrl: "https://logs.example.org/",
         dashboardUrl: "https://recheck.example.org/elastic-recheck/",
-        wait: { pollSeconds: 0.25, timeoutSeconds: 8 },
+        wait: { pollSeconds: 0.25, timeoutSeconds: 5 },
         dashboard: { intervalSeconds: 2, days: 3, uncategorizedHours: 24 },
         healthPort: 0,
       };
@@ -225,6 +230,53 @@ describeWithSearchEngine("the recheck service", () => {
       expect(gerrit.reviews().map((review) => review[0]).sort()).toEqual(["2001,1", "2003,1", "2005,1"]);
       await stopBot("SIGTERM");
       expect(second.process.exitCode).toBe(0);
+    });
+
+    describeWithTool("nginx", "its dashboard, as nginx serves it", () => {
+      describeGated(chromiumGate(), "in headless Chromium", () => {
+        test("shows each bug with its failed builds per day and trend, and the uncategorized failure, fetching nothing from elsewhere", async () => {
+          const dashboard = path.join(dir, "state", "dashboard");
+          const web = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-nginx-"));
+          const [httpPort, httpsPort] = [await freePort(), await freePort()];
+          let nginx: ChildProcess | undefined;
+          try {
+            fs.mkdirSync(path.join(web, "conf"));
+            fs.mkdirSync(path.join(web, "logs"));
+            const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", "conf/key.pem", "-out", "conf/cert.pem"], { cwd: web });
+            expect(made.status).toBe(0);
+            fs.writeFileSync(path.join(web, "conf", "nginx.conf"), renderDashboardNginx({
+              serverName: "127.0.0.1", webRoot: dashboard, dataDir: path.join(dashboard, "data"), tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem",
+              acmeWebroot: "acme", httpPort, httpsPort, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
+            }));
+            nginx = await startNginx(web, httpsPort, { serveAsTestUser: true });
+            const base = `https://127.0.0.1:${httpsPort}/elastic-recheck/`;
+            fs.mkdirSync(ARTIFACTS, { recursive: true });
+            const graph = await visit(base, { screenshotFile: path.join(ARTIFACTS, "recheck-dashboard.png") });
+            const row = /<tr id="bug-1000001">(.*?)<\/tr>/s.exec(graph.dom)?.[1] ?? "";
+            // Builds 2001 and 2003, and 2005 when the restarted bot wrote the dashboard again.
+            const data = JSON.parse(fs.readFileSync(path.join(dashboard, "data", "dashboard.json"), "utf8"));
+            const builds = data.bugs.find((bug: { bug: string }) => bug.bug === KNOWN_BUG).builds as number;
+            expect(builds).toBeGreaterThanOrEqual(2);
+            expect(row).toContain(`<a href="https://bugs.launchpad.net/bugs/${KNOWN_BUG}">${KNOWN_BUG}</a></td><td>${builds}</td>`);
+            expect(row).toMatch(/<td class="trend-(rising|falling|steady)">(rising|falling|steady)<\/td>/);
+            expect(row.match(/<rect /g)).toHaveLength(3);
+            expect(row).toContain("<title>");
+            expect(graph.dom).toContain("Failure rate per job");
+            expect(fs.statSync(path.join(ARTIFACTS, "recheck-dashboard.png")).size).toBeGreaterThan(1000);
+            const uncategorized = await visit(`${base}uncategorized.html`);
+            const failure = new RegExp(`<tr>(?:(?!</tr>).)*${BUILDS.unknown}(?:(?!</tr>).)*</tr>`, "s").exec(uncategorized.dom)?.[0] ?? "";
+            expect(failure).toContain("<td>tempest-full-py3</td>");
+            expect(failure).toContain(`<a href="https://review.example.org/c/openstack/nova/+/2002">2002,1</a>`);
+            // The pages asked for nothing but files of this host (Chromium asks for a favicon: that proves the log is read).
+            const requests = [...graph.pageRequests, ...uncategorized.pageRequests];
+            expect(requests.length).toBeGreaterThan(0);
+            expect(requests.filter((url) => !url.startsWith(`https://127.0.0.1:${httpsPort}/`))).toEqual([]);
+          } finally {
+            nginx?.kill("SIGQUIT");
+            fs.rmSync(web, { recursive: true, force: true });
+          }
+        });
+      });
     });
   });
 });

@@ -51,9 +51,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts nginx on `conf/nginx.conf` under `dir` and waits until `port` accepts connections. */
-export async function startNginx(dir: string, port: number): Promise<ChildProcess> {
-  const nginx = spawn("nginx", ["-p", `${dir}/`, "-c", "conf/nginx.conf", "-e", "logs/error.log", "-g", "daemon off;"], { stdio: "ignore" });
+/**
+ * Starts nginx on `conf/nginx.conf` under `dir` and waits until `port` accepts connections.
+ * `serveAsTestUser`: run the workers as the user running the test (under root they would run as
+ * nobody, who cannot read files in the test's private temporary folder).
+ */
+export async function startNginx(dir: string, port: number, options: { serveAsTestUser?: boolean } = {}): Promise<ChildProcess> {
+  const user = options.serveAsTestUser && process.getuid?.() === 0 ? " user root;" : "";
+  const nginx = spawn("nginx", ["-p", `${dir}/`, "-c", "conf/nginx.conf", "-e", "logs/error.log", "-g", `daemon off;${user}`], { stdio: "ignore" });
   for (let attempt = 0; attempt < 50; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1", () => { socket.end(); resolve(true); });
