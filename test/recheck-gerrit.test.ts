@@ -4,17 +4,8 @@ import * as path from "node:path";
 import { EventStream, review, type GerritConnection } from "../services/recheck/gerrit";
 import type { Level } from "../services/recheck/log";
 import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } from "./support/fake-gerrit";
+import { until } from "./support/until";
 import { describeGated } from "./support/validators";
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describeGated(fakeGerritGate(), "the bot's Gerrit connection, against a real sshd playing Gerrit", () => {
   let gerrit: FakeGerrit;

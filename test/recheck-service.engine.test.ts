@@ -20,6 +20,7 @@ import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } fro
 import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
 import { chromiumGate, visit } from "./support/chromium";
 import { freePort, startNginx } from "./support/nginx-live";
+import { until as waitUntil } from "./support/until";
 import { describeGated, describeWithTool } from "./support/validators";
 
 /** The oldest Node.js the service supports when it is at hand (test/recheck-reports.test.ts requires it under CI). */
@@ -37,14 +38,8 @@ const query = (bug: string, text: string): BugQuery => ({ bug, file: "", query: 
 /** The bot's latest log lines, for a failure's message. */
 let recentLogs: () => unknown[] = () => [];
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; the bot's last log lines:\n${recentLogs().map((entry) => JSON.stringify(entry)).join("\n")}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+function until<T>(what: string, probe: () => T | undefined | false): Promise<T> {
+  return waitUntil(what, probe, { context: () => `the bot's last log lines:\n${recentLogs().map((entry) => JSON.stringify(entry)).join("\n")}` });
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {

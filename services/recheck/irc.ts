@@ -3,6 +3,7 @@
  * registration, a line sent to each channel subscribed to the project and the kind of event.
  * Lines wait in a short queue while the connection is (re)established.
  */
+import * as net from "node:net";
 import * as tls from "node:tls";
 import type { IrcChannel } from "../../lib/recheck/service-config";
 import { errorText, type Logger } from "./log";
@@ -65,20 +66,27 @@ export class IrcAnnouncer {
 
   private connect(): void {
     const { log } = this.options;
-    const socket = tls.connect({ host: this.options.server, port: this.options.port, servername: this.options.server, ...(this.options.ca ? { ca: this.options.ca } : {}) });
+    const socket = tls.connect({
+      host: this.options.server,
+      port: this.options.port,
+      // SNI names a host; an address is checked against the certificate without it.
+      ...(net.isIP(this.options.server) ? {} : { servername: this.options.server }),
+      ...(this.options.ca ? { ca: this.options.ca } : {}),
+    });
     this.socket = socket;
     let buffer = "";
+    let nick = this.options.nick;
     socket.setEncoding("utf8");
     socket.on("secureConnect", () => {
       if (this.options.password) socket.write(`PASS ${this.options.password}\r\n`);
-      socket.write(`NICK ${this.options.nick}\r\nUSER ${this.options.nick} 0 * :recheck bot\r\n`);
+      socket.write(`NICK ${nick}\r\nUSER ${this.options.nick} 0 * :recheck bot\r\n`);
     });
     socket.on("data", (chunk: string) => {
       buffer += chunk;
       const lines = buffer.split("\r\n");
       buffer = lines.pop() ?? "";
       for (const line of lines) {
-        const [prefixless] = [line.replace(/^:\S+ /, "")];
+        const prefixless = line.replace(/^:\S+ /, "");
         const [command, ...rest] = prefixless.split(" ");
         if (command === "PING") socket.write(`PONG ${rest.join(" ")}\r\n`);
         else if (command === "001") {
@@ -88,7 +96,11 @@ export class IrcAnnouncer {
           if (names.length > 0) socket.write(`JOIN ${names.join(",")}\r\n`);
           log.log("info", "connected to IRC", { server: this.options.server, channels: names });
           this.flush();
-        } else if (/^(4|5)\d\d$/.test(command) && command !== "433") {
+        } else if (command === "433" && !this.registered) {
+          // Nick in use (often our own previous connection, not yet timed out): take another.
+          nick = `${nick}_`;
+          socket.write(`NICK ${nick}\r\n`);
+        } else if (/^(4|5)\d\d$/.test(command)) {
           log.log("warn", "IRC server refused a command", { reply: prefixless.slice(0, 200) });
         }
       }
