@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { CANCELLED_EXIT_CODE, CommandError, runCommand, UsageError, wantsHelp, type Command } from "../lib/cli";
 import { copyExampleConfig, repoRoot } from "./support/config-fixture";
 import { runScript, type ScriptRun as Run } from "./support/scripts";
+import { terraformGate } from "./support/terraform";
 import { describeGated, toolGate } from "./support/validators";
 
 const tsxCli = path.join(repoRoot, "node_modules", "tsx", "dist", "cli.mjs");
@@ -131,7 +132,7 @@ describe("every command of scripts/", () => {
     }
   }, 60_000);
 
-  describeGated(toolGate("terraform", "terraform (HashiCorp's apt repository)"), "with Terraform", () => {
+  describeGated(terraformGate, "with Terraform", () => {
     test("smoke on a synthesized stack that was never deployed fails with Terraform's reason, not the usage (exit 2)", async () => {
       const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "cli-outdir-"));
       try {
