@@ -9,6 +9,7 @@ import { CloudConfigBuilder, MAX_USER_DATA_BYTES } from "../lib/cloud-init/cloud
 import { DEFAULT_DOWNLOAD_LIST } from "../lib/ingestion/download-list";
 import { renderLogsenderConfig } from "../lib/ingestion/logsender-config";
 import { partitionSources, type FollowedSource } from "../lib/ingestion/partition";
+import { WORKER_PYTHON_REQUIREMENTS } from "../lib/ingestion/python-requirements";
 import { CAPPED_LOGSCRAPER_SCRIPT, RUNTIME_CONFIG_SCRIPT } from "../lib/ingestion/worker-scripts";
 import {
   configureIngestionWorker,
@@ -163,10 +164,20 @@ describe("ingestion worker: files and units", () => {
     expect(Buffer.byteLength(W.builder.render())).toBeLessThan((MAX_USER_DATA_BYTES * 2) / 3);
   });
 
-  test("writes pip constraints when given", () => {
-    const w = worker({ pipConstraints: "requests==2.32.3" });
-    expect(w.content("/etc/logscraper/pip-constraints.txt")).toBe("requests==2.32.3\n");
-    expect(w.content("/etc/logscraper/install.env")).toContain("PIP_CONSTRAINTS=/etc/logscraper/pip-constraints.txt\n");
+  test("installs the Python dependencies from the committed lock, every one pinned with its hash", () => {
+    expect(W.content("/etc/logscraper/python-requirements.txt")).toBe(WORKER_PYTHON_REQUIREMENTS);
+    expect(W.content("/etc/logscraper/install.env")).toContain("PIP_REQUIREMENTS=/etc/logscraper/python-requirements.txt\n");
+    expect(W.content("/usr/local/sbin/ingestion-prepare")).toContain('--require-hashes --no-deps --requirement "$PIP_REQUIREMENTS"');
+    expect(W.content("/usr/local/sbin/ingestion-prepare")).toContain("--no-deps --no-build-isolation");
+  });
+
+  test("the lock pins each package once, with a SHA-256, including the build tools and logscraper's direct dependencies", () => {
+    const lines = WORKER_PYTHON_REQUIREMENTS.trimEnd().split("\n");
+    for (const line of lines) expect(line).toMatch(/^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+!-]+ --hash=sha256:[0-9a-f]{64}$/);
+    const names = lines.map((line) => line.split("==")[0].toLowerCase().replace(/[-_.]+/g, "-"));
+    expect(new Set(names).size).toBe(names.length);
+    // requirements.txt of ci-log-processing at LOGSCRAPER_GIT_COMMIT, and what builds it.
+    expect(names).toEqual(expect.arrayContaining(["pbr", "requests", "pyyaml", "tenacity", "opensearch-py", "ruamel-yaml", "prometheus-client", "subunit2sql", "setuptools"]));
   });
 
   test("accepts a cluster address that is only known at deploy time (a cdktf token)", () => {

@@ -17,7 +17,7 @@ export const PREPARE_SCRIPT = `: "\${LOGSCRAPER_GIT_URL:?set in the EnvironmentF
 : "\${SCRATCH_IMAGE:?set in the EnvironmentFile}"
 : "\${SCRATCH_SIZE_GIB:?set in the EnvironmentFile}"
 : "\${SCRATCH_MOUNT:?set in the EnvironmentFile}"
-: "\${PIP_CONSTRAINTS:=}"
+: "\${PIP_REQUIREMENTS:?set in the EnvironmentFile}"
 
 # 1. The scratch area: made once, mounted on every boot.
 if [ ! -e "$SCRATCH_IMAGE" ]; then
@@ -40,15 +40,16 @@ if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv"
   install -d -m 0755 "$VENV_ROOT"
   python3 -m venv "$venv"
-  pip_args=(install --no-cache-dir --disable-pip-version-check)
-  if [ -n "$PIP_CONSTRAINTS" ]; then
-    pip_args+=(--constraint "$PIP_CONSTRAINTS")
-  fi
-  # setuptools provides distutils, which logscraper still imports, on Python 3.12 and later.
-  pip_args+=(setuptools "logscraper @ git+$LOGSCRAPER_GIT_URL@$LOGSCRAPER_GIT_COMMIT")
+  pip=("$venv/bin/pip" install --no-cache-dir --disable-pip-version-check)
+  # Every dependency at its locked version and hash; then logscraper itself from the pinned
+  # commit, without dependencies and built with the locked setuptools and pbr (no unhashed
+  # build tools fetched). pbr would compute the version from git tags: the commit is what matters.
+  install_python() {
+    "\${pip[@]}" --require-hashes --no-deps --requirement "$PIP_REQUIREMENTS" &&
+      PBR_VERSION=0.0.0 "\${pip[@]}" --no-deps --no-build-isolation "logscraper @ git+$LOGSCRAPER_GIT_URL@$LOGSCRAPER_GIT_COMMIT"
+  }
   attempt=1
-  # pbr would compute the version from git tags; the pinned commit is what matters here.
-  until PBR_VERSION=0.0.0 "$venv/bin/pip" "\${pip_args[@]}"; do
+  until install_python; do
     if [ "$attempt" -ge 8 ]; then
       echo "could not install logscraper from $LOGSCRAPER_GIT_URL@$LOGSCRAPER_GIT_COMMIT after $attempt attempts" >&2
       exit 1

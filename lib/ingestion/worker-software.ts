@@ -9,7 +9,7 @@
  * exactly the code that runs, and moving it is a one-line, reviewable change. Running natively
  * under systemd also means MemoryMax, the file size cap and the hardening apply to the program
  * itself, without podman's user-namespace and volume plumbing.
- * (Its Python dependencies are not pinned upstream; the `pipConstraints` prop pins them.)
+ * (Its Python dependencies are not pinned upstream; WORKER_PYTHON_REQUIREMENTS pins them, with hashes.)
  *
  * On the worker:
  * - `/etc/logscraper/`: the download list, and per source `logscraper-<source>.config` and
@@ -27,6 +27,7 @@
 import { LOG_INDEX_PREFIX } from "../field-contract";
 import type { CloudConfigBuilder } from "../cloud-init/cloud-config";
 import type { UnitSections } from "../cloud-init/systemd-unit";
+import { WORKER_PYTHON_REQUIREMENTS } from "./python-requirements";
 import { DEFAULT_DOWNLOAD_LIST, type DownloadListEntry, renderDownloadList } from "./download-list";
 import { checkAbsolutePath, port, positive, renderLogscraperConfig } from "./logscraper-config";
 import { renderLogsenderConfig } from "./logsender-config";
@@ -86,8 +87,11 @@ export interface IngestionWorkerProps {
   readonly gitUrl?: string;
   /** Commit to install (40 hex digits). @default LOGSCRAPER_GIT_COMMIT */
   readonly gitCommit?: string;
-  /** Text of a pip constraints file (`name==version` lines) pinning the Python dependencies. @default - none: pip takes the newest allowed */
-  readonly pipConstraints?: string;
+  /**
+   * A pip requirements file pinning every Python dependency with its hash (`name==version --hash=sha256:...`).
+   * @default WORKER_PYTHON_REQUIREMENTS
+   */
+  readonly pipRequirements?: string;
   /** Metrics port of the worker's first logscraper; the n-th source gets base + n. @default 9128 */
   readonly metricsPortBase?: number;
   /** Builds downloaded in parallel per source (logscraper `workers`). @default 4 */
@@ -163,10 +167,9 @@ export function configureIngestionWorker(cloudConfig: CloudConfigBuilder, props:
     `SCRATCH_SIZE_GIB=${scratchSizeGiB}`,
     `SCRATCH_MOUNT=${SCRATCH_MOUNT}`,
   ];
-  if (props.pipConstraints !== undefined) {
-    cloudConfig.addFile({ path: `${CONFIG_DIR}/pip-constraints.txt`, content: props.pipConstraints.endsWith("\n") ? props.pipConstraints : `${props.pipConstraints}\n` });
-    installEnv.push(`PIP_CONSTRAINTS=${CONFIG_DIR}/pip-constraints.txt`);
-  }
+  const requirements = props.pipRequirements ?? WORKER_PYTHON_REQUIREMENTS;
+  cloudConfig.addFile({ path: `${CONFIG_DIR}/python-requirements.txt`, content: requirements.endsWith("\n") ? requirements : `${requirements}\n` });
+  installEnv.push(`PIP_REQUIREMENTS=${CONFIG_DIR}/python-requirements.txt`);
   cloudConfig.addFile({ path: INSTALL_ENV_PATH, content: `${installEnv.join("\n")}\n` });
   cloudConfig.addScript(PREPARE_SCRIPT_PATH, PREPARE_SCRIPT);
   cloudConfig.addFile({ path: RUNTIME_CONFIG_PATH, content: RUNTIME_CONFIG_SCRIPT, permissions: "0755" });
