@@ -276,7 +276,9 @@ export class SearchCluster extends Construct implements IConnectable {
         SETUP_DIR,
       }),
     });
-    const secrets: Record<string, string> = { ADMIN_USER: this.admin.username, ADMIN_PASSWORD: this.admin.password };
+    // The admin's password only where it is used: masters watch the cluster form with it (and
+    // Elasticsearch's keystore bootstraps it there); a data-only node never needs it.
+    const secrets: Record<string, string> = options.masterEligible ? { ADMIN_USER: this.admin.username, ADMIN_PASSWORD: this.admin.password } : {};
     if (this.snapshots) Object.assign(secrets, { S3_ACCESS_KEY: this.snapshots.accessKey, S3_SECRET_KEY: this.snapshots.secretKey });
     // Elasticsearch users are created through its API by the setup node; OpenSearch reads bcrypt hashes instead.
     if (options.isSetupNode && engine.engine === "elasticsearch") {

@@ -170,6 +170,9 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
     expect(setupSecrets.permissions).toBe("0600");
     expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).not.toContain("WRITER_PASSWORD");
+    // A data-only node never uses the admin's password: it does not get it.
+    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).toBe("\n");
+    expect(fileOf(servers["prod-search-master-2"], "/etc/ci-log-analysis/search-secrets.env")!.content).toMatch(/^ADMIN_USER=elastic\nADMIN_PASSWORD=/);
     expect(cluster.writer.username).toBe("logwriter");
     expect(cluster.reader.username).toBe("logreader");
   });

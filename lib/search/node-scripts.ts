@@ -22,8 +22,9 @@ printf 'user = "%s:%s"\\n' "$ADMIN_USER" "\${escaped_password//\\"/\\\\\\"}" > "
  */
 export const INSTALL_SEARCH_ENGINE_SCRIPT = `: "\${ENGINE:?}" "\${ENGINE_PACKAGE:?}" "\${ENGINE_VERSION:?}" "\${ENGINE_SERVICE:?}" "\${ENGINE_USER:?}"
 : "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}" "\${DATA_PATH:?}" "\${NODE_ADDRESS:?}" "\${ENGINE_UID:?}"
-: "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}"
-${CURL_ADMIN_AUTH}
+# Only master-eligible nodes get the admin's credentials (to see the cluster form).
+: "\${ADMIN_USER:=}" "\${ADMIN_PASSWORD:=}"
+
 # The engine's user and group get fixed ids before the package creates them with whatever ids
 # are free: a replacement node then owns the files on the old node's data volume.
 if ! getent group "$ENGINE_USER" > /dev/null; then
@@ -50,7 +51,7 @@ install -d -o "$ENGINE_USER" -g "$ENGINE_USER" -m 0750 "$DATA_PATH"
 keystore="/usr/share/$ENGINE/bin/$ENGINE-keystore"
 keystore_file="$ENGINE_CONFIG_DIR/$ENGINE.keystore"
 [ -f "$keystore_file" ] || "$keystore" create
-if [ "$ENGINE" = elasticsearch ]; then
+if [ "$ENGINE" = elasticsearch ] && [ -n "$ADMIN_PASSWORD" ]; then
   printf '%s' "$ADMIN_PASSWORD" | "$keystore" add --stdin --force bootstrap.password
 fi
 # Snapshots to object storage: the S3 client's keys live in the keystore, never in a file.
@@ -79,7 +80,8 @@ systemctl enable --now "$ENGINE_SERVICE"
 
 config_file="$ENGINE_CONFIG_DIR/\${ENGINE}.yml"
 if grep -q '^cluster\\.initial_' "$config_file"; then
-  for _ in $(seq 1 90); do
+  : "\${ADMIN_USER:?a master-eligible node needs the admin credentials}" "\${ADMIN_PASSWORD:?a master-eligible node needs the admin credentials}"
+${CURL_ADMIN_AUTH}  for _ in $(seq 1 90); do
     if curl --silent --fail --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" \\
       "https://$NODE_ADDRESS:9200/_cluster/health" > /dev/null; then
       # The cluster has formed: the bootstrap setting must never be used again.
