@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { LOCK_FILE } from "../lib/synth";
 import { copyExampleConfig, editConfig, exampleConfigDir, repoRoot } from "./support/config-fixture";
+import { runScript } from "./support/scripts";
 import { runSynth } from "./support/synth";
 
 /** Every file under `dir`, by relative path, with its content: what a run must leave as it was. */
@@ -88,6 +89,25 @@ describe("npm run synth's output folder", () => {
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`  left as they are (not in ${fewer}): ${outdir}/stacks/production\n`);
     expect(Object.keys(JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8")).stacks)).toEqual(["evaluation", "staging"]);
+    const after = filesUnder(project);
+    for (const [file, content] of Object.entries(kept)) expect([file, after[file]]).toEqual([file, content]);
+  });
+
+  test("keeps replace-server working on a stack whether or not the last synth was of its config folder", async () => {
+    const fewer = config();
+    fs.rmSync(path.join(fewer, "deployments", "production.yaml"));
+    const replaceSearchNode = async () => {
+      const result = await runScript("replace-server", ["production", "production-search-data-1", "--print"], { CDKTF_OUTDIR: outdir });
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toMatch(new RegExp(`^terraform -chdir=${outdir}/stacks/production apply -replace=openstack_compute_instance_v2\\.search_data_server-1_instance_\\w+\n$`));
+      expect(result.status).toBe(0);
+    };
+    expect(runSynth(exampleConfigDir, outdir).status).toBe(0);
+    const kept = deployed(project, "production");
+    for (const configDir of [fewer, exampleConfigDir, fewer]) {
+      expect(runSynth(configDir, outdir).status).toBe(0);
+      await replaceSearchNode();
+    }
     const after = filesUnder(project);
     for (const [file, content] of Object.entries(kept)) expect([file, after[file]]).toEqual([file, content]);
   });
