@@ -64,6 +64,8 @@ export interface ServerProps {
  * its stable virtio id, and a floating IP when it must be reachable from outside.
  */
 export class Server extends Construct {
+  /** The server's name in Nova, `<deployment>-<role>-<n>`. */
+  readonly name: string;
   readonly instance: ComputeInstanceV2;
   /** The IPv4 address other servers reach this one at (a Terraform reference when Neutron assigns it). */
   readonly privateIpv4Address: string;
@@ -73,6 +75,7 @@ export class Server extends Construct {
 
   constructor(scope: Construct, id: string, props: ServerProps) {
     super(scope, id);
+    this.name = props.name;
     const stateful = props.stateful ?? false;
     if (!stateful && props.dataVolume) {
       throw new Error(`Server ${props.name}: a data volume needs a stateful server; set stateful: true.`);

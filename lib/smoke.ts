@@ -5,12 +5,11 @@
  * the writes the old public proxy let through (`_aliases`, index creation, deletion, `_bulk`),
  * which must all be refused with 403.
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { CommandError, runCommand, UsageError, type Command } from "./cli";
+import { runCommand, UsageError, type Command } from "./cli";
 import { HttpClient, type HttpAnswer } from "./http-client";
+import { OutputsError, outputValues, readOutputsJson, terraformOutputJson } from "./stack-outputs";
 
 export type CheckStatus = "PASS" | "WARN" | "FAIL";
 
@@ -42,13 +41,6 @@ export interface SmokeOptions {
   readonly timeoutMs?: number;
 }
 
-/** Outputs that cannot be read or are not what the stack writes (exit 2, without the usage: the command line was right). */
-export class OutputsError extends CommandError {
-  constructor(message: string) {
-    super(message, 2);
-    this.name = "OutputsError";
-  }
-}
 
 export const DEFAULT_TIMEOUT_SECONDS = 10;
 
@@ -59,21 +51,12 @@ export const DEFAULT_TIMEOUT_SECONDS = 10;
  * @throws OutputsError
  */
 export function parseStackOutputs(json: string, source: string): SmokeTargets {
-  let outputs: unknown;
-  try {
-    outputs = JSON.parse(json);
-  } catch (error) {
-    throw new OutputsError(`${source}: not JSON (${(error as Error).message}); expected the output of \`terraform output -json\``);
-  }
-  if (typeof outputs !== "object" || outputs === null || Array.isArray(outputs)) {
-    throw new OutputsError(`${source}: expected an object of outputs, as \`terraform output -json\` prints`);
-  }
+  const outputs = outputValues(json, source);
   const value = (name: string): string | undefined => {
-    const output = (outputs as Record<string, unknown>)[name];
-    if (output === undefined || output === null) return undefined;
-    const inner = typeof output === "object" && "value" in output ? (output as { value: unknown }).value : undefined;
+    const inner = outputs[name];
+    if (inner === undefined || inner === null) return undefined;
     if (typeof inner !== "string" || inner === "") {
-      throw new OutputsError(`${source}: output ${name}: expected { "value": "<url>" }, got ${JSON.stringify(output).slice(0, 120)}`);
+      throw new OutputsError(`${source}: output ${name}: expected { "value": "<url>" }, got ${JSON.stringify(inner).slice(0, 120)}`);
     }
     return inner;
   };
@@ -115,39 +98,12 @@ function httpsUrl(value: string, name: string, source: string, directory: boolea
   return directory && !href.endsWith("/") ? `${href}/` : href;
 }
 
-/** Terraform's error (`-no-color`): its "Error:" line and the paragraph after it, without the box drawing and warnings. */
-function terraformError(stderr: string): string {
-  const lines = stderr.split("\n").map((line) => line.replace(/^[\s╷│╵]+/, "").trimEnd());
-  const start = lines.findIndex((line) => line.startsWith("Error:"));
-  if (start === -1) return lines.filter((line) => line !== "").join("\n  ");
-  const paragraphEnd = (from: number) => {
-    const end = lines.findIndex((line, index) => index > from && line === "");
-    return end === -1 ? lines.length : end;
-  };
-  const firstEnd = paragraphEnd(start);
-  const next = lines.findIndex((line, index) => index > firstEnd && line !== "");
-  const shown = next === -1 ? lines.slice(start, firstEnd) : [...lines.slice(start, firstEnd), ...lines.slice(next, paragraphEnd(next))];
-  return shown.join("\n  ");
-}
-
 /**
  * Runs `terraform -chdir=<outdir>/stacks/<stack> output -json` and reads the targets from it.
  * @throws OutputsError when the stack is not synthesized, not deployed, or Terraform fails
  */
 export function readStackOutputs(stack: string, outdir = "cdktf.out", terraform = "terraform"): SmokeTargets {
-  const stackDir = path.join(outdir, "stacks", stack);
-  if (!fs.existsSync(path.join(stackDir, "cdk.tf.json"))) {
-    throw new OutputsError(`${stackDir}/cdk.tf.json not found; run \`npm run synth\` and deploy the stack first`);
-  }
-  const args = [`-chdir=${stackDir}`, "output", "-json", "-no-color"];
-  const result = spawnSync(terraform, args, { encoding: "utf8", timeout: 60_000, env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
-  if (result.error) throw new OutputsError(`${terraform} could not run (${result.error.message}); install Terraform, or pass --outputs <file.json>`);
-  if (result.status !== 0) {
-    throw new OutputsError(
-      `cannot read the outputs of ${stack}: has it been deployed from this folder (\`npx cdktf deploy ${stack}\`)? \`${terraform} ${args.join(" ")}\` said:\n  ${terraformError(result.stderr)}`,
-    );
-  }
-  return parseStackOutputs(result.stdout, `${terraform} output of ${stack}`);
+  return parseStackOutputs(terraformOutputJson(stack, outdir, terraform), `${terraform} output of ${stack}`);
 }
 
 function location(answer: HttpAnswer): string {
@@ -359,7 +315,6 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`expected one stack name, got ${positionals.join(" ")}`);
-  if (!positionals[0] && !values.outputs) throw new UsageError("expected a stack name, or --outputs <file.json>");
   if (values.insecure && values["ca-file"]) throw new UsageError("--insecure and --ca-file exclude each other");
   let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
   if (values.timeout !== undefined) {
@@ -377,18 +332,8 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
       throw new UsageError(`--ca-file: ${(error as Error).message}`);
     }
   }
-  let targets: SmokeTargets;
-  if (values.outputs) {
-    let json: string;
-    try {
-      json = fs.readFileSync(values.outputs, "utf8");
-    } catch (error) {
-      throw new UsageError(`--outputs: ${(error as Error).message}`);
-    }
-    targets = parseStackOutputs(json, values.outputs);
-  } else {
-    targets = readStackOutputs(positionals[0], io.outdir, io.terraform);
-  }
+  const { json, source } = readOutputsJson(positionals[0], values.outputs, io.outdir, io.terraform);
+  let targets = parseStackOutputs(json, source);
   if (values["recheck-url"]) targets = { ...targets, recheckUrl: checkUrl(values["recheck-url"], "--recheck-url", "command line") };
   return { targets, options: { insecure: values.insecure, ca, timeoutMs } };
 }

@@ -15,7 +15,10 @@ import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipel
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
 import { SearchCluster } from "../constructs/search-cluster";
-import type { ServerRoleDefaults } from "../constructs/server-role";
+import { Port } from "../constructs/connections";
+import { Server } from "../constructs/server";
+import { ServerRole, type ServerRoleDefaults } from "../constructs/server-role";
+import { SSH_HOSTS_OUTPUT, SSH_JUMP_HOST_OUTPUT } from "../lib/ssh-config";
 import type { LoadedDeployment } from "../lib/config/load";
 
 export interface DeploymentStackProps {
@@ -133,6 +136,25 @@ export class DeploymentStack extends TerraformStack {
       dashboardDays: props.deployment.search.retentionDays,
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,
+    });
+
+    // On a tenant network only the public roles have addresses the admins reach: the others are
+    // reached with ProxyJump through the front end (npm run ssh-config).
+    if (network.floatingIpPool) {
+      for (const role of this.node.findAll().filter((node): node is ServerRole => node instanceof ServerRole && node !== frontend.role)) {
+        role.connections.allowFrom(frontend.role, Port.tcp(22), "Admin SSH through the front end (ProxyJump)");
+      }
+      new TerraformOutput(this, SSH_JUMP_HOST_OUTPUT, {
+        value: frontend.role.nodes[0].name,
+        description: "The server private servers are reached through with SSH (ProxyJump).",
+      });
+    }
+    const allServers = this.node.findAll().filter((node): node is Server => node instanceof Server);
+    new TerraformOutput(this, SSH_HOSTS_OUTPUT, {
+      value: Object.fromEntries(
+        allServers.map((server) => [server.name, { address: server.privateIpv4Address, ...(server.publicIpv4Address ? { public_address: server.publicIpv4Address } : {}) }]),
+      ),
+      description: "Each server's private address, and its public one if it has one (npm run ssh-config).",
     });
 
     new TerraformOutput(this, "search_endpoints", {

@@ -76,7 +76,7 @@ describe("runCommand", () => {
 });
 
 describe("every command of scripts/", () => {
-  const commands = ["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"];
+  const commands = ["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke", "ssh-config"];
   let help: Record<string, Run>;
   let unknownFlag: Record<string, Run>;
 
@@ -95,7 +95,7 @@ describe("every command of scripts/", () => {
     expect(scripts.filter((name) => !/^(write-|bench$|synth\.js$)/.test(name)).sort()).toEqual(commands);
   });
 
-  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"])(
+  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke", "ssh-config"])(
     "%s --help prints its usage and exits 0",
     (name) => {
       expect(help[name].stderr).toBe("");
@@ -104,7 +104,7 @@ describe("every command of scripts/", () => {
     },
   );
 
-  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke"])(
+  test.each(["check-queries", "new-cloud", "preflight", "refresh-provider-schema", "replace-server", "review", "smoke", "ssh-config"])(
     "%s fails an unknown flag with exit 2 and two lines, no stack trace",
     (name) => {
       expect(unknownFlag[name].stdout).toBe("");

@@ -147,11 +147,15 @@ describe("DeploymentStack", () => {
     ]);
   });
 
-  test("accepts SSH only from the admin prefixes", () => {
+  test("accepts SSH only from the admin prefixes, and from the front end (the jump host) on a tenant network", () => {
     const rules = Object.values(resourcesOf(production, "openstack_networking_secgroup_rule_v2"));
     const ssh = rules.filter((rule) => rule.direction === "ingress" && rule.port_range_min === 22);
-    expect(new Set(ssh.map((rule) => rule.remote_ip_prefix))).toEqual(new Set(["203.0.113.0/24", "2001:db8:100::/48"]));
-    expect(ssh).toHaveLength(5 * 2);
+    const fromPrefixes = ssh.filter((rule) => rule.remote_ip_prefix !== undefined);
+    expect(new Set(fromPrefixes.map((rule) => rule.remote_ip_prefix))).toEqual(new Set(["203.0.113.0/24", "2001:db8:100::/48"]));
+    expect(fromPrefixes).toHaveLength(5 * 2);
+    const fromGroups = ssh.filter((rule) => rule.remote_ip_prefix === undefined);
+    expect([...new Set(fromGroups.map((rule) => rule.remote_group_id))]).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.frontend_servers_security-group_[0-9A-F]{8}\.id\}$/)]);
+    expect(fromGroups).toHaveLength(4); // every other role
   });
 
   test("no config edit of image, flavor or user data changes a volume", () => {

@@ -94,7 +94,13 @@ describe("npm run preflight", () => {
       "PASS network",
       "PASS quota",
     ]);
-    expect(result.out).toContain("PASS quota — the deployments on example-cloud need/project ci-logs has: instances 23/30 (in use 0), cores 156/200 (in use 0), ram_gib 504/640 (in use 0), volumes 7/10 (in use 0), volume_gib 6344/7000 (in use 0), floating_ips 4/4 (in use 0), security_groups 9/12 (in use 0), security_group_rules 95/150 (in use 0)");
+    const needed = neededByCloud.get("example-cloud")!;
+    expect(result.out).toContain(
+      "PASS quota — the deployments on example-cloud need/project ci-logs has: " +
+        `instances ${needed.instances}/30 (in use 0), cores ${needed.cores}/200 (in use 0), ram_gib ${needed.ram_gib}/640 (in use 0), ` +
+        `volumes ${needed.volumes}/10 (in use 0), volume_gib ${needed.volume_gib}/7000 (in use 0), floating_ips ${needed.floating_ips}/4 (in use 0), ` +
+        `security_groups ${needed.security_groups}/12 (in use 0), security_group_rules ${needed.security_group_rules}/150 (in use 0)`,
+    );
     expect(result.out.at(-1)).toBe("9 passed, 0 failed");
     expect(result.code).toBe(0);
     expect(fake.requests.filter((request) => !request.startsWith("GET "))).toEqual(["POST /identity/v3/auth/tokens"]);
