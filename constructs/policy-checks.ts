@@ -14,15 +14,6 @@ const CREDENTIAL_ARGUMENTS = [
   "userName", "userId", "key", "cert",
 ] as const;
 
-export interface PolicyChecksOptions {
-  /**
-   * Where a remote address prefix comes from in the config (`file:line:column: setting`), so that
-   * a violation it causes names the setting to change, not only the construct.
-   * @default violations name the construct only
-   */
-  readonly prefixOrigin?: (prefix: string) => string | undefined;
-}
-
 /**
  * The project's safety rules, checked on every synthesized stack: a violation fails synth with
  * the construct path and the fix. They hold for code written later too, including escape
@@ -30,11 +21,9 @@ export interface PolicyChecksOptions {
  */
 export class PolicyChecks implements IAspect {
   /** Applies the checks to every construct of `stack`. */
-  static applyTo(stack: TerraformStack, options: PolicyChecksOptions = {}): void {
-    Aspects.of(stack).add(new PolicyChecks(options));
+  static applyTo(stack: TerraformStack): void {
+    Aspects.of(stack).add(new PolicyChecks());
   }
-
-  private constructor(private readonly options: PolicyChecksOptions) {}
 
   visit(node: IConstruct): void {
     // Aspects run before validations during synth: a failed check fails synth, naming the construct's path.
@@ -74,13 +63,10 @@ export class PolicyChecks implements IAspect {
     const permitted = protocol === "tcp" && ports !== undefined && ports.every((port) => allowed.includes(port));
     if (!permitted) {
       const what = `${protocol ?? "any protocol"}${from === undefined ? "" : ` ${from}${to !== undefined && to !== from ? `-${to}` : ""}`}`;
-      const origin = prefix === undefined ? undefined : this.options.prefixOrigin?.(prefix);
-      const opens = `ingress from ${prefix ?? "anywhere"} on ${what} opens the port to the whole Internet.`;
       fail(
-        origin
-          ? `${origin}: got ${JSON.stringify(prefix)}, so ${opens} List only the prefixes the admins connect from (an office or VPN range).`
-          : `${opens} Only the ports a public role declares may be (80 and 443 of the front end and the recheck dashboard, and frontend.extra_public_ports); ` +
-              `allow the admin prefixes (admin.ssh_allowed_prefixes) or a peer security group instead.`,
+        `ingress from ${prefix ?? "anywhere"} on ${what} opens the port to the whole Internet. ` +
+          `Only the ports a public role declares may be (80 and 443 of the front end and the recheck dashboard, and frontend.extra_public_ports); ` +
+          `allow the admin prefixes (admin.ssh_allowed_prefixes) or a peer security group instead.`,
       );
     }
   }

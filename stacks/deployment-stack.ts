@@ -35,13 +35,7 @@ export class DeploymentStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: DeploymentStackProps) {
     super(scope, id);
     const { config, cloud, name } = props.deployment;
-    const adminPrefixes = config.admin.ssh_allowed_prefixes;
-    PolicyChecks.applyTo(this, {
-      prefixOrigin: (prefix) => {
-        const index = adminPrefixes.indexOf(prefix);
-        return index === -1 ? undefined : props.deployment.locate(["admin", "ssh_allowed_prefixes", index]);
-      },
-    });
+    PolicyChecks.applyTo(this);
     configureStateBackend(this, config.state);
 
     // Credentials come from clouds.yaml on the admin's machine; the provider only names the entry.

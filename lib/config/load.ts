@@ -17,7 +17,7 @@ import { validateDownloadList } from "../ingestion/download-list";
 import { loadQueries, type BugQuery } from "../queries/check";
 import { validateSources } from "../ingestion/partition";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
-import { ConfigError, describeValue, didYouMean, formatPath, formatProblem, type ConfigProblem } from "./problems";
+import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
 
 export interface LoadedCloud {
   readonly name: string;
@@ -32,8 +32,6 @@ export interface LoadedDeployment {
   readonly cloud: LoadedCloud;
   /** The search cluster's shape with every default applied. */
   readonly search: SearchTopology;
-  /** Where a setting of the deployment file is, as `file:line:column: setting`, for messages about what it caused. */
-  readonly locate: (settingPath: readonly PropertyKey[]) => string;
 }
 
 export interface LoadedConfig {
@@ -349,11 +347,7 @@ export function loadConfig(configDir: string): LoadedConfig {
     const before = problems.length;
     problems.push(...deploymentRuleProblems(yaml, config, cloud));
     if (problems.length === before) {
-      deployments.push({
-        name, file: yaml.file, config, cloud,
-        search: resolveSearchTopology(config.search, cloud.config.flavors),
-        locate: (settingPath) => formatProblem(yaml.problemAt(settingPath, "")).replace(/: $/, ""),
-      });
+      deployments.push({ name, file: yaml.file, config, cloud, search: resolveSearchTopology(config.search, cloud.config.flavors) });
     }
   }
   if (problems.length === 0 && deploymentFiles.length === 0) {
