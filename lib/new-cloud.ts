@@ -486,6 +486,8 @@ export function nextSteps(configDir: string, answers: NewCloudAnswers): string {
     `  2. Put the credentials under \`${answers.cloudsYamlEntry}\` in ~/.config/openstack/clouds.yaml (never in this repository).`,
     `  3. Write a deployment that names this cloud${example ? `, from the example with a ${answers.networkMode} network` : ""}:`,
     ...(example ? [`       mkdir -p ${shellWord(path.dirname(target))} && cp ${shellWord(example)} ${shellWord(path.dirname(target))}/<deployment>.yaml`] : []),
+    // A config folder without bug queries fails synth: start from the shipped ones.
+    ...(fs.existsSync(path.join(configDir, "queries")) ? [] : [`       cp -r ${shellWord(path.relative(process.cwd(), path.join(REPO_ROOT, "config", "queries")))} ${shellWord(path.join(configDir, "queries"))}`]),
     `     and set \`cloud: ${answers.name}\`, \`image: ${imageAlias}\`, flavors from: ${answers.flavors.map((flavor) => flavor.alias).join(", ")}${schemaNote}.`,
     `  4. ${env}npm run preflight -- <deployment>   (checks the clouds.yaml entry, image, flavors, network and quota against the cloud)`,
     `  5. ${env}npm run synth`,

@@ -142,7 +142,6 @@ describe("npm run new-cloud", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-steps-"));
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-out-"));
     try {
-      fs.cpSync(path.join(repoRoot, "config", "queries"), path.join(dir, "queries"), { recursive: true });
       const flavors = ["--flavor", "large=m1.xlarge:8:32", "--flavor", "medium=m1.large:4:8", "--flavor", "small=m1.medium:2:4"];
       const result = runCli(["sponsor-p", ...EXAMPLE_FLAGS.slice(0, 6), ...flavors, "--network-mode", "provider", "--network-name", "public-v4"], dir);
       expect(result.stderr).toBe("");
@@ -152,6 +151,10 @@ describe("npm run new-cloud", () => {
       expect(copy).toBe(`mkdir -p ${dir}/deployments && cp config/deployments/staging.yaml ${dir}/deployments/<deployment>.yaml`);
       const sh = (command: string) => spawnSync("sh", ["-c", command], { cwd: repoRoot, env: { ...process.env, CDKTF_OUTDIR: outdir, CONFIG_DIR: undefined }, encoding: "utf8" });
       expect(sh(copy.replace("<deployment>", "sponsor")).status).toBe(0);
+      // The folder has no bug queries yet: step 3 copies the shipped ones, or synth would fail.
+      const queries = lines[lines.findIndex((line) => line.includes("3. Write a deployment")) + 2].trim();
+      expect(queries).toBe(`cp -r config/queries ${dir}/queries`);
+      expect(sh(queries).status).toBe(0);
       // What step 3 asks the admin to edit: the cloud, and the $schema path for a folder outside the repository.
       const schemaRef = /on its first line, `\$schema=(\S+)`/.exec(result.stdout)?.[1] ?? "";
       expect(path.resolve(dir, "deployments", schemaRef)).toBe(path.join(repoRoot, "schema", "config", "deployment.schema.json"));
