@@ -191,6 +191,8 @@ describeWithSearchEngine("the recheck service", () => {
       expect(fs.readFileSync(path.join(dir, "state", "dashboard", "uncategorized.html"), "utf8")).toContain(BUILDS.unknown);
 
       // Health and metrics on loopback; the first search URL never answers, the second does.
+      // The fake Gerrit records a review before the bot's SSH command returns and the bot counts it.
+      await until("the bot to count both comments", () => logged(running, "commented on the change").length === 2);
       const healthPort = logged(running, "recheck service started")[0].healthPort as number;
       const health = await get(`http://127.0.0.1:${healthPort}/health`);
       expect(health.status).toBe(200);
