@@ -152,8 +152,10 @@ ${body}
         }`;
 }
 
-/** Headers a visitor could send to act as another user, were the reader ever allowed to. */
-const RUN_AS_HEADERS = ["es-security-runas-user", "securitytenant", "opendistro_security_impersonate_as", "security_tenant"];
+/** Clears the headers a visitor could send to act as another user, were the reader ever allowed to. */
+const CLEAR_RUN_AS_HEADERS = ["es-security-runas-user", "securitytenant", "opendistro_security_impersonate_as", "security_tenant"]
+  .map((header) => `            proxy_set_header ${header} "";`)
+  .join("\n");
 
 export function renderFrontendNginx(props: FrontendNginxProps): string {
   const searchLocations = READ_ONLY_ENDPOINTS.map((endpoint) =>
@@ -162,7 +164,7 @@ export function renderFrontendNginx(props: FrontendNginxProps): string {
       `            if ($public_query_refused) { return 403 '{"error":"query parameter not allowed: only ${PUBLIC_QUERY_PARAMETERS.join(", ")}, and size/from up to ${MAX_PUBLIC_HITS}"}\\n'; }
             limit_req zone=search burst=${props.requestsPerSecond * 2} nodelay;
             include ${props.readerAuthInclude};
-${RUN_AS_HEADERS.map((header) => `            proxy_set_header ${header} "";`).join("\n")}
+${CLEAR_RUN_AS_HEADERS}
             proxy_set_header Connection "";
             # The raw URI, checked against SAFE_REQUEST_URI: what the location matched is what the cluster gets.
             proxy_pass https://search_cluster$request_uri;`,
@@ -174,7 +176,7 @@ ${RUN_AS_HEADERS.map((header) => `            proxy_set_header ${header} "";`).j
           endpoint,
           `            limit_req zone=dashboards burst=200 nodelay;
             ${props.dashboardsAuthInclude ? `include ${props.dashboardsAuthInclude};` : 'proxy_set_header Authorization "";'}
-${RUN_AS_HEADERS.map((header) => `            proxy_set_header ${header} "";`).join("\n")}
+${CLEAR_RUN_AS_HEADERS}
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
