@@ -91,7 +91,8 @@ export class Frontend extends Construct implements IConnectable {
 
   private configure(cloudConfig: CloudConfigBuilder, props: FrontendProps, dashboards: boolean): void {
     const { search } = props;
-    const engine = search.engine;
+    // OpenSearch Dashboards has no anonymous login here: nginx signs its visitors in.
+    const dashboardsAuthInclude = dashboards && search.engine.engine === "opensearch" ? DASHBOARDS_AUTH_INCLUDE : undefined;
     const certificate = addPublicCertificate(cloudConfig, props);
     const searchCaFile = search.addCaCertificateTo(cloudConfig);
     // Written after the packages are installed, so that nginx's own install starts it with its default configuration.
@@ -108,7 +109,7 @@ export class Frontend extends Construct implements IConnectable {
         readerAuthInclude: READER_AUTH_INCLUDE,
         acmeWebroot: certificate.acmeWebroot,
         dashboardsUpstream: dashboards ? `127.0.0.1:${DASHBOARDS_PORT}` : undefined,
-        dashboardsAuthInclude: dashboards && engine.engine === "opensearch" ? DASHBOARDS_AUTH_INCLUDE : undefined,
+        dashboardsAuthInclude,
         requestsPerSecond: props.requestsPerSecond ?? 10,
         maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
       }),
@@ -121,7 +122,7 @@ export class Frontend extends Construct implements IConnectable {
         content: `proxy_set_header Authorization "Basic ${Fn.base64encode(`${user.username}:${user.password}`)}";\n`,
       });
     addAuthInclude(READER_AUTH_INCLUDE, search.reader);
-    if (dashboards && engine.engine === "opensearch") addAuthInclude(DASHBOARDS_AUTH_INCLUDE, search.dashboardsReader);
+    if (dashboardsAuthInclude) addAuthInclude(dashboardsAuthInclude, search.dashboardsReader);
     if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile);
   }
 
