@@ -95,7 +95,7 @@ export class SearchCluster extends Construct implements IConnectable {
     this.version = topology.version;
     this.ca = new PrivateCa(this, "ca", { commonName: `${clusterName} search cluster CA` });
     this.caCertificatePem = this.ca.certificatePem;
-    const passwords = {
+    const passwords: SearchPasswords = {
       admin: new Password(this, "admin-password", { length: 32, special: false }),
       writer: new Password(this, "writer-password", { length: 32, special: false }),
       reader: new Password(this, "reader-password", { length: 32, special: false }),
@@ -107,13 +107,6 @@ export class SearchCluster extends Construct implements IConnectable {
     this.reader = { username: SEARCH_USERS.reader, password: passwords.reader.result };
     this.dashboardsReader = { username: SEARCH_USERS.dashboardsReader, password: passwords.dashboardsReader.result };
     this.dashboardsServer = { username: this.engine.dashboardsServerUser, password: passwords.dashboards.result };
-    const bcrypt = {
-      admin: passwords.admin.bcryptHash,
-      writer: passwords.writer.bcryptHash,
-      reader: passwords.reader.bcryptHash,
-      dashboards: passwords.dashboards.bcryptHash,
-      dashboardsReader: passwords.dashboardsReader.bcryptHash,
-    };
 
     if (topology.snapshots) this.addSnapshotStorage(clusterName);
 
@@ -129,7 +122,7 @@ export class SearchCluster extends Construct implements IConnectable {
         initialMasterNodes: masterEligible.map((member) => member.name),
         isSetupNode: node.name === masterEligible[0].name,
         ingestPipeline: props.ingestPipeline,
-        bcrypt,
+        passwords,
       });
     };
 
@@ -212,7 +205,7 @@ export class SearchCluster extends Construct implements IConnectable {
       initialMasterNodes: string[];
       isSetupNode: boolean;
       ingestPipeline?: IngestPipeline;
-      bcrypt: Record<BcryptUser, string>;
+      passwords: SearchPasswords;
     },
   ): void {
     const engine = this.engine;
@@ -254,7 +247,7 @@ export class SearchCluster extends Construct implements IConnectable {
       encoding: "b64",
       permissions: "0600",
     });
-    if (engine.engine === "opensearch") this.addOpenSearchSecurityConfig(cloudConfig, options.bcrypt);
+    if (engine.engine === "opensearch") this.addOpenSearchSecurityConfig(cloudConfig, options.passwords);
 
     cloudConfig.addFile({ path: "/etc/sysctl.d/60-search.conf", content: "vm.max_map_count = 262144\nvm.swappiness = 1\n" });
     cloudConfig.addRuncmd(["sysctl", "--system"]);
@@ -365,7 +358,7 @@ export class SearchCluster extends Construct implements IConnectable {
   }
 
   /** OpenSearch reads users and roles from files on its first start; passwords appear only as bcrypt hashes. */
-  private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, bcrypt: Record<BcryptUser, string>): void {
+  private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, passwords: SearchPasswords): void {
     const file = (name: string, type: string, content: object) =>
       cloudConfig.addFile({
         path: `${STAGED_CONFIG}/opensearch-security/${name}`,
@@ -389,11 +382,11 @@ export class SearchCluster extends Construct implements IConnectable {
       },
     });
     file("internal_users.yml", "internalusers", {
-      [this.admin.username]: { hash: bcrypt.admin, reserved: true, backend_roles: ["admin"], description: "Cluster administrator" },
-      [this.writer.username]: { hash: bcrypt.writer, reserved: false, description: "Ingestion: writes log indices" },
-      [this.reader.username]: { hash: bcrypt.reader, reserved: false, description: "elastic-recheck and the public front end: read log indices" },
-      [this.dashboardsReader.username]: { hash: bcrypt.dashboardsReader, reserved: false, description: "Visitors of the public dashboards: read log indices and saved objects" },
-      [this.dashboardsServer.username]: { hash: bcrypt.dashboards, reserved: true, description: "OpenSearch Dashboards server" },
+      [this.admin.username]: { hash: passwords.admin.bcryptHash, reserved: true, backend_roles: ["admin"], description: "Cluster administrator" },
+      [this.writer.username]: { hash: passwords.writer.bcryptHash, reserved: false, description: "Ingestion: writes log indices" },
+      [this.reader.username]: { hash: passwords.reader.bcryptHash, reserved: false, description: "elastic-recheck and the public front end: read log indices" },
+      [this.dashboardsReader.username]: { hash: passwords.dashboardsReader.bcryptHash, reserved: false, description: "Visitors of the public dashboards: read log indices and saved objects" },
+      [this.dashboardsServer.username]: { hash: passwords.dashboards.bcryptHash, reserved: true, description: "OpenSearch Dashboards server" },
     });
     file("roles.yml", "roles", {
       [WRITER_ROLE]: {
@@ -424,7 +417,8 @@ export class SearchCluster extends Construct implements IConnectable {
   }
 }
 
-type BcryptUser = "admin" | "writer" | "reader" | "dashboards" | "dashboardsReader";
+/** The generated password of each of the cluster's users (the key names the user's role, not its name). */
+type SearchPasswords = Record<"admin" | "writer" | "reader" | "dashboards" | "dashboardsReader", Password>;
 
 /** Where OpenSearch Dashboards keeps saved objects (the first two for indices migrated from Kibana). */
 const OPENSEARCH_DASHBOARDS_INDICES = [".kibana", ".kibana_*", ".opensearch_dashboards", ".opensearch_dashboards_*"];
