@@ -152,7 +152,7 @@ describe("checkQueries", () => {
   test("fails on a top-level OR that the appended AND voting:1 would change, unless allow-nonvoting", () => {
     const text = 'query: message:"x" OR message:"y"\n';
     expect(problemsOf({ "1234567.yaml": text })).toEqual([
-      '1234567.yaml:1:20: query: the bot runs this query with " AND voting:1" appended, which binds only to the last term after "OR" at the top level; expected the whole query in parentheses, or allow-nonvoting: true',
+      '1234567.yaml:1:20: query: elastic-recheck runs this query with " AND voting:1" appended, which binds only to the last term after "OR" at the top level; expected the whole query in parentheses, or allow-nonvoting: true',
     ]);
     expect(problemsOf({ "1234567.yaml": 'query: (message:"x" OR message:"y")\n' })).toEqual([]);
     expect(problemsOf({ "1234567.yaml": `${text}allow-nonvoting: true\n` })).toEqual([]);

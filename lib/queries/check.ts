@@ -184,7 +184,8 @@ function checkFile(folder: string, entry: string, problems: QueryProblem[]): Che
   for (const issue of analysis.issues) problems.push(yaml.problemInQuery(issue.offset, issue.message));
   if (!result.success) return { yaml, entry, bug, canonical: analysis.canonical };
   const config = result.data;
-  // elastic-recheck appends " AND voting:1": Lucene ties that AND to the last term only when
+  // elastic-recheck, which reads the same files, appends " AND voting:1" (our bot parenthesizes
+  // the query first, queryForBuild): Lucene ties that AND to the last term only when
   // the top level joins terms with OR, NOT or nothing, which changes what the query matches.
   const loose = (analysis.topLevelOperators ?? []).find((operator) => operator !== "AND" && operator !== "AND NOT");
   if (analysis.issues.length === 0 && loose !== undefined && !config["allow-nonvoting"]) {
@@ -192,7 +193,7 @@ function checkFile(folder: string, entry: string, problems: QueryProblem[]): Che
     problems.push(
       yaml.problemInQuery(
         firstLooseOperatorOffset(query),
-        `the bot runs this query with " AND voting:1" appended, which binds only to the last term after ${what} at the top level; ` +
+        `elastic-recheck runs this query with " AND voting:1" appended, which binds only to the last term after ${what} at the top level; ` +
           "expected the whole query in parentheses, or allow-nonvoting: true",
       ),
     );
