@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { formatProblem } from "../lib/config/problems";
-import { checkQueries, effectiveQuery, loadQueries, QUERY_JSON_SCHEMA_FILE, renderQueryJsonSchema } from "../lib/queries";
+import { checkQueries, loadQueries, QUERY_JSON_SCHEMA_FILE, renderQueryJsonSchema } from "../lib/queries";
 
 const repoRoot = path.join(__dirname, "..");
 const shippedQueries = path.join(repoRoot, "config", "queries");
@@ -60,22 +60,11 @@ describe("the query file JSON Schema", () => {
   });
 });
 
-describe("effectiveQuery", () => {
-  test("appends AND voting:1 after trimming the end, as elastic-recheck's loader does", () => {
-    expect(effectiveQuery({ query: 'message:"x" AND tags:"console"\n', allowNonvoting: false })).toBe(
-      'message:"x" AND tags:"console" AND voting:1',
-    );
-  });
-
-  test("leaves the query alone with allow-nonvoting", () => {
-    expect(effectiveQuery({ query: 'message:"x" AND tags:"console"', allowNonvoting: true })).toBe('message:"x" AND tags:"console"');
-  });
-
-  test("is what a loaded query file runs", () => {
+describe("loadQueries", () => {
+  test("reads every upstream key of a query file, with elastic-recheck's defaults", () => {
     const dir = queriesFolder({ "1234567.yaml": "query: >-\n  message:\"x\" AND\n  tags:\"console\"\nsuppress-graph: true\n" });
     const [query] = loadQueries(dir).queries;
     expect(query).toMatchObject({ bug: "1234567", suppressGraph: true, suppressNotification: false, allowNonvoting: false, testIds: [] });
-    expect(effectiveQuery(query)).toBe('message:"x" AND tags:"console" AND voting:1');
   });
 });
 

@@ -19,15 +19,6 @@ export interface BugQuery {
   readonly testIds: readonly string[];
 }
 
-/**
- * The query elastic-recheck's loader built: the query with trailing white space removed and
- * ` AND voting:1` appended, unless `allow-nonvoting` is set. check-queries warns about queries
- * whose meaning this changes; our bot parenthesizes instead (queryForBuild).
- */
-export function effectiveQuery(query: Pick<BugQuery, "query" | "allowNonvoting">): string {
-  return query.allowNonvoting ? query.query : `${query.query.trimEnd()} AND voting:1`;
-}
-
 /** A build as the index knows it: by its full uuid (today's Zuul) or its short uuid (older log URLs). */
 export type BuildId = { readonly uuid: string } | { readonly shortUuid: string };
 

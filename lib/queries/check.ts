@@ -15,7 +15,7 @@ import { QUERY_FILE_KEYS, queryFileSchema, type QueryFile } from "./schema";
 
 /** A problem in a query file: the same shape, and the same formatting (`formatProblem`), as a config problem. */
 export type QueryProblem = ConfigProblem;
-export { effectiveQuery, type BugQuery } from "./bug-query";
+export { type BugQuery } from "./bug-query";
 
 export interface QueryCheck {
   /** How many query files were read (`*.yaml`, and misnamed `*.yml`). */
