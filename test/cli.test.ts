@@ -3,13 +3,12 @@
  * and a non-zero exit, never a stack trace: the shared behaviour of lib/cli.ts, then each script
  * run for real (in parallel: each start of tsx costs about a second).
  */
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CANCELLED_EXIT_CODE, CommandError, runCommand, UsageError, wantsHelp, type Command } from "../lib/cli";
 import { copyExampleConfig, repoRoot } from "./support/config-fixture";
-import { runScript, type ScriptRun as Run } from "./support/scripts";
+import { runProcess, runScript, type ScriptRun as Run } from "./support/scripts";
 import { terraformGate } from "./support/terraform";
 import { describeGated, toolGate } from "./support/validators";
 
@@ -156,45 +155,37 @@ describe("every command of scripts/", () => {
 
 describeGated(toolGate("python3", "python3"), "new-cloud at a terminal prompt (a pseudo-terminal from Python's pty)", () => {
   /** Starts new-cloud on a pseudo-terminal, waits for its first question, sends `keys`, returns what it printed and its exit code. */
-  const atPrompt = (configDir: string, keys: string) =>
-    new Promise<{ status: number | null; output: string }>((resolve, reject) => {
-      const driver = [
-        "import os, pty, sys, time",
-        "pid, fd = pty.fork()",
-        "if pid == 0:",
-        "    os.execv(sys.argv[1], sys.argv[1:])",
-        "out = b''",
-        "deadline = time.time() + 30",
-        "while b'Entry of clouds.yaml' not in out and time.time() < deadline:",
-        "    out += os.read(fd, 4096)",
-        "os.write(fd, sys.stdin.buffer.read())",
-        "while True:",
-        "    try:",
-        "        chunk = os.read(fd, 4096)",
-        "    except OSError:",
-        "        break",
-        "    if not chunk:",
-        "        break",
-        "    out += chunk",
-        "_, status = os.waitpid(pid, 0)",
-        "sys.stdout.buffer.write(out)",
-        "sys.exit(os.waitstatus_to_exitcode(status))",
-      ].join("\n");
-      const child = spawn("python3", ["-c", driver, process.execPath, tsxCli, path.join(repoRoot, "scripts", "new-cloud.ts"), "sponsor-x"], {
-        cwd: repoRoot,
-        env: { ...process.env, CONFIG_DIR: configDir },
-        stdio: ["pipe", "pipe", "inherit"],
-      });
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      const timer = setTimeout(() => child.kill(), 40_000);
-      child.on("error", reject);
-      child.on("close", (status) => {
-        clearTimeout(timer);
-        resolve({ status, output });
-      });
-      child.stdin.end(keys);
+  const atPrompt = async (configDir: string, keys: string): Promise<{ status: number | null; output: string }> => {
+    const driver = [
+      "import os, pty, sys, time",
+      "pid, fd = pty.fork()",
+      "if pid == 0:",
+      "    os.execv(sys.argv[1], sys.argv[1:])",
+      "out = b''",
+      "deadline = time.time() + 30",
+      "while b'Entry of clouds.yaml' not in out and time.time() < deadline:",
+      "    out += os.read(fd, 4096)",
+      "os.write(fd, sys.stdin.buffer.read())",
+      "while True:",
+      "    try:",
+      "        chunk = os.read(fd, 4096)",
+      "    except OSError:",
+      "        break",
+      "    if not chunk:",
+      "        break",
+      "    out += chunk",
+      "_, status = os.waitpid(pid, 0)",
+      "sys.stdout.buffer.write(out)",
+      "sys.exit(os.waitstatus_to_exitcode(status))",
+    ].join("\n");
+    const { status, stdout } = await runProcess("python3", ["-c", driver, process.execPath, tsxCli, path.join(repoRoot, "scripts", "new-cloud.ts"), "sponsor-x"], {
+      cwd: repoRoot,
+      env: { ...process.env, CONFIG_DIR: configDir },
+      input: keys,
+      timeoutMs: 40_000,
     });
+    return { status, output: stdout };
+  };
 
   test.each([
     ["Ctrl+D", "\u0004"],

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
@@ -19,6 +19,7 @@ import {
   type IngestionWorkerProps,
 } from "../lib/ingestion/worker-software";
 import { readIniDefaults, readWithPython, PYTHON3 } from "./support/ini";
+import { runProcess } from "./support/scripts";
 import {
   describeGated,
   describeWithTool,
@@ -258,18 +259,9 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "ingestion-worker-"));
 }
 
-function runPython(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON3!, args, { env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill(), 20_000);
-    child.on("error", reject);
-    child.on("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stderr });
-    });
-  });
+async function runPython(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stderr: string }> {
+  const { status, stderr } = await runProcess(PYTHON3!, args, { env: { PATH: process.env.PATH, ...env }, timeoutMs: 20_000 });
+  return { status, stderr };
 }
 
 describeGated(toolGate("python3", "python3"), "ingestion worker: runtime configuration (python3)", () => {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as https from "node:https";
 import type * as net from "node:net";
@@ -6,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { makeCertificates } from "./support/nginx-live";
+import { runProcess } from "./support/scripts";
 import { describeGated, findExecutable, toolGate } from "./support/validators";
 
 const ADMIN_PASSWORD = 'adm1n-"pass\\word';
@@ -66,16 +66,15 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
     }
     fs.writeFileSync(path.join(dir, "setup.sh"), `#!/bin/bash\nset -euo pipefail\n${SEARCH_SETUP_SCRIPT}`, { mode: 0o755 });
 
-    const child = spawn("bash", [path.join(dir, "setup.sh")], {
+    const run = await runProcess("bash", [path.join(dir, "setup.sh")], {
       env: {
         PATH: `${bin}:${process.env.PATH}`, CURL_HOME: curlHome, TMPDIR: dir,
         ENGINE_CONFIG_DIR: configDir, NODE_ADDRESS: "127.0.0.1", SETUP_DIR: setupDir,
         ADMIN_USER: "admin", ADMIN_PASSWORD, ...USER_PASSWORDS, SETUP_RETRY_SECONDS: "0",
       },
-      stdio: ["ignore", "ignore", "pipe"],
     });
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    status = await new Promise<number>((resolve) => child.on("close", (code) => resolve(code ?? -1)));
+    status = run.status ?? -1;
+    stderr = run.stderr;
   });
 
   afterAll(async () => {
