@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { addPublicCertificate, PUBLIC_CERTIFICATE_SCRIPT, SELF_SIGNED_DAYS } from "../lib/cloud-init/public-certificate";
+import { selfSignedCertificate } from "./support/certificates";
 import { describeGated, toolGate, validateSystemdUnits } from "./support/validators";
 
 /** Days until the certificate in `file` expires, as openssl reads it. */
@@ -24,8 +25,7 @@ describeGated(toolGate("openssl", "openssl"), "the public certificate script, wi
     fs.mkdirSync(path.join(dir, "bin"));
     fs.writeFileSync(path.join(dir, "bin", "systemctl"), `#!/bin/bash\necho "$*" >> "${dir}/systemctl.log"\n`, { mode: 0o755 });
     if (existingCertificateDays !== undefined) {
-      spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", String(existingCertificateDays), "-subj", "/CN=old",
-        "-keyout", path.join(tlsDir, "privkey.pem"), "-out", path.join(tlsDir, "fullchain.pem")]);
+      selfSignedCertificate(tlsDir, { commonName: "old", days: existingCertificateDays, keyFile: "privkey.pem", certFile: "fullchain.pem" });
     }
     fs.writeFileSync(path.join(dir, "script"), `#!/bin/bash\nset -euo pipefail\n${PUBLIC_CERTIFICATE_SCRIPT}`, { mode: 0o755 });
     const result = spawnSync("bash", [path.join(dir, "script")], {

@@ -2,12 +2,13 @@
  * The recheck bot's IRC announcements against a real IRC server: Debian's ngircd on 127.0.0.1,
  * TLS with a certificate made for the test, and a listener in every channel.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { IrcAnnouncer } from "../services/recheck/irc";
+import { selfSignedCertificate } from "./support/certificates";
 import { freePort } from "./support/nginx-live";
 import { until } from "./support/until";
 import { describeGated, findExecutable, toolGate } from "./support/validators";
@@ -22,8 +23,7 @@ describeGated(toolGate("ngircd", "ngircd"), "IRC announcements, against a real n
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ngircd-"));
-    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "key.pem", "-out", "cert.pem"], { cwd: dir });
-    expect(made.status).toBe(0);
+    selfSignedCertificate(dir, { commonName: "127.0.0.1", ipAddress: "127.0.0.1" });
     const plainPort = await freePort();
     tlsPort = await freePort();
     fs.writeFileSync(path.join(dir, "ngircd.conf"), [

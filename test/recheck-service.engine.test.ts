@@ -3,7 +3,7 @@
  * Gerrit played by a real sshd on loopback, logs in a real OpenSearch node, loaded through the
  * project's own ingest pipeline.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as os from "node:os";
@@ -15,6 +15,7 @@ import { recheckServiceBundle } from "../lib/recheck/bundle";
 import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { logMapping } from "../lib/search/engine";
+import { selfSignedCertificate } from "./support/certificates";
 import { oldestNodePath } from "./support/oldest-node";
 import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } from "./support/fake-gerrit";
 import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
@@ -239,8 +240,7 @@ describeWithSearchEngine("the recheck service", () => {
           try {
             fs.mkdirSync(path.join(web, "conf"));
             fs.mkdirSync(path.join(web, "logs"));
-            const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout", "conf/key.pem", "-out", "conf/cert.pem"], { cwd: web });
-            expect(made.status).toBe(0);
+            selfSignedCertificate(web, { commonName: "127.0.0.1", keyFile: "conf/key.pem", certFile: "conf/cert.pem" });
             fs.writeFileSync(path.join(web, "conf", "nginx.conf"), renderDashboardNginx({
               serverName: "127.0.0.1", webRoot: dashboard, dataDir: path.join(dashboard, "data"), tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem",
               acmeWebroot: "acme", httpPort, httpsPort, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,6 +6,7 @@ import { RecheckService, RECHECK_ONLY_EXECUTABLES, type RecheckServiceProps } fr
 import { loadQueries, type BugQuery } from "../lib/queries/check";
 import { recheckServiceBundle } from "../lib/recheck/bundle";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
+import { selfSignedCertificate } from "./support/certificates";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
 import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
@@ -181,8 +181,7 @@ describe("RecheckService with Gerrit's and the IRC server's addresses", () => {
 describeWithTool("nginx", "the dashboard's nginx configuration", () => {
   test("passes nginx -t", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dashboard-cert-"));
-    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test", "-keyout", "key.pem", "-out", "cert.pem"], { cwd: dir });
-    expect(made.status).toBe(0);
+    selfSignedCertificate(dir, { commonName: "test" });
     const config = renderDashboardNginx({
       serverName: "recheck.example.org", webRoot: "/var/lib/recheck/dashboard", dataDir: "/var/lib/recheck/dashboard/data",
       tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem", acmeWebroot: "acme", runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },

@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import type * as http from "node:http";
 import * as https from "node:https";
@@ -6,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseStackOutputs, readStackOutputs, runSmoke } from "../lib/smoke";
+import { selfSignedCertificate } from "./support/certificates";
 import { runScript } from "./support/scripts";
 import { describeGated, toolGate } from "./support/validators";
 
@@ -80,13 +80,7 @@ describeGated(toolGate("openssl", "openssl"), "npm run smoke", () => {
 
   beforeAll(async () => {
     const keyFile = path.join(dir, "key.pem");
-    const openssl = spawnSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyFile, "-out", certFile,
-        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-      { encoding: "utf8", timeout: 20_000 },
-    );
-    if (openssl.status !== 0) throw new Error(`openssl failed: ${openssl.stderr}`);
+    selfSignedCertificate(dir, { commonName: "127.0.0.1", ipAddress: "127.0.0.1", days: 2 });
     const tls = { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) };
     server = https.createServer(tls, frontEnd(() => behaviour, seen));
     url = await listen(server);

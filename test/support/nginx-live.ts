@@ -2,27 +2,24 @@
  * Running the front end's rendered nginx for real on loopback: test certificates, free ports,
  * starting nginx under a private prefix, and raw HTTP requests that reach nginx byte for byte.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import * as tls from "node:tls";
 import type { FrontendNginxProps } from "../../lib/frontend/nginx";
+import { openssl, selfSignedCertificate } from "./certificates";
 
 export const READER_AUTH = 'proxy_set_header Authorization "Basic cmVhZGVyOnNlY3JldA==";\n';
 export const DASHBOARDS_AUTH = 'proxy_set_header Authorization "Basic ZGFzaGJvYXJkczpzZWNyZXQ=";\n';
 
 /** A CA, a certificate for the cluster's nodes (name search-cluster, 127.0.0.1) and one for the front end. */
 export function makeCertificates(dir: string): void {
-  const openssl = (...args: string[]) => {
-    const result = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
-    if (result.status !== 0) throw new Error(`openssl ${args.join(" ")}: ${result.stderr}`);
-  };
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test CA", "-keyout", "ca.key", "-out", "ca.crt");
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=node", "-keyout", "node.key", "-out", "node.csr");
+  selfSignedCertificate(dir, { commonName: "test CA", keyFile: "ca.key", certFile: "ca.crt" });
+  openssl(dir, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=node", "-keyout", "node.key", "-out", "node.csr");
   fs.writeFileSync(path.join(dir, "node.ext"), "subjectAltName=DNS:search-cluster,IP:127.0.0.1\n");
-  openssl("x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "node.ext", "-out", "node.crt");
-  openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=frontend", "-keyout", "frontend.key", "-out", "frontend.crt");
+  openssl(dir, "x509", "-req", "-in", "node.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "node.ext", "-out", "node.crt");
+  selfSignedCertificate(dir, { commonName: "frontend", keyFile: "frontend.key", certFile: "frontend.crt" });
 }
 
 export const baseProps: FrontendNginxProps = {
