@@ -9,7 +9,7 @@ import { DASHBOARDS_ENDPOINTS, MAX_PUBLIC_HITS, renderFrontendNginx } from "../l
 import { logMapping } from "../lib/search/engine";
 import { baseProps, DASHBOARDS_AUTH, freePort, makeCertificates, rawRequest, READER_AUTH, startNginx } from "./support/nginx-live";
 import { engineRequest, searchEngineGate, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
-import { DEBIAN_PACKAGES, describeGated, toolGate } from "./support/validators";
+import { allGates, DEBIAN_PACKAGES, describeGated, toolGate } from "./support/validators";
 
 /** The log index this file's reads find their hits in (a `logstash-` name, as the front end allows), with the deployed mapping. */
 const INDEX = uniqueIndexName("logstash-frontend");
@@ -151,9 +151,7 @@ const DASHBOARDS_READS: readonly (readonly [string, string])[] = [
  * The cluster behind nginx is the real engine, reached through a recording TLS relay (the test
  * node speaks plain HTTP, nginx verifies TLS); the dashboards are a recording stand-in.
  */
-const gate = [searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.nginx)].find((each) => !each.run) ?? { run: true as const };
-
-describeGated(gate, "the front end on loopback, in front of the real engine and a dashboards stand-in", () => {
+describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.nginx)), "the front end on loopback, in front of the real engine and a dashboards stand-in", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nginx-live-"));
   const seen: SeenRequest[] = [];
   const dashboardsSeen: SeenRequest[] = [];

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { addMetadataGuard, METADATA_ADDRESSES, METADATA_GUARD_RULES_FILE, renderMetadataGuardRules } from "../lib/cloud-init/metadata-guard";
-import { describeGated, toolGate, validateSystemdUnits } from "./support/validators";
+import { allGates, describeGated, toolGate, validateSystemdUnits } from "./support/validators";
 
 function withRules<T>(rules: string, fn: (file: string) => T): T {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "metadata-guard-"));
@@ -62,7 +62,7 @@ const asRoot = process.getuid?.() === 0
     ? { run: false as const, fail: "the metadata guard's live test needs root (CI runs .ci/run as root)" }
     : { run: false as const, skip: "SKIPPED: the metadata guard's live test needs root; run npm test as root to include it" };
 
-describeGated([toolGate("nft", "nftables"), asRoot].find((gate) => !gate.run) ?? { run: true }, "the metadata guard, loaded in a private network namespace", () => {
+describeGated(allGates(toolGate("nft", "nftables"), asRoot), "the metadata guard, loaded in a private network namespace", () => {
   test("lets root reach the metadata service and refuses every other user", () => {
     const address = METADATA_ADDRESSES.IPv4;
     const result = withRules(renderMetadataGuardRules(), (file) =>

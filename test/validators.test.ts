@@ -1,5 +1,6 @@
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import {
+  allGates,
   describeWithTool,
   findExecutable,
   terraformString,
@@ -55,6 +56,13 @@ describe("toolGate (the decision describeWithTool makes)", () => {
       run: false,
       fail: `${missing} not found, and CI=true requires every validator: install the Debian package some-package`,
     });
+  });
+
+  test("allGates runs only when every gate runs, and otherwise fails or skips as the first closed gate says", () => {
+    expect(allGates(toolGate("sh", "dash", {}), toolGate("sh", "dash", {}))).toEqual({ run: true });
+    expect(allGates(toolGate("sh", "dash", {}), toolGate(missing, "some-package", { CI: "true" }), toolGate("other-missing", "x", {}))).toEqual(
+      toolGate(missing, "some-package", { CI: "true" }),
+    );
   });
 
   test("finds programs in the sbin folders, which are not on a Debian user's PATH", () => {

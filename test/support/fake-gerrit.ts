@@ -10,15 +10,11 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { findExecutable, toolGate, type ToolGate } from "./validators";
+import { allGates, findExecutable, toolGate, type ToolGate } from "./validators";
 
 /** sshd and ssh-keygen (openssh-server, which brings openssh-client), and python3 for the forced command. */
 export function fakeGerritGate(env: NodeJS.ProcessEnv = process.env): ToolGate {
-  for (const [binary, debianPackage] of [["sshd", "openssh-server"], ["ssh", "openssh-client"], ["python3", "python3"]] as const) {
-    const gate = toolGate(binary, debianPackage, env);
-    if (!gate.run) return gate;
-  }
-  return { run: true };
+  return allGates(toolGate("sshd", "openssh-server", env), toolGate("ssh", "openssh-client", env), toolGate("python3", "python3", env));
 }
 
 const FORCED_COMMAND = `import json, os, shlex, sys, time

@@ -72,6 +72,11 @@ export function toolGate(binary: string, debianPackage: string, env: NodeJS.Proc
   return { run: false, skip: `SKIPPED: ${binary} not found; install the Debian package ${debianPackage} to run these checks` };
 }
 
+/** The gate of tests that need every one of `gates`: the first that does not run, else run. */
+export function allGates(...gates: ToolGate[]): ToolGate {
+  return gates.find((gate) => !gate.run) ?? { run: true };
+}
+
 const printedSkips = new Set<string>();
 
 /** `describe` when the gate says run; else one failing test (CI) or a skipped block and one printed line. */
