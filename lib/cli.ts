@@ -5,6 +5,8 @@
  * prints a stack trace.
  */
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
 /** A mistake in how the command was called (a flag, an argument): exit 2, with a pointer to --help. */
 export class UsageError extends Error {
   constructor(message: string) {
@@ -34,6 +36,15 @@ export interface Command {
   readonly usage: string;
   /** The command itself; returns the exit code, or throws UsageError / CommandError. */
   readonly run: (argv: readonly string[], io: CommandIo) => number | Promise<number>;
+}
+
+/** node:util's parseArgs on a command's arguments; what it refuses (an unknown flag, a missing value) becomes a UsageError. */
+export function parseCommandArgs<T extends Omit<ParseArgsConfig, "args">>(argv: readonly string[], config: T) {
+  try {
+    return parseArgs({ ...config, args: [...argv] });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /** Exit code of a command cancelled by its user (as a shell reports Ctrl+C). */

@@ -6,9 +6,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
-import { runCommand, UsageError, type Command } from "./cli";
+import { type Command, parseCommandArgs, runCommand, UsageError } from "./cli";
 import { checkYamlText } from "./config/load";
 import { configKinds } from "./config/schema";
 import { formatProblem, type ConfigProblem } from "./config/problems";
@@ -88,32 +87,26 @@ export interface ParsedNewCloudArgs {
  * @throws UsageError
  */
 export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        "clouds-yaml-entry": { type: "string" },
-        region: { type: "string" },
-        "image-name": { type: "string" },
-        "image-alias": { type: "string" },
-        flavor: { type: "string", multiple: true },
-        "network-mode": { type: "string" },
-        "external-network": { type: "string" },
-        "network-name": { type: "string" },
-        "ipv4-cidr": { type: "string" },
-        dns: { type: "string", multiple: true },
-        "server-group-policy": { type: "string" },
-        quota: { type: "string", multiple: true },
-        description: { type: "string" },
-        force: { type: "boolean", default: false },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    allowPositionals: true,
+    strict: true,
+    options: {
+      "clouds-yaml-entry": { type: "string" },
+      region: { type: "string" },
+      "image-name": { type: "string" },
+      "image-alias": { type: "string" },
+      flavor: { type: "string", multiple: true },
+      "network-mode": { type: "string" },
+      "external-network": { type: "string" },
+      "network-name": { type: "string" },
+      "ipv4-cidr": { type: "string" },
+      dns: { type: "string", multiple: true },
+      "server-group-policy": { type: "string" },
+      quota: { type: "string", multiple: true },
+      description: { type: "string" },
+      force: { type: "boolean", default: false },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
     throw new UsageError(`expected one cloud name, got ${positionals.length}: ${positionals.join(" ")}`);

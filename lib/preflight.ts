@@ -7,9 +7,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { CommandError, UsageError, type Command } from "./cli";
+import { type Command, CommandError, parseCommandArgs, UsageError } from "./cli";
 import { loadConfig, type LoadedConfig, type LoadedDeployment } from "./config/load";
 import { ConfigError, didYouMean, formatProblem } from "./config/problems";
 import { HttpClient, type HttpAnswer } from "./http-client";
@@ -427,12 +426,7 @@ export function preflightCommand(io: PreflightIo): Command {
     name: "preflight",
     usage: PREFLIGHT_USAGE,
     run: async (argv, { out }) => {
-      let parsed;
-      try {
-        parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { timeout: { type: "string" } } });
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
+      const parsed = parseCommandArgs(argv, { allowPositionals: true, options: { timeout: { type: "string" } } });
       if (parsed.positionals.length !== 1) throw new UsageError(`expected one deployment name, got ${parsed.positionals.length} argument(s)`);
       const seconds = parsed.values.timeout === undefined ? 10 : Number(parsed.values.timeout);
       if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {

@@ -6,8 +6,7 @@
  * which must all be refused with 403.
  */
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
-import { runCommand, UsageError, type Command } from "./cli";
+import { type Command, parseCommandArgs, runCommand, UsageError } from "./cli";
 import { HttpClient, type HttpAnswer } from "./http-client";
 import { OutputsError, outputValues, readOutputsJson, terraformOutputJson } from "./stack-outputs";
 
@@ -296,23 +295,17 @@ interface SmokeCommand {
 
 /** @throws UsageError, OutputsError */
 export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdir" | "terraform"> = {}): SmokeCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        outputs: { type: "string" },
-        insecure: { type: "boolean", default: false },
-        "ca-file": { type: "string" },
-        "recheck-url": { type: "string" },
-        timeout: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    allowPositionals: true,
+    strict: true,
+    options: {
+      outputs: { type: "string" },
+      insecure: { type: "boolean", default: false },
+      "ca-file": { type: "string" },
+      "recheck-url": { type: "string" },
+      timeout: { type: "string" },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`expected one stack name, got ${positionals.join(" ")}`);
   if (values.insecure && values["ca-file"]) throw new UsageError("--insecure and --ca-file exclude each other");

@@ -4,8 +4,7 @@
  * public addresses; the others are reached with ProxyJump through the front end, whose security
  * group the other roles accept SSH from.
  */
-import { parseArgs } from "node:util";
-import { UsageError, type Command } from "./cli";
+import { type Command, parseCommandArgs, UsageError } from "./cli";
 import { outputValues, OutputsError, readOutputsJson } from "./stack-outputs";
 
 /** The stack output naming each server's addresses (stacks/deployment-stack.ts). */
@@ -100,16 +99,10 @@ export function sshConfigCommand(io: SshConfigIo = {}): Command {
     name: "ssh-config",
     usage: SSH_CONFIG_USAGE,
     run: (argv, { out }) => {
-      let parsed;
-      try {
-        parsed = parseArgs({
-          args: [...argv],
-          allowPositionals: true,
-          options: { outputs: { type: "string" }, user: { type: "string" }, "identity-file": { type: "string" } },
-        });
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
+      const parsed = parseCommandArgs(argv, {
+        allowPositionals: true,
+        options: { outputs: { type: "string" }, user: { type: "string" }, "identity-file": { type: "string" } },
+      });
       const { values, positionals } = parsed;
       if (positionals.length > 1) throw new UsageError(`expected one stack name, got ${positionals.join(" ")}`);
       const stack = positionals[0];

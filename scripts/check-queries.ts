@@ -9,8 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { CommandError, runMain, UsageError } from "../lib/cli";
+import { CommandError, parseCommandArgs, runMain, UsageError } from "../lib/cli";
 import { formatProblem } from "../lib/config/problems";
 import { loadQueries } from "../lib/queries/check";
 
@@ -24,12 +23,7 @@ runMain({
   name: "check-queries",
   usage: USAGE,
   run(argv, io) {
-    let positionals: string[];
-    try {
-      ({ positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: {} }));
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const { positionals } = parseCommandArgs(argv, { allowPositionals: true, options: {} });
     if (positionals.length > 1) throw new UsageError(`expected at most one folder, got ${positionals.length}: ${positionals.join(" ")}`);
     const folder = positionals[0] ?? path.join(process.env.CONFIG_DIR ?? "config", "queries");
     if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) {

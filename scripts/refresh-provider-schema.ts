@@ -10,8 +10,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { CommandError, runMain, UsageError } from "../lib/cli";
+import { CommandError, parseCommandArgs, runMain, UsageError } from "../lib/cli";
 import { readRealProviderSchema } from "../lib/provider-binary";
 import { COMMITTED_SCHEMA_FILE, filterProviderSchema, OPENSTACK_PROVIDER_ADDRESS, stableJson, usedTypesOf, type ProvidersSchemaJson } from "../lib/provider-schema";
 
@@ -32,19 +31,13 @@ Then run \`npm run get\` and \`npm test\`. Exits 0 when written, 1 when the buil
 
 function refresh(argv: readonly string[], out: (line: string) => void): number {
   const committed = JSON.parse(fs.readFileSync(schemaFile, "utf8")) as ProvidersSchemaJson;
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        version: { type: "string", default: committed.provider_versions?.[OPENSTACK_PROVIDER_ADDRESS] },
-        add: { type: "string", multiple: true, default: [] },
-        "add-data": { type: "string", multiple: true, default: [] },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandArgs(argv, {
+    options: {
+      version: { type: "string", default: committed.provider_versions?.[OPENSTACK_PROVIDER_ADDRESS] },
+      add: { type: "string", multiple: true, default: [] },
+      "add-data": { type: "string", multiple: true, default: [] },
+    },
+  });
   if (values.version === undefined || !/^\d+\.\d+\.\d+$/.test(values.version)) {
     throw new UsageError(`--version: expected a provider release such as 3.4.0, got ${JSON.stringify(values.version)}`);
   }

@@ -10,8 +10,7 @@
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { CommandError, runMain, UsageError } from "../lib/cli";
+import { CommandError, parseCommandArgs, runMain, UsageError } from "../lib/cli";
 import { serverAddress } from "../lib/stack-addresses";
 
 const USAGE = `usage: npm run replace-server -- <stack> <server-name> [--print]
@@ -33,12 +32,7 @@ runMain({
   name: "replace-server",
   usage: USAGE,
   run(argv, io) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...argv], allowPositionals: true, options: { print: { type: "boolean", default: false } } });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
+    const parsed = parseCommandArgs(argv, { allowPositionals: true, options: { print: { type: "boolean", default: false } } });
     const [stackName, serverName] = parsed.positionals;
     if (!stackName || !serverName || parsed.positionals.length > 2) {
       throw new UsageError(`expected a stack and a server name, got ${parsed.positionals.length} argument(s)`);

@@ -13,8 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
-import { CommandError, runMain, UsageError } from "../lib/cli";
+import { CommandError, parseCommandArgs, runMain, UsageError } from "../lib/cli";
 import { hasBlockingFinding, reviewStacks, type StackJson } from "../lib/review";
 import { renderReport } from "../lib/review/report";
 
@@ -42,16 +41,10 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: false,
-      options: { base: { type: "string" }, config: { type: "string" } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandArgs(argv, {
+    allowPositionals: false,
+    options: { base: { type: "string" }, config: { type: "string" } },
+  });
   if (!parsed.values.base) throw new UsageError("--base is required");
   return { base: parsed.values.base, config: parsed.values.config };
 }
