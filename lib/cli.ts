@@ -47,6 +47,16 @@ export function parseCommandArgs<T extends Omit<ParseArgsConfig, "args">>(argv: 
   }
 }
 
+/** A `--timeout <seconds>` flag (per request, at most 10 minutes) in milliseconds; `defaultSeconds` when it is absent. */
+export function parseTimeoutMs(value: string | undefined, defaultSeconds: number): number {
+  if (value === undefined) return defaultSeconds * 1000;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
+    throw new UsageError(`--timeout: got ${JSON.stringify(value)}; expected seconds, more than 0 and at most 600`);
+  }
+  return seconds * 1000;
+}
+
 /** Exit code of a command cancelled by its user (as a shell reports Ctrl+C). */
 export const CANCELLED_EXIT_CODE = 130;
 

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { type Command, CommandError, parseCommandArgs, UsageError } from "./cli";
+import { type Command, CommandError, parseCommandArgs, parseTimeoutMs, UsageError } from "./cli";
 import { loadConfig, type LoadedConfig, type LoadedDeployment } from "./config/load";
 import { ConfigError, didYouMean, formatProblem } from "./config/problems";
 import { HttpClient, type HttpAnswer } from "./http-client";
@@ -428,10 +428,7 @@ export function preflightCommand(io: PreflightIo): Command {
     run: async (argv, { out }) => {
       const parsed = parseCommandArgs(argv, { allowPositionals: true, options: { timeout: { type: "string" } } });
       if (parsed.positionals.length !== 1) throw new UsageError(`expected one deployment name, got ${parsed.positionals.length} argument(s)`);
-      const seconds = parsed.values.timeout === undefined ? 10 : Number(parsed.values.timeout);
-      if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-        throw new UsageError(`--timeout: got ${JSON.stringify(parsed.values.timeout)}; expected seconds, more than 0 and at most 600`);
-      }
+      const timeoutMs = parseTimeoutMs(parsed.values.timeout, 10);
       const configDir = io.configDir ?? "config";
       let config: LoadedConfig;
       try {
@@ -453,7 +450,7 @@ export function preflightCommand(io: PreflightIo): Command {
       }
       const needed = (await io.neededByCloud(config)).get(deployment.cloud.name)!;
       out(`Checking cloud ${deployment.cloud.name} (${deployment.cloud.file}) for deployment ${name}, read-only`);
-      const { results, skipped } = await runPreflightChecks({ deployment, needed, entry, timeoutMs: seconds * 1000 }, (result) => out(formatResult(result)));
+      const { results, skipped } = await runPreflightChecks({ deployment, needed, entry, timeoutMs }, (result) => out(formatResult(result)));
       if (skipped) {
         out(`SKIPPED: no cloud reachable: ${skipped}; nothing else was checked.`);
         return PREFLIGHT_SKIPPED_EXIT_CODE;

@@ -6,7 +6,7 @@
  * which must all be refused with 403.
  */
 import * as fs from "node:fs";
-import { type Command, parseCommandArgs, runCommand, UsageError } from "./cli";
+import { type Command, parseCommandArgs, parseTimeoutMs, runCommand, UsageError } from "./cli";
 import { HttpClient, type HttpAnswer } from "./http-client";
 import { OutputsError, outputValues, readOutputsJson, terraformOutputJson } from "./stack-outputs";
 
@@ -309,14 +309,7 @@ export function parseSmokeArgs(argv: readonly string[], io: Pick<SmokeIo, "outdi
   const { values, positionals } = parsed;
   if (positionals.length > 1) throw new UsageError(`expected one stack name, got ${positionals.join(" ")}`);
   if (values.insecure && values["ca-file"]) throw new UsageError("--insecure and --ca-file exclude each other");
-  let timeoutMs = DEFAULT_TIMEOUT_SECONDS * 1000;
-  if (values.timeout !== undefined) {
-    const seconds = Number(values.timeout);
-    if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) {
-      throw new UsageError(`--timeout: got ${JSON.stringify(values.timeout)}; expected seconds, more than 0 and at most 600`);
-    }
-    timeoutMs = seconds * 1000;
-  }
+  const timeoutMs = parseTimeoutMs(values.timeout, DEFAULT_TIMEOUT_SECONDS);
   let ca: Buffer | undefined;
   if (values["ca-file"]) {
     try {
