@@ -108,8 +108,9 @@ export class Frontend extends Construct implements IConnectable {
         tlsKeyFile: certificate.keyFile,
         readerAuthInclude: READER_AUTH_INCLUDE,
         acmeWebroot: certificate.acmeWebroot,
-        dashboardsUpstream: dashboards ? `127.0.0.1:${DASHBOARDS_PORT}` : undefined,
-        dashboardsAuthInclude,
+        dashboards: dashboards
+          ? { upstream: `127.0.0.1:${DASHBOARDS_PORT}`, ui: search.engine.engine === "opensearch" ? "opensearch-dashboards" : "kibana", authInclude: dashboardsAuthInclude }
+          : undefined,
         requestsPerSecond: props.requestsPerSecond ?? 10,
         maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
       }),

@@ -5,7 +5,8 @@ import * as https from "node:https";
 import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DASHBOARDS_ENDPOINTS, MAX_PUBLIC_HITS, renderFrontendNginx } from "../lib/frontend/nginx";
+import { dashboardsRoutesOf, RECORDED_REQUESTS, type DashboardsUi } from "../lib/frontend/dashboards-routes";
+import { MAX_PUBLIC_HITS, renderFrontendNginx } from "../lib/frontend/nginx";
 import { logMapping } from "../lib/search/engine";
 import { baseProps, DASHBOARDS_AUTH, freePort, makeCertificates, rawRequest, READER_AUTH, startNginx } from "./support/nginx-live";
 import { engineRequest, searchEngineGate, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
@@ -71,6 +72,11 @@ const HOSTILE: readonly (readonly [string, string, number, string?])[] = [
   ["GET", "/_search?source=%7B%7D&source_content_type=application/json", 403],
   ["GET", "/_search?%73croll=1m", 403],
   ["GET", "/_cluster/health?wait_for_status=green&timeout=1h", 403],
+  ["GET", "/_cluster/health?level=indices", 403],
+  ["GET", "/_cluster/health?level=shards", 403],
+  ["GET", "/_cluster/health?level=cluster&level=indices", 403],
+  ["GET", "/_cluster/health/.kibana?level=indices", 403],
+  ["GET", "/_cluster/health/logstash-*,.security-7?level=indices", 403],
   // Raw-URI tricks: what nginx checks must be what the upstream gets
   ["GET", "/a%0d%0aX-Injected:%201/_search", 400],
   ["GET", "/logstash-x%0a/_search", 400],
@@ -85,6 +91,10 @@ const HOSTILE: readonly (readonly [string, string, number, string?])[] = [
   ["GET", "//_search", 400],
   ["GET", "/logstash-x%5C_search", 400],
   ["GET", "/_search%00", 400],
+  ["GET", "/logstash-[x]/_search", 400],
+  ["GET", "/logstash-x%5C/_search", 400],
+  ["GET", "/logstash-x\\/_search", 400],
+  ["GET", "/logstash-{x}/_search", 400],
   // The dashboards: only what the read-only UI requests
   ["POST", "/dashboards/api/console/proxy?path=/_security/user/_password&method=POST", 403],
   ["POST", "/dashboards/api/console/proxy?path=_nodes&method=GET", 403],
@@ -122,30 +132,80 @@ const SEARCH_READS: readonly (readonly [string, string, string, (body: string) =
   ["POST", `/${INDEX}/_search?filter_path=hits.hits._source.build_uuid`, `{"query":{"bool":{"filter":[{"term":{"build_status":"FAILURE"}},{"match":{"message":"timeout"}}]}}}`, (body) =>
     expect(JSON.parse(body).hits.hits.map((hit: { _source: { build_uuid: string } }) => hit._source.build_uuid).sort()).toEqual(["a1", "b2"])],
   ["GET", `/logstash-*,${INDEX}/_count?q=build_status:FAILURE`, "", (body) => expect(JSON.parse(body).count).toBeGreaterThanOrEqual(2)],
+  // Query strings as browsers and curl send them, Lucene's brackets, braces, caret, pipe and backslash unencoded
+  ["GET", `/${INDEX}/_search?q=@timestamp:[now-1d%20TO%20now%2B1d]%20AND%20message:timeout`, "", (body) => expect(JSON.parse(body).hits.total.value).toBe(2)],
+  ["GET", `/${INDEX}/_count?q=message:"No%20space"^2%20OR%20build_uuid:{a0%20TO%20a2}`, "", (body) => expect(JSON.parse(body).count).toBe(2)],
+  ["GET", `/${INDEX}/_count?q=message:time\\out`, "", (body) => expect(JSON.parse(body).count).toBe(2)],
+  ["GET", `/${INDEX}/_count?q=message:timeout%20||%20message:space`, "", (body) => expect(JSON.parse(body).count).toBe(3)],
   ["GET", `/${INDEX}/_mapping`, "", (body) => expect(JSON.parse(body)[INDEX].mappings.properties).toHaveProperty("build_status")],
   ["GET", "/_cluster/health", "", (body) => expect(JSON.parse(body).status).toMatch(/^(green|yellow)$/)],
+  ["GET", "/_cluster/health?level=cluster", "", (body) => expect(JSON.parse(body)).not.toHaveProperty("indices")],
+  ["GET", "/_cluster/health/logstash-*?level=indices", "", (body) => {
+    const indices = Object.keys(JSON.parse(body).indices);
+    expect(indices).toContain(INDEX);
+    expect(indices.filter((name) => !name.startsWith("logstash-"))).toEqual([]);
+  }],
   ["GET", "/_cat/indices?format=json&h=index,docs.count&s=index", "", (body) =>
     expect(JSON.parse(body)).toContainEqual({ index: INDEX, "docs.count": "3" })],
   ["GET", "/_cat/indices/logstash-*?v", "", (body) => expect(body).toContain(INDEX)],
 ];
 
-/** One request per dashboards endpoint, in the order of DASHBOARDS_ENDPOINTS. */
-const DASHBOARDS_READS: readonly (readonly [string, string])[] = [
-  ["GET", "/dashboards/"],
-  ["GET", "/dashboards/app/discover?_g=(time:(from:now-15m,to:now))&_a=(query:(language:kuery,query:'build_status:FAILURE'))"],
-  ["GET", "/dashboards/73641/bundles/plugin/data/data.plugin.js"],
-  ["GET", "/dashboards/bootstrap.js"],
-  ["GET", "/dashboards/login?next=%2Fdashboards%2Fapp%2Fhome"],
-  ["POST", "/dashboards/internal/security/login"],
-  ["POST", "/dashboards/internal/kibana/suggestions/values/logstash-*"],
-  ["POST", "/dashboards/api/core/capabilities"],
-  ["GET", "/dashboards/api/index_patterns/_fields_for_wildcard?pattern=logstash-*&meta_fields=_source"],
-  ["GET", "/dashboards/internal/security/me"],
-  ["GET", "/dashboards/api/v1/auth/authinfo"],
-  ["GET", "/dashboards/api/saved_objects/_find?type=dashboard&per_page=100"],
-  ["POST", "/dashboards/api/saved_objects/_bulk_get"],
-  ["POST", "/dashboards/internal/bsearch"],
-];
+/**
+ * What each UI must never pass on the public endpoint: signing in and out, the account, the
+ * security APIs, content management writes. Each is refused before the dashboards server sees it.
+ */
+const DASHBOARDS_REFUSED: Record<DashboardsUi, readonly (readonly [string, string])[]> = {
+  kibana: [
+    ["POST", "/dashboards/internal/security/login"],
+    ["GET", "/dashboards/login?next=%2Fdashboards%2Fapp%2Fhome"],
+    ["GET", "/dashboards/logout"],
+    ["GET", "/dashboards/logged_out"],
+    ["GET", "/dashboards/api/security/logout"],
+    ["GET", "/dashboards/internal/security/login_state"],
+    ["GET", "/dashboards/internal/security/user_profile?dataPath=avatar"],
+    ["POST", "/dashboards/internal/security/users/dashboardsreader/password"],
+    ["GET", "/dashboards/security/account"],
+    ["GET", "/dashboards/api/security/role"],
+    ["PUT", "/dashboards/api/security/role/intruder"],
+    ["POST", "/dashboards/internal/security/api_key"],
+    ["GET", "/dashboards/internal/security/users"],
+    ["GET", "/dashboards/internal/security/me/x"],
+    ["POST", "/dashboards/internal/security/me"],
+    ["POST", "/dashboards/api/content_management/rpc/create"],
+    ["POST", "/dashboards/api/content_management/rpc/update"],
+    ["POST", "/dashboards/api/content_management/rpc/delete"],
+    ["GET", "/dashboards/api/content_management/rpc/get"],
+    ["DELETE", "/dashboards/internal/search/ese/FmVhX3NlYXJjaF9pZA=="],
+    ["GET", "/dashboards/app/data-explorer/discover"],
+    ["POST", "/dashboards/internal/search/opensearch"],
+    ["GET", "/dashboards/api/saved_objects/dashboard/ci-failures"],
+  ],
+  "opensearch-dashboards": [
+    ["POST", "/dashboards/auth/login"],
+    ["GET", "/dashboards/auth/logout"],
+    ["POST", "/dashboards/auth/logout"],
+    ["GET", "/dashboards/auth/anonymous"],
+    ["GET", "/dashboards/app/login?nextUrl=%2Fdashboards%2F"],
+    ["GET", "/dashboards/app/account"],
+    ["GET", "/dashboards/app/security-dashboards-plugin"],
+    ["GET", "/dashboards/api/authtype"],
+    ["GET", "/dashboards/api/v1/configuration/account"],
+    ["POST", "/dashboards/api/v1/configuration/account"],
+    ["GET", "/dashboards/api/v1/auth/authinfo"],
+    ["GET", "/dashboards/api/v1/auth/dashboardsinfo"],
+    ["GET", "/dashboards/api/v1/restapiinfo"],
+    ["POST", "/dashboards/api/v1/multitenancy/tenant"],
+    ["GET", "/dashboards/api/v1/configuration/internalusers"],
+    ["POST", "/dashboards/api/v1/apitokens"],
+    ["GET", "/dashboards/api/resource/list"],
+    ["POST", "/dashboards/api/content_management/rpc/get"],
+    ["POST", "/dashboards/internal/bsearch"],
+    ["POST", "/dashboards/internal/security/login"],
+    ["GET", "/dashboards/internal/security/me"],
+  ],
+};
+
+const UIS: readonly DashboardsUi[] = ["kibana", "opensearch-dashboards"];
 
 /**
  * The cluster behind nginx is the real engine, reached through a recording TLS relay (the test
@@ -160,14 +220,18 @@ describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.ngi
   let dashboards: http.Server;
   let nginx: ChildProcess | undefined;
   let httpsPort = 0;
+  /** The front end of a Kibana deployment on `httpsPort`; an OpenSearch Dashboards one here. */
+  let osdHttpsPort = 0;
+  let osdNginx: ChildProcess | undefined;
   let engineUrl = "";
 
   beforeAll(async () => {
     engineUrl = await searchEngineUrl();
+    const now = new Date().toISOString();
     const documents = [
-      { build_uuid: "a1", build_status: "FAILURE", message: "Timed out waiting for a reply: timeout" },
-      { build_uuid: "b2", build_status: "FAILURE", message: "SSH timeout to the guest" },
-      { build_uuid: "c3", build_status: "SUCCESS", message: "No space left on device" },
+      { "@timestamp": now, build_uuid: "a1", build_status: "FAILURE", message: "Timed out waiting for a reply: timeout" },
+      { "@timestamp": now, build_uuid: "b2", build_status: "FAILURE", message: "SSH timeout to the guest" },
+      { "@timestamp": now, build_uuid: "c3", build_status: "SUCCESS", message: "No space left on device" },
     ];
     const created = await engineRequest("PUT", INDEX, { mappings: logMapping() });
     if (created.status !== 200) throw new Error(`creating ${INDEX} failed: ${JSON.stringify(created.body)}`);
@@ -207,32 +271,40 @@ describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.ngi
     });
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
     await new Promise<void>((resolve) => dashboards.listen(0, "127.0.0.1", resolve));
-    httpsPort = await freePort();
-    const httpPort = await freePort();
-    fs.mkdirSync(path.join(dir, "conf"));
-    fs.mkdirSync(path.join(dir, "logs"));
-    for (const file of ["ca.crt", "frontend.crt", "frontend.key"]) fs.copyFileSync(path.join(dir, file), path.join(dir, "conf", file));
-    fs.writeFileSync(path.join(dir, "conf", "reader-auth.conf"), READER_AUTH);
-    fs.writeFileSync(path.join(dir, "conf", "dashboards-auth.conf"), DASHBOARDS_AUTH);
-    fs.writeFileSync(
-      path.join(dir, "conf", "nginx.conf"),
-      renderFrontendNginx({
-        ...baseProps,
-        searchUpstreams: [`127.0.0.1:${(upstream.address() as net.AddressInfo).port}`],
-        dashboardsUpstream: `127.0.0.1:${(dashboards.address() as net.AddressInfo).port}`,
-        dashboardsAuthInclude: "dashboards-auth.conf",
-        requestsPerSecond: 1000,
-        connectionsPerClient: 3,
-        httpPort,
-        httpsPort,
-        ipv6: false,
-      }).replace("worker_processes auto;", "worker_processes 1;"),
-    );
-    nginx = await startNginx(dir, httpsPort);
+    const startFrontend = async (name: string, dashboardsUi: DashboardsUi) => {
+      const prefix = path.join(dir, name);
+      const port = await freePort();
+      fs.mkdirSync(path.join(prefix, "conf"), { recursive: true });
+      fs.mkdirSync(path.join(prefix, "logs"));
+      for (const file of ["ca.crt", "frontend.crt", "frontend.key"]) fs.copyFileSync(path.join(dir, file), path.join(prefix, "conf", file));
+      fs.writeFileSync(path.join(prefix, "conf", "reader-auth.conf"), READER_AUTH);
+      fs.writeFileSync(path.join(prefix, "conf", "dashboards-auth.conf"), DASHBOARDS_AUTH);
+      fs.writeFileSync(
+        path.join(prefix, "conf", "nginx.conf"),
+        renderFrontendNginx({
+          ...baseProps,
+          searchUpstreams: [`127.0.0.1:${(upstream.address() as net.AddressInfo).port}`],
+          dashboards: {
+            upstream: `127.0.0.1:${(dashboards.address() as net.AddressInfo).port}`,
+            ui: dashboardsUi,
+            authInclude: dashboardsUi === "opensearch-dashboards" ? "dashboards-auth.conf" : undefined,
+          },
+          requestsPerSecond: 1000,
+          connectionsPerClient: 3,
+          httpPort: await freePort(),
+          httpsPort: port,
+          ipv6: false,
+        }).replace("worker_processes auto;", "worker_processes 1;"),
+      );
+      return { process: await startNginx(prefix, port), port };
+    };
+    ({ process: nginx, port: httpsPort } = await startFrontend("kibana", "kibana"));
+    ({ process: osdNginx, port: osdHttpsPort } = await startFrontend("osd", "opensearch-dashboards"));
   });
 
   afterAll(async () => {
     nginx?.kill("SIGQUIT");
+    osdNginx?.kill("SIGQUIT");
     for (const response of held) response.end();
     // nginx keeps idle upstream connections open: close them, or close() would wait for them.
     upstream?.closeAllConnections();
@@ -243,8 +315,8 @@ describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.ngi
     await engineRequest("DELETE", INDEX);
   });
 
-  const send = (method: string, target: string, options: Parameters<typeof rawRequest>[3] = {}) =>
-    rawRequest(httpsPort, method, target, { headers: { Authorization: "Basic dmlzaXRvcjpndWVzcw==", ...options.headers }, body: options.body });
+  const send = (method: string, target: string, options: Parameters<typeof rawRequest>[3] = {}, port = httpsPort) =>
+    rawRequest(port, method, target, { headers: { Authorization: "Basic dmlzaXRvcjpndWVzcw==", ...options.headers }, body: options.body });
 
   test(`the hostile table has at least 40 requests (${HOSTILE.length})`, () => {
     expect(HOSTILE.length).toBeGreaterThanOrEqual(40);
@@ -276,19 +348,41 @@ describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.ngi
     ]);
   });
 
-  test("has a dashboards example for every dashboards endpoint", () => {
-    expect(DASHBOARDS_READS.map(([, target]) => DASHBOARDS_ENDPOINTS.findIndex((endpoint) => new RegExp(endpoint.pattern).test(target.split("?")[0])))).not.toContain(-1);
-    const covered = new Set(DASHBOARDS_READS.map(([, target]) => DASHBOARDS_ENDPOINTS.findIndex((endpoint) => new RegExp(endpoint.pattern).test(target.split("?")[0]))));
-    expect(covered.size).toBe(DASHBOARDS_ENDPOINTS.length);
+  const portOf = (ui: DashboardsUi) => (ui === "kibana" ? httpsPort : osdHttpsPort);
+  /** What the dashboards server must see as Authorization: Kibana signs visitors in itself, nginx signs them in to OpenSearch Dashboards. */
+  const dashboardsAuthorization = (ui: DashboardsUi) => (ui === "kibana" ? undefined : "Basic ZGFzaGJvYXJkczpzZWNyZXQ=");
+
+  test.each(UIS)("the recorded requests of %s exercise every rule of its allowlist", (ui) => {
+    const uris = RECORDED_REQUESTS.filter((request) => request.ui === ui).map((request) => request.uri.split("?")[0]);
+    const unexercised = dashboardsRoutesOf(ui).filter((route) => !uris.some((uri) => new RegExp(route.pattern).test(uri)));
+    expect(unexercised.map((route) => route.pattern)).toEqual([]);
   });
 
-  test.each(DASHBOARDS_READS)("passes %s %s to the dashboards as their read-only user", async (method, target) => {
-    dashboardsSeen.length = 0;
-    const response = await send(method, target, { body: method === "POST" ? "{}" : "" });
-    expect(response.status).toBe(200);
-    expect(dashboardsSeen.map((request) => [request.method, request.url, request.headers.authorization])).toEqual([
-      [method, target, "Basic ZGFzaGJvYXJkczpzZWNyZXQ="],
-    ]);
+  test.each(RECORDED_REQUESTS.map((request) => [request.ui, request.method, request.uri, request] as const))(
+    "%s: passes the recorded %s %s to the dashboards server unchanged, as the visitor's dashboards user",
+    async (ui, method, uri, request) => {
+      dashboardsSeen.length = 0;
+      const response = await send(method, uri, { body: request.body ?? "", headers: { securitytenant: "admin_tenant" } }, portOf(ui));
+      expect(response.status).toBe(200);
+      expect(dashboardsSeen.map((seenRequest) => [seenRequest.method, seenRequest.url, seenRequest.headers.authorization, seenRequest.headers.securitytenant])).toEqual([
+        [method, uri, dashboardsAuthorization(ui), undefined],
+      ]);
+    },
+  );
+
+  test.each(UIS.flatMap((ui) => DASHBOARDS_REFUSED[ui].map(([method, uri]) => [ui, method, uri] as const)))(
+    "%s: refuses %s %s before the dashboards server",
+    async (ui, method, uri) => {
+      dashboardsSeen.length = 0;
+      const response = await send(method, uri, { body: '{"username":"admin","password":"guess"}' }, portOf(ui));
+      expect(response.status).toBe(403);
+      expect(dashboardsSeen).toEqual([]);
+    },
+  );
+
+  test("says why a sign-in is refused", async () => {
+    const response = await send("POST", "/dashboards/auth/login", { body: '{"username":"admin","password":"guess"}' }, osdHttpsPort);
+    expect(JSON.parse(response.body).error).toMatch(/SSH tunnel/);
   });
 
   test("refuses a request body above the limit", async () => {

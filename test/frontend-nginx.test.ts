@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { clientKeyMap, DASHBOARDS_ENDPOINTS, READ_ONLY_ENDPOINTS, renderFrontendNginx } from "../lib/frontend/nginx";
+import { dashboardsRoutesOf, DASHBOARDS_ROUTES, SIGN_IN_ROUTES } from "../lib/frontend/dashboards-routes";
+import { clientKeyMap, READ_ONLY_ENDPOINTS, renderFrontendNginx } from "../lib/frontend/nginx";
 import { baseProps, DASHBOARDS_AUTH, freePort, makeCertificates, rawRequest, READER_AUTH, startNginx } from "./support/nginx-live";
 import { describeWithTool, validateNginxConfig } from "./support/validators";
 
@@ -29,16 +30,30 @@ describe("renderFrontendNginx", () => {
     expect(config).toMatch(/location \/ \{\n\s+return 403 /);
   });
 
-  test("removes visitors' Authorization from dashboards requests unless a dashboards user is given", () => {
-    const dashboardsPart = (text: string) => text.slice(text.indexOf("location ~ \"^/dashboards"), text.indexOf("location = /"));
-    expect(dashboardsPart(config)).toContain('proxy_set_header Authorization "";');
+  const osdProps = { ...baseProps, dashboards: { upstream: "127.0.0.1:5601", ui: "opensearch-dashboards" as const, authInclude: "dashboards-auth.conf" } };
+  const dashboardsPart = (text: string) => text.slice(text.indexOf("location ~ \"^/dashboards"), text.indexOf("location = /"));
+
+  test("removes visitors' Authorization from Kibana's requests, and signs OpenSearch Dashboards' visitors in as its user", () => {
+    expect(dashboardsPart(config).match(/proxy_set_header Authorization "";/g)).toHaveLength(dashboardsRoutesOf("kibana").length);
     expect(dashboardsPart(config)).not.toContain("include");
-    const osd = dashboardsPart(renderFrontendNginx({ ...baseProps, dashboardsAuthInclude: "dashboards-auth.conf" }));
-    expect(osd.match(/include dashboards-auth\.conf;/g)).toHaveLength(DASHBOARDS_ENDPOINTS.length);
+    expect(dashboardsPart(renderFrontendNginx(osdProps)).match(/include dashboards-auth\.conf;/g)).toHaveLength(dashboardsRoutesOf("opensearch-dashboards").length);
+  });
+
+  test("lets through only the deployed UI's routes, after refusing the sign-in routes", () => {
+    const patterns = (text: string) => [...dashboardsPart(text).matchAll(/location ~ "(\S+)"/g)].map((match) => match[1]);
+    const signIn = SIGN_IN_ROUTES.map((route) => route.pattern);
+    expect(patterns(config)).toEqual([...signIn, ...dashboardsRoutesOf("kibana").map((route) => route.pattern)]);
+    expect(patterns(renderFrontendNginx(osdProps))).toEqual([...signIn, ...dashboardsRoutesOf("opensearch-dashboards").map((route) => route.pattern)]);
+  });
+
+  test("every dashboards rule names the repository and file it was read from", () => {
+    for (const route of [...DASHBOARDS_ROUTES, ...SIGN_IN_ROUTES]) {
+      expect(route.source).toEqual({ repository: expect.stringMatching(/^(elastic|opensearch-project)\//), release: expect.stringMatching(/^\d/), file: expect.stringMatching(/^[a-z].*\.tsx?$/) });
+    }
   });
 
   test("has no dashboards location without dashboards", () => {
-    expect(renderFrontendNginx({ ...baseProps, dashboardsUpstream: undefined })).not.toContain("/dashboards");
+    expect(renderFrontendNginx({ ...baseProps, dashboards: undefined })).not.toContain("/dashboards");
   });
 });
 
@@ -47,7 +62,7 @@ describeWithTool("nginx", "nginx -t", () => {
   beforeAll(() => makeCertificates(dir));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const files = () => ({
-    "nginx.conf": renderFrontendNginx({ ...baseProps, dashboardsAuthInclude: "dashboards-auth.conf" }),
+    "nginx.conf": renderFrontendNginx({ ...baseProps, dashboards: { upstream: "127.0.0.1:5601", ui: "opensearch-dashboards", authInclude: "dashboards-auth.conf" } }),
     "reader-auth.conf": READER_AUTH,
     "dashboards-auth.conf": DASHBOARDS_AUTH,
     "ca.crt": fs.readFileSync(path.join(dir, "ca.crt"), "utf8"),

@@ -12,6 +12,7 @@
  */
 
 import { LOG_INDEX_PREFIX } from "../field-contract";
+import { dashboardsRoutesOf, SIGN_IN_ROUTES, type DashboardsUi } from "./dashboards-routes";
 import { DEBIAN_NGINX_RUNTIME, renderPublicNginx, type NginxRuntime, type PublicServerProps } from "../nginx";
 
 export interface FrontendNginxProps extends PublicServerProps {
@@ -24,17 +25,10 @@ export interface FrontendNginxProps extends PublicServerProps {
   /** A file with `proxy_set_header Authorization "Basic ...";` for the reader user (secret, written at deploy). */
   readonly readerAuthInclude: string;
   /**
-   * `address:port` of Kibana (OpenSearch Dashboards), served under /dashboards/.
+   * Kibana (OpenSearch Dashboards), served under /dashboards/.
    * @default no dashboards
    */
-  readonly dashboardsUpstream?: string;
-  /**
-   * A file with `proxy_set_header Authorization "Basic ...";` for the dashboards' own read-only
-   * user: OpenSearch Dashboards has no anonymous login of its own here, so nginx signs every
-   * visitor in; Kibana signs visitors in anonymously by itself.
-   * @default visitors' Authorization headers are removed
-   */
-  readonly dashboardsAuthInclude?: string;
+  readonly dashboards?: DashboardsUpstream;
   readonly requestsPerSecond: number;
   readonly maxRequestBodyKib: number;
   /** Open connections one client (IPv4 address, IPv6 /64) may hold. @default 20 */
@@ -45,12 +39,31 @@ export interface FrontendNginxProps extends PublicServerProps {
 
 type Method = "GET" | "POST";
 
+export interface DashboardsUpstream {
+  /** `address:port` of the dashboards server. */
+  readonly upstream: string;
+  /** Which UI it is: nginx lets through only its routes (lib/frontend/dashboards-routes.ts). */
+  readonly ui: DashboardsUi;
+  /**
+   * A file with `proxy_set_header Authorization "Basic ...";` for the dashboards' own read-only
+   * user: OpenSearch Dashboards has no anonymous login of its own here, so nginx signs every
+   * visitor in; Kibana signs visitors in anonymously by itself.
+   * @default visitors' Authorization headers are removed
+   */
+  readonly authInclude?: string;
+}
+
 export interface Endpoint {
   /** PCRE matched against the decoded, normalized path (`$uri`). */
   readonly pattern: string;
   readonly methods: readonly Method[];
   /** What it is for (shown in the README and the tests). */
   readonly purpose: string;
+  /**
+   * Query strings refused on this endpoint although their parameters are allowed (PCRE on `$args`).
+   * @default none
+   */
+  readonly refusedQuery?: { readonly pattern: string; readonly reason: string };
 }
 
 /** The most hits (`size`) and the deepest offset (`from`) a public search may ask for in its query string. */
@@ -66,7 +79,14 @@ const LOG_INDEX_LIST = `${LOG_INDEX_PREFIX}[a-z0-9*._+-]*(?:,${LOG_INDEX_PREFIX}
 export const READ_ONLY_ENDPOINTS: readonly Endpoint[] = [
   { pattern: `^/(?:${LOG_INDEX_LIST}/)?_(?:search|count)$`, methods: ["GET", "POST"], purpose: "search and count the logs" },
   { pattern: `^/(?:${LOG_INDEX_LIST}/)?_mapping$`, methods: ["GET"], purpose: "the fields of the log indices" },
-  { pattern: "^/_cluster/health$", methods: ["GET"], purpose: "cluster health" },
+  {
+    pattern: "^/_cluster/health$",
+    methods: ["GET"],
+    purpose: "cluster health",
+    // Per-index health of the whole cluster would list every index name, system indices included.
+    refusedQuery: { pattern: "(?:^|&)level=(?!cluster(?:&|$))", reason: "level=indices or shards only on the log indices: /_cluster/health/logstash-*?level=indices" },
+  },
+  { pattern: `^/_cluster/health/${LOG_INDEX_LIST}$`, methods: ["GET"], purpose: "health of the log indices (level=indices lists them)" },
   { pattern: `^/_cat/indices(?:/${LOG_INDEX_LIST})?$`, methods: ["GET"], purpose: "the list of log indices" },
 ];
 
@@ -82,33 +102,17 @@ export const PUBLIC_QUERY_PARAMETERS: readonly string[] = [
   "format", "h", "s", "v", "bytes", "health", "pri", "level",
 ];
 
-/**
- * What the read-only Kibana 8 and OpenSearch Dashboards 2 UI request under /dashboards/ to show
- * Discover, dashboards and visualizations; everything else (the Dev Tools console and its proxy,
- * saved object writes, management, settings writes, telemetry) is refused before it reaches
- * the dashboards server. Paths are relative to /dashboards.
- */
-export const DASHBOARDS_ENDPOINTS: readonly Endpoint[] = [
-  { pattern: "^/dashboards/?$", methods: ["GET"], purpose: "entry page (redirects to the home app)" },
-  { pattern: "^/dashboards/app/(?:home|discover|dashboards|visualize|data-explorer|kibana_overview|opensearch-dashboards-overview|login|security_login|logout)(?:/.*)?$", methods: ["GET"], purpose: "the read-only apps and the (anonymous) sign-in page" },
-  { pattern: "^/dashboards/(?:[0-9a-f]+/bundles|bundles|ui|node_modules|translations|plugins)/", methods: ["GET"], purpose: "static assets" },
-  { pattern: "^/dashboards/(?:bootstrap|bootstrap-anonymous|startup)[.]js$", methods: ["GET"], purpose: "page bootstrap scripts" },
-  { pattern: "^/dashboards/(?:login|logout|logged_out)$", methods: ["GET"], purpose: "Kibana's sign-in and sign-out pages (anonymous)" },
-  { pattern: "^/dashboards/internal/security/login$", methods: ["POST"], purpose: "Kibana: sign in anonymously again after signing out" },
-  { pattern: "^/dashboards/internal/kibana/suggestions/values/[a-z0-9*,.-]+$", methods: ["POST"], purpose: "Kibana: value suggestions while typing a query" },
-  { pattern: "^/dashboards/api/core/capabilities$", methods: ["POST"], purpose: "what the UI may show (read-only)" },
-  { pattern: "^/dashboards/api/(?:status|licensing/info|opensearch-dashboards/settings|index_patterns/_fields_for_wildcard)$", methods: ["GET"], purpose: "status, license, UI settings (read), index pattern fields" },
-  { pattern: "^/dashboards/internal/(?:security/me|security/session|spaces/_active_space|data_views/_fields_for_wildcard|data_views/fields|kibana/settings)$", methods: ["GET"], purpose: "Kibana: current user, space, data view fields, UI settings (read)" },
-  { pattern: "^/dashboards/api/v1/(?:auth/authinfo|configuration/account|restapiinfo)$", methods: ["GET"], purpose: "OpenSearch Dashboards: current user" },
-  { pattern: "^/dashboards/api/saved_objects/(?:_find|[a-z_-]+/[A-Za-z0-9_:-]+|resolve/[a-z_-]+/[A-Za-z0-9_:-]+)$", methods: ["GET"], purpose: "read saved objects" },
-  { pattern: "^/dashboards/api/saved_objects/(?:_bulk_get|_bulk_resolve)$", methods: ["POST"], purpose: "read several saved objects" },
-  { pattern: "^/dashboards/internal/(?:bsearch|search/(?:es|ese|opensearch|opensearch-with-long-numerals))$", methods: ["POST"], purpose: "run the searches of Discover and visualizations" },
-];
-
 /** `%` escapes a path may use: none of control characters, DEL, `.`, `/`, `?` or `\` (decoded, they would change the path). */
 const PATH_ESCAPE = "%(?![01]|7[Ff]|2[EeFf]|3[Ff]|5[Cc])[0-9A-Fa-f]{2}";
 /** `%` escapes a query string may use: none of control characters or DEL. */
 const QUERY_ESCAPE = "%(?![01]|7[Ff])[0-9A-Fa-f]{2}";
+/**
+ * Characters a query string may carry unescaped: what browsers and curl send as they are,
+ * including Lucene's `[ ] { } ^ | \` (`q=@timestamp:[now-1d TO now]`, `q=message:"foo"^2`). They
+ * cannot change the path, which ends at the first `?`. Brackets and the backslash are written as
+ * `\x..` escapes, which nginx passes to PCRE unchanged.
+ */
+const QUERY_CHARACTERS = "A-Za-z0-9_.*,:+@~=&/()!'{}^|\\x22\\x5B\\x5C\\x5D-";
 /**
  * The raw request URIs nginx passes on: non-empty path segments of safe characters, none of
  * them `.` or `..`, and a query string of safe characters. nginx forwards this raw URI
@@ -117,7 +121,7 @@ const QUERY_ESCAPE = "%(?![01]|7[Ff])[0-9A-Fa-f]{2}";
  */
 export const SAFE_REQUEST_URI =
   `^(?:/(?![.]{1,2}(?:[/?]|$))(?:[A-Za-z0-9_.*,:+@~=-]|${PATH_ESCAPE})+)*/?` +
-  `(?:[?](?:[A-Za-z0-9_.*,:+@~=&/()!'-]|\\x22|${QUERY_ESCAPE})*)?$`;
+  `(?:[?](?:[${QUERY_CHARACTERS}]|${QUERY_ESCAPE})*)?$`;
 
 /** The query strings a public search may have: PUBLIC_QUERY_PARAMETERS, with `size`/`from` at most MAX_PUBLIC_HITS. */
 export function publicQueryPattern(): string {
@@ -157,12 +161,15 @@ const CLEAR_RUN_AS_HEADERS = ["es-security-runas-user", "securitytenant", "opend
   .map((header) => `            proxy_set_header ${header} "";`)
   .join("\n");
 
-export function renderFrontendNginx(props: FrontendNginxProps): string {
-  const searchLocations = READ_ONLY_ENDPOINTS.map((endpoint) =>
+/** The `map` variable of an endpoint's refused query strings. */
+const refusedQueryVariable = (index: number) => `$refused_query_${index}`;
+
+function searchLocations(props: FrontendNginxProps): string {
+  return READ_ONLY_ENDPOINTS.map((endpoint, index) =>
     location(
       endpoint,
       `            if ($public_query_refused) { return 403 '{"error":"query parameter not allowed: only ${PUBLIC_QUERY_PARAMETERS.join(", ")}, and size/from up to ${MAX_PUBLIC_HITS}"}\\n'; }
-            limit_req zone=search burst=${props.requestsPerSecond * 2} nodelay;
+${endpoint.refusedQuery ? `            if (${refusedQueryVariable(index)}) { return 403 '{"error":"${endpoint.refusedQuery.reason}"}\\n'; }\n` : ""}            limit_req zone=search burst=${props.requestsPerSecond * 2} nodelay;
             include ${props.readerAuthInclude};
 ${CLEAR_RUN_AS_HEADERS}
             proxy_set_header Connection "";
@@ -170,21 +177,44 @@ ${CLEAR_RUN_AS_HEADERS}
             proxy_pass https://search_cluster$request_uri;`,
     ),
   ).join("\n");
-  const dashboardsLocations = props.dashboardsUpstream
-    ? DASHBOARDS_ENDPOINTS.map((endpoint) =>
-        location(
-          endpoint,
-          `            limit_req zone=dashboards burst=200 nodelay;
-            ${props.dashboardsAuthInclude ? `include ${props.dashboardsAuthInclude};` : 'proxy_set_header Authorization "";'}
+}
+
+function refusedQueryMaps(): string {
+  return READ_ONLY_ENDPOINTS.flatMap((endpoint, index) =>
+    endpoint.refusedQuery ? [`    map $args ${refusedQueryVariable(index)} {\n        "~${endpoint.refusedQuery.pattern}" 1;\n        default 0;\n    }`] : [],
+  ).join("\n");
+}
+
+/**
+ * The dashboards' locations: first the sign-in routes, refused with a message (admins sign in
+ * through an SSH tunnel), then the deployed UI's allowlist.
+ */
+function dashboardsLocations(dashboards: DashboardsUpstream): string {
+  const signIn = SIGN_IN_ROUTES.map(
+    (route) => `
+        # Refused: ${route.purpose}
+        location ~ "${route.pattern}" {
+            return 403 '{"error":"signing in is not possible through the public endpoint: admins reach the dashboards through an SSH tunnel (see the README)"}\\n';
+        }`,
+  );
+  const allowed = dashboardsRoutesOf(dashboards.ui).map((route) =>
+    location(
+      route,
+      `            limit_req zone=dashboards burst=200 nodelay;
+            ${dashboards.authInclude ? `include ${dashboards.authInclude};` : 'proxy_set_header Authorization "";'}
 ${CLEAR_RUN_AS_HEADERS}
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header Connection "";
             proxy_pass http://dashboards$request_uri;`,
-        ),
-      ).join("\n")
-    : "";
+    ),
+  );
+  return [...signIn, ...allowed].join("\n");
+}
+
+export function renderFrontendNginx(props: FrontendNginxProps): string {
+  const { dashboards } = props;
   const httpDirectives = `    default_type application/json;
     client_max_body_size ${props.maxRequestBodyKib}k;
     client_body_buffer_size ${props.maxRequestBodyKib}k;
@@ -198,6 +228,7 @@ ${clientKeyMap("$remote_addr", "$client_key")}
         "~${publicQueryPattern()}" 0;
         default 1;
     }
+${refusedQueryMaps()}
     limit_req_zone $client_key zone=search:10m rate=${props.requestsPerSecond}r/s;
     limit_req_zone $client_key zone=dashboards:10m rate=${props.requestsPerSecond * 10}r/s;
     limit_req_status 429;
@@ -208,7 +239,7 @@ ${clientKeyMap("$remote_addr", "$client_key")}
 ${props.searchUpstreams.map((upstream) => `        server ${upstream} max_fails=2 fail_timeout=30s;`).join("\n")}
         keepalive 16;
     }
-${props.dashboardsUpstream ? `    upstream dashboards {\n        server ${props.dashboardsUpstream};\n        keepalive 8;\n    }\n` : ""}    proxy_http_version 1.1;
+${dashboards ? `    upstream dashboards {\n        server ${dashboards.upstream};\n        keepalive 8;\n    }\n` : ""}    proxy_http_version 1.1;
     proxy_set_header Connection "";
     proxy_ssl_verify on;
     proxy_ssl_trusted_certificate ${props.upstreamCaFile};
@@ -218,13 +249,13 @@ ${props.dashboardsUpstream ? `    upstream dashboards {\n        server ${props.
     proxy_ssl_session_reuse on;
     proxy_read_timeout 120s;
 `;
-  const endpoints = ["_search", "_count", "_mapping", "_cluster/health", "_cat/indices", ...(props.dashboardsUpstream ? ["dashboards/"] : [])];
+  const endpoints = ["_search", "_count", "_mapping", "_cluster/health", "_cat/indices", ...(dashboards ? ["dashboards/"] : [])];
   const locations = `        limit_conn connections ${props.connectionsPerClient ?? 20};
         if ($unsafe_request_uri) {
             return 400 '{"error":"request URI refused: no empty or dot segments, no %-escapes of control characters or of dot, slash, question mark or backslash in the path"}\\n';
         }
-${searchLocations}
-${dashboardsLocations}
+${searchLocations(props)}
+${dashboards ? dashboardsLocations(dashboards) : ""}
         location = / {
             return 200 '{"service":"CI log search (read-only)","endpoints":${JSON.stringify(endpoints)}}\\n';
         }

@@ -31,7 +31,7 @@ export const baseProps: FrontendNginxProps = {
   tlsKeyFile: "frontend.key",
   readerAuthInclude: "reader-auth.conf",
   acmeWebroot: "acme",
-  dashboardsUpstream: "127.0.0.1:5601",
+  dashboards: { upstream: "127.0.0.1:5601", ui: "kibana" },
   requestsPerSecond: 10,
   maxRequestBodyKib: 1024,
   runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
