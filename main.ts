@@ -25,7 +25,7 @@ export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage
   const usageByCloud = new Map<string, QuotaUsage>();
   const recheckBundle = recheckServiceBundle();
   const stacks = config.deployments.map((deployment) => {
-    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries, recheckServiceBundle: recheckBundle });
+    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries, savedObjects: config.savedObjects, recheckServiceBundle: recheckBundle });
     const usage = usageOf(stack, deployment.cloud.config.flavors);
     usageByCloud.set(deployment.cloud.name, addUsage(usageByCloud.get(deployment.cloud.name) ?? emptyUsage(), usage));
     return { stack, deployment, usage };

@@ -1,5 +1,6 @@
 import { Password } from "@cdktf/provider-random/lib/password";
 import { Fn } from "cdktf";
+import { gzipSync } from "node:zlib";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { DnsRecordsetV2 } from "../.gen/providers/openstack/dns-recordset-v2";
@@ -7,8 +8,10 @@ import { NODE_CONFIG_DIR, type CloudConfigBuilder } from "../lib/cloud-init/clou
 import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { signedAptRepositoryCommand } from "../lib/cloud-init/signed-apt-repository";
 import { APT_RETRIES, INSTALLER_RETRY } from "../lib/cloud-init/systemd-unit";
+import type { DashboardsUi } from "../lib/frontend/dashboards-routes";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
-import { CLUSTER_TLS_NAME, DASHBOARDS_READER_ROLE } from "../lib/search/engine";
+import { parseSavedObjects } from "../lib/frontend/saved-objects";
+import { CLUSTER_TLS_NAME } from "../lib/search/engine";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { Credentials, SearchCluster } from "./search-cluster";
 import { ServerRole, type ServerRoleDefaults } from "./server-role";
@@ -16,6 +19,10 @@ import { ServerRole, type ServerRoleDefaults } from "./server-role";
 const READER_AUTH_INCLUDE = "/etc/nginx/search-reader-auth.conf";
 const DASHBOARDS_AUTH_INCLUDE = "/etc/nginx/dashboards-reader-auth.conf";
 const DASHBOARDS_PORT = 5601;
+const SAVED_OBJECTS_FILE = `${NODE_CONFIG_DIR}/saved-objects.ndjson`;
+const EDITOR_CURL_CONFIG = `${NODE_CONFIG_DIR}/dashboards-editor.curl`;
+/** OpenSearch Dashboards' global tenant, the only one visitors have (read only) and where the starter objects go. */
+const GLOBAL_TENANT = "global";
 
 export interface FrontendProps {
   readonly servers: ServerRoleDefaults;
@@ -34,6 +41,12 @@ export interface FrontendProps {
   readonly designateZoneId?: string;
   /** Serve Kibana (OpenSearch Dashboards) read-only under /dashboards/. @default true */
   readonly dashboards?: boolean;
+  /**
+   * Starter saved objects of each UI (its ndjson export); the deployed UI's are imported, with
+   * overwrite, once the dashboards server answers.
+   * @default none: the dashboards start empty
+   */
+  readonly savedObjects?: Partial<Record<DashboardsUi, string>>;
   /** @default 10 */
   readonly requestsPerSecond?: number;
   /** @default 1024 */
@@ -68,7 +81,7 @@ export class Frontend extends Construct implements IConnectable {
       flavorName: props.flavorName,
       public: true,
       publicTcpPorts: props.publicTcpPorts,
-      configureNode: (cloudConfig) => this.configure(cloudConfig, props, dashboards),
+      configureNode: (cloudConfig, node) => this.configure(cloudConfig, props, dashboards, node.publicAddress),
     });
     this.connections = this.role.connections;
     for (const port of props.publicTcpPorts) this.connections.allowFromAnyone(Port.tcp(port), `Public access on port ${port}`);
@@ -89,17 +102,19 @@ export class Frontend extends Construct implements IConnectable {
     this.dashboardsUrl = dashboards ? `${this.url}dashboards/` : undefined;
   }
 
-  private configure(cloudConfig: CloudConfigBuilder, props: FrontendProps, dashboards: boolean): void {
+  private configure(cloudConfig: CloudConfigBuilder, props: FrontendProps, dashboards: boolean, publicAddress: string | undefined): void {
     const { search } = props;
+    const ui: DashboardsUi = search.engine.engine === "opensearch" ? "opensearch-dashboards" : "kibana";
     // OpenSearch Dashboards has no anonymous login here: nginx signs its visitors in.
     const dashboardsAuthInclude = dashboards && search.engine.engine === "opensearch" ? DASHBOARDS_AUTH_INCLUDE : undefined;
-    const certificate = addPublicCertificate(cloudConfig, props);
+    const certificate = addPublicCertificate(cloudConfig, { ...props, publicAddress });
     const searchCaFile = search.addCaCertificateTo(cloudConfig);
     // Written after the packages are installed, so that nginx's own install starts it with its default configuration.
     cloudConfig.addFile({
       path: "/etc/nginx/nginx.conf",
       defer: true,
-      content: renderFrontendNginx({
+      encoding: "gz+b64",
+      content: gzipped(renderFrontendNginx({
         serverName: props.dnsName ?? "_",
         searchUpstreams: search.hosts,
         upstreamCaFile: searchCaFile,
@@ -109,11 +124,11 @@ export class Frontend extends Construct implements IConnectable {
         readerAuthInclude: READER_AUTH_INCLUDE,
         acmeWebroot: certificate.acmeWebroot,
         dashboards: dashboards
-          ? { upstream: `127.0.0.1:${DASHBOARDS_PORT}`, ui: search.engine.engine === "opensearch" ? "opensearch-dashboards" : "kibana", authInclude: dashboardsAuthInclude }
+          ? { upstream: `127.0.0.1:${DASHBOARDS_PORT}`, ui, authInclude: dashboardsAuthInclude }
           : undefined,
         requestsPerSecond: props.requestsPerSecond ?? 10,
         maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
-      }),
+      })),
     });
     const addAuthInclude = (path: string, user: Credentials) =>
       cloudConfig.addFile({
@@ -124,19 +139,23 @@ export class Frontend extends Construct implements IConnectable {
       });
     addAuthInclude(READER_AUTH_INCLUDE, search.reader);
     if (dashboardsAuthInclude) addAuthInclude(dashboardsAuthInclude, search.dashboardsReader);
-    if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile);
+    if (dashboards) this.addDashboards(cloudConfig, props, searchCaFile, ui);
   }
 
   /** Kibana or OpenSearch Dashboards on the front end itself, reachable only through nginx. */
-  private addDashboards(cloudConfig: CloudConfigBuilder, props: FrontendProps, searchCaFile: string): void {
+  private addDashboards(cloudConfig: CloudConfigBuilder, props: FrontendProps, searchCaFile: string, ui: DashboardsUi): void {
     const { search } = props;
     const engine = search.engine;
     const key = (id: string) => new Password(this, id, { length: 48, special: false }).result;
+    const savedObjects = props.savedObjects?.[ui];
+    // The starter index pattern is the default one, fixed here rather than in a per-release config object.
+    const defaultIndex = savedObjects ? parseSavedObjects(ui, savedObjects).objects.find((object) => object.type === "index-pattern")?.id : undefined;
     const common = {
       "server.host": "127.0.0.1",
       "server.port": DASHBOARDS_PORT,
       "server.basePath": "/dashboards",
       "server.rewriteBasePath": true,
+      ...(defaultIndex ? { "uiSettings.overrides.defaultIndex": defaultIndex } : {}),
     };
     const settings =
       engine.engine === "elasticsearch"
@@ -150,8 +169,12 @@ export class Frontend extends Construct implements IConnectable {
             "elasticsearch.ssl.verificationMode": "full",
             "xpack.security.encryptionKey": key("kibana-security-key"),
             "xpack.encryptedSavedObjects.encryptionKey": key("kibana-saved-objects-key"),
+            // Visitors are the anonymous dashboards user, without a login selector; admins sign in with
+            // their own account at /dashboards/login through an SSH tunnel (nginx refuses it publicly).
+            "xpack.security.authc.selector.enabled": false,
             "xpack.security.authc.providers": {
               "anonymous.anonymous1": { order: 0, credentials: { username: search.dashboardsReader.username, password: search.dashboardsReader.password } },
+              "basic.basic1": { order: 1 },
             },
             "console.ui.enabled": false,
           }
@@ -163,10 +186,17 @@ export class Frontend extends Construct implements IConnectable {
             "opensearch.ssl.certificateAuthorities": [searchCaFile],
             "opensearch.ssl.verificationMode": "full",
             "opensearch.requestHeadersWhitelist": ["authorization", "securitytenant"],
-            "opensearch_security.multitenancy.enabled": false,
-            "opensearch_security.readonly_mode.roles": [DASHBOARDS_READER_ROLE],
+            // Read only through the tenant: the visitors' role reads the global tenant (kibana_all_read),
+            // so the security plugin hides every save and edit control, and Discover, dashboards and
+            // visualizations stay open (readonly_mode.roles would hide all but home and dashboards).
+            "opensearch_security.multitenancy.enabled": true,
+            "opensearch_security.multitenancy.tenants.enable_global": true,
+            "opensearch_security.multitenancy.tenants.enable_private": false,
+            "opensearch_security.multitenancy.tenants.preferred": ["Global"],
             "console.enabled": false,
             "opensearch_security.cookie.secure": true,
+            // Seals the session cookie, which carries the Basic header nginx sends: never the public default.
+            "opensearch_security.cookie.password": key("dashboards-cookie-password"),
           };
     const staged = `${NODE_CONFIG_DIR}/dashboards.yml`;
     cloudConfig.addFile({ path: staged, content: stringify(settings), permissions: "0600" });
@@ -200,7 +230,79 @@ export class Frontend extends Construct implements IConnectable {
       },
       Install: { WantedBy: "multi-user.target" },
     });
+    if (savedObjects) this.addSavedObjectsImport(cloudConfig, search, ui, savedObjects);
   }
+
+  /**
+   * Imports the starter saved objects through the dashboards' own import API, as the dashboards
+   * editor, with overwrite: every object has a fixed id, so a second import replaces them.
+   */
+  private addSavedObjectsImport(cloudConfig: CloudConfigBuilder, search: SearchCluster, ui: DashboardsUi, savedObjects: string): void {
+    cloudConfig.addPackages("curl", "jq");
+    cloudConfig.addFile({ path: SAVED_OBJECTS_FILE, content: gzipped(savedObjects), encoding: "gz+b64" });
+    cloudConfig.addFile({
+      path: EDITOR_CURL_CONFIG,
+      permissions: "0600",
+      content: `user = "${search.dashboardsEditor.username}:${search.dashboardsEditor.password}"\n`,
+    });
+    cloudConfig.addFile({
+      path: `${NODE_CONFIG_DIR}/saved-objects.env`,
+      content: [
+        `DASHBOARDS_URL=http://127.0.0.1:${DASHBOARDS_PORT}/dashboards`,
+        `XSRF_HEADER=${ui === "kibana" ? "kbn-xsrf" : "osd-xsrf"}`,
+        `TENANT=${ui === "opensearch-dashboards" ? GLOBAL_TENANT : ""}`,
+        `SAVED_OBJECTS=${SAVED_OBJECTS_FILE}`,
+        `CURL_CONFIG=${EDITOR_CURL_CONFIG}`,
+        "",
+      ].join("\n"),
+    });
+    cloudConfig.addScript("/usr/local/sbin/import-saved-objects", IMPORT_SAVED_OBJECTS_SCRIPT);
+    cloudConfig.addSystemdUnit("import-saved-objects.service", {
+      Unit: {
+        ...INSTALLER_RETRY.Unit,
+        Description: "Import the dashboards' starter saved objects (overwriting, never duplicating)",
+        After: "install-dashboards.service",
+        Wants: "install-dashboards.service",
+      },
+      Service: {
+        ...INSTALLER_RETRY.Service,
+        Type: "oneshot",
+        RemainAfterExit: true,
+        EnvironmentFile: `${NODE_CONFIG_DIR}/saved-objects.env`,
+        ExecStart: "/usr/local/sbin/import-saved-objects",
+        TimeoutStartSec: "20min",
+      },
+      Install: { WantedBy: "multi-user.target" },
+    });
+  }
+}
+
+/**
+ * Waits until the dashboards server answers, then imports the file with overwrite and fails
+ * unless the answer says every object was imported. The editor's password reaches curl through
+ * its config file, never the command line.
+ */
+export const IMPORT_SAVED_OBJECTS_SCRIPT = `: "\${DASHBOARDS_URL:?}" "\${XSRF_HEADER:?}" "\${SAVED_OBJECTS:?}" "\${CURL_CONFIG:?}"
+tenant_header=()
+if [ -n "\${TENANT:-}" ]; then tenant_header=(--header "securitytenant: $TENANT"); fi
+for attempt in $(seq 1 "\${STATUS_ATTEMPTS:-60}"); do
+  if curl --silent --fail --output /dev/null --config "$CURL_CONFIG" "\${tenant_header[@]}" "$DASHBOARDS_URL/api/status"; then break; fi
+  if [ "$attempt" = "\${STATUS_ATTEMPTS:-60}" ]; then echo "the dashboards server did not answer at $DASHBOARDS_URL" >&2; exit 1; fi
+  sleep "\${STATUS_WAIT_SECONDS:-10}"
+done
+answer=$(curl --silent --show-error --fail-with-body --config "$CURL_CONFIG" "\${tenant_header[@]}" \\
+  --header "$XSRF_HEADER: true" --form "file=@$SAVED_OBJECTS;type=application/ndjson" \\
+  "$DASHBOARDS_URL/api/saved_objects/_import?overwrite=true")
+if [ "$(printf '%s' "$answer" | jq -r '.success')" != "true" ]; then
+  echo "the import failed: $answer" >&2
+  exit 1
+fi
+echo "imported $(printf '%s' "$answer" | jq -r '.successCount') saved objects from $SAVED_OBJECTS"
+`;
+
+/** Large files go gzipped into the user data, which Nova limits to 64 KiB of base64. */
+function gzipped(text: string): string {
+  return gzipSync(text, { level: 9 }).toString("base64");
 }
 
 const INSTALL_DASHBOARDS_SCRIPT = `: "\${DASHBOARDS_PACKAGE:?}" "\${DASHBOARDS_VERSION:?}" "\${DASHBOARDS_SERVICE:?}" "\${DASHBOARDS_CONFIG:?}" "\${STAGED_CONFIG:?}"

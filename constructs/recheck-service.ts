@@ -9,7 +9,7 @@ import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
-import { ServerRole, type ServerRoleDefaults } from "./server-role";
+import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-role";
 
 const USER = "recheck";
 const CONFIG_DIR = "/etc/recheck";
@@ -111,7 +111,7 @@ export class RecheckService extends Construct implements IConnectable {
       flavorName: props.flavorName,
       public: true,
       publicTcpPorts: [80, 443],
-      configureNode: (cloudConfig, node) => this.configure(cloudConfig, props, `https://${props.dnsName ?? node.publicAddress}/elastic-recheck/`),
+      configureNode: (cloudConfig, node) => this.configure(cloudConfig, props, `https://${props.dnsName ?? node.publicAddress}/elastic-recheck/`, node),
     });
     this.connections = this.role.connections;
     for (const port of [80, 443]) this.connections.allowFromAnyone(Port.tcp(port), `elastic-recheck dashboard on port ${port}`);
@@ -123,7 +123,7 @@ export class RecheckService extends Construct implements IConnectable {
     this.dashboardUrl = `https://${props.dnsName ?? this.role.servers[0].publicIpv4Address}/elastic-recheck/`;
   }
 
-  private configure(cloudConfig: CloudConfigBuilder, props: RecheckServiceProps, dashboardUrl: string): void {
+  private configure(cloudConfig: CloudConfigBuilder, props: RecheckServiceProps, dashboardUrl: string, node: ServerNode): void {
     const { search } = props;
     const gerritPort = 29418;
     cloudConfig.addPackages("nodejs", "openssh-client", "ca-certificates");
@@ -188,7 +188,11 @@ export class RecheckService extends Construct implements IConnectable {
       Install: { WantedBy: "multi-user.target" },
     });
 
-    const certificate = addPublicCertificate(cloudConfig, { dnsName: props.dnsName, acmeEmail: props.acmeEmail });
+    const certificate = addPublicCertificate(cloudConfig, {
+      dnsName: props.dnsName,
+      acmeEmail: props.acmeEmail,
+      publicAddress: node.publicAddress,
+    });
     cloudConfig.addFile({
       path: "/etc/nginx/nginx.conf",
       defer: true,

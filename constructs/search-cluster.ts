@@ -10,7 +10,6 @@ import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import {
   CERT_FILES,
   CLUSTER_TLS_NAME,
-  DASHBOARDS_READER_ROLE,
   ENGINE_PROFILES,
   ENGINE_UID,
   HTTP_PORT,
@@ -22,6 +21,7 @@ import {
   type SetupRequest,
   type SnapshotTarget,
 } from "../lib/search/engine";
+import { DASHBOARDS_EDITOR_ROLE, DASHBOARDS_READER_ROLE, OPENSEARCH_DASHBOARDS_ROLES, OPENSEARCH_DASHBOARDS_TENANCY } from "../lib/frontend/dashboards-access";
 import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { heapGiB, type SearchTopology } from "../lib/search/topology";
 import { Port, type Connections, type IConnectable } from "./connections";
@@ -82,6 +82,8 @@ export class SearchCluster extends Construct implements IConnectable {
   readonly reader: Credentials;
   /** The public dashboards' visitors: log indices and saved objects, read only. */
   readonly dashboardsReader: Credentials;
+  /** The front end's setup: writes the dashboards' saved objects, nothing else. */
+  readonly dashboardsEditor: Credentials;
   readonly dashboardsServer: Credentials;
   private readonly admin: Credentials;
   private readonly ca: PrivateCa;
@@ -101,11 +103,13 @@ export class SearchCluster extends Construct implements IConnectable {
       reader: new Password(this, "reader-password", { length: 32, special: false }),
       dashboards: new Password(this, "dashboards-password", { length: 32, special: false }),
       dashboardsReader: new Password(this, "dashboards-reader-password", { length: 32, special: false }),
+      dashboardsEditor: new Password(this, "dashboards-editor-password", { length: 32, special: false }),
     };
     this.admin = { username: this.engine.adminUser, password: passwords.admin.result };
     this.writer = { username: SEARCH_USERS.writer, password: passwords.writer.result };
     this.reader = { username: SEARCH_USERS.reader, password: passwords.reader.result };
     this.dashboardsReader = { username: SEARCH_USERS.dashboardsReader, password: passwords.dashboardsReader.result };
+    this.dashboardsEditor = { username: SEARCH_USERS.dashboardsEditor, password: passwords.dashboardsEditor.result };
     this.dashboardsServer = { username: this.engine.dashboardsServerUser, password: passwords.dashboards.result };
 
     if (topology.snapshots) this.addSnapshotStorage(clusterName);
@@ -279,6 +283,7 @@ export class SearchCluster extends Construct implements IConnectable {
         WRITER_PASSWORD: this.writer.password,
         READER_PASSWORD: this.reader.password,
         DASHBOARDS_READER_PASSWORD: this.dashboardsReader.password,
+        DASHBOARDS_EDITOR_PASSWORD: this.dashboardsEditor.password,
         DASHBOARDS_PASSWORD: this.dashboardsServer.password,
       });
     }
@@ -332,6 +337,7 @@ export class SearchCluster extends Construct implements IConnectable {
           `${this.writer.username} ${WRITER_ROLE} WRITER_PASSWORD`,
           `${this.reader.username} ${READER_ROLE} READER_PASSWORD`,
           `${this.dashboardsReader.username} ${DASHBOARDS_READER_ROLE} DASHBOARDS_READER_PASSWORD`,
+          `${this.dashboardsEditor.username} ${DASHBOARDS_EDITOR_ROLE} DASHBOARDS_EDITOR_PASSWORD`,
           `${this.dashboardsServer.username} - DASHBOARDS_PASSWORD`,
           "",
         ].join("\n"),
@@ -378,6 +384,7 @@ export class SearchCluster extends Construct implements IConnectable {
               authentication_backend: { type: "internal" },
             },
           },
+          kibana: OPENSEARCH_DASHBOARDS_TENANCY,
         },
       },
     });
@@ -386,6 +393,7 @@ export class SearchCluster extends Construct implements IConnectable {
       [this.writer.username]: { hash: passwords.writer.bcryptHash, reserved: false, description: "Ingestion: writes log indices" },
       [this.reader.username]: { hash: passwords.reader.bcryptHash, reserved: false, description: "elastic-recheck and the public front end: read log indices" },
       [this.dashboardsReader.username]: { hash: passwords.dashboardsReader.bcryptHash, reserved: false, description: "Visitors of the public dashboards: read log indices and saved objects" },
+      [this.dashboardsEditor.username]: { hash: passwords.dashboardsEditor.bcryptHash, reserved: false, description: "The front end's setup: imports the dashboards' saved objects" },
       [this.dashboardsServer.username]: { hash: passwords.dashboards.bcryptHash, reserved: true, description: "OpenSearch Dashboards server" },
     });
     file("roles.yml", "roles", {
@@ -398,14 +406,7 @@ export class SearchCluster extends Construct implements IConnectable {
         // "read" lacks GET _mapping, which the front end lets through (and Kibana-style clients need).
         index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor", "indices:admin/mappings/get"] }],
       },
-      // Not kibana_user, which may write and delete the dashboards' own indices.
-      [DASHBOARDS_READER_ROLE]: {
-        cluster_permissions: ["cluster_composite_ops_ro"],
-        index_permissions: [
-          { index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor"] },
-          { index_patterns: OPENSEARCH_DASHBOARDS_INDICES, allowed_actions: ["read"] },
-        ],
-      },
+      ...OPENSEARCH_DASHBOARDS_ROLES,
     });
     file("roles_mapping.yml", "rolesmapping", {
       all_access: { reserved: false, users: [this.admin.username], backend_roles: ["admin"] },
@@ -413,15 +414,13 @@ export class SearchCluster extends Construct implements IConnectable {
       [WRITER_ROLE]: { users: [this.writer.username] },
       [READER_ROLE]: { users: [this.reader.username] },
       [DASHBOARDS_READER_ROLE]: { users: [this.dashboardsReader.username] },
+      [DASHBOARDS_EDITOR_ROLE]: { users: [this.dashboardsEditor.username] },
     });
   }
 }
 
 /** The generated password of each of the cluster's users (the key names the user's role, not its name). */
-type SearchPasswords = Record<"admin" | "writer" | "reader" | "dashboards" | "dashboardsReader", Password>;
-
-/** Where OpenSearch Dashboards keeps saved objects (the first two for indices migrated from Kibana). */
-const OPENSEARCH_DASHBOARDS_INDICES = [".kibana", ".kibana_*", ".opensearch_dashboards", ".opensearch_dashboards_*"];
+type SearchPasswords = Record<"admin" | "writer" | "reader" | "dashboards" | "dashboardsReader" | "dashboardsEditor", Password>;
 
 export const NEEDRESTART_CONFIG_FILE = "/etc/needrestart/conf.d/50-search-engine.conf";
 

@@ -20,12 +20,18 @@ import { Server } from "../constructs/server";
 import { ServerRole, type ServerRoleDefaults } from "../constructs/server-role";
 import { SSH_HOSTS_OUTPUT, SSH_JUMP_HOST_OUTPUT } from "../lib/ssh-config";
 import type { LoadedDeployment } from "../lib/config/load";
+import type { DashboardsUi } from "../lib/frontend/dashboards-routes";
 
 export interface DeploymentStackProps {
   /** The validated deployment, with the cloud it runs on. */
   readonly deployment: LoadedDeployment;
   /** The bug queries the recheck bot uses. */
   readonly queries: readonly BugQuery[];
+  /**
+   * The dashboards' starter saved objects of each UI (ndjson exports, lib/frontend/saved-objects.ts).
+   * @default none: the dashboards start empty
+   */
+  readonly savedObjects?: Partial<Record<DashboardsUi, string>>;
   /** The recheck service's JavaScript (lib/recheck/bundle.ts). */
   readonly recheckServiceBundle: string;
 }
@@ -115,6 +121,7 @@ export class DeploymentStack extends TerraformStack {
       acmeEmail: config.frontend.acme_email,
       designateZoneId: config.frontend.designate_zone_id,
       dashboards: config.frontend.dashboards,
+      savedObjects: props.savedObjects,
       requestsPerSecond: config.frontend.requests_per_second,
       maxRequestBodyKib: config.frontend.max_request_body_kib,
     });

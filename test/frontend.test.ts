@@ -1,3 +1,4 @@
+import * as fs from "node:fs";
 import { parse } from "yaml";
 import { Frontend, type FrontendProps } from "../constructs/frontend";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
@@ -15,7 +16,7 @@ function synthFrontend(engine: "elasticsearch" | "opensearch", props: Partial<Fr
     });
   });
   const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-frontend-1")!;
-  return { stack, frontend: frontend!, files: writtenFiles(instance.user_data) };
+  return { stack, frontend: frontend!, files: writtenFiles(instance.user_data), userData: instance.user_data as string };
 }
 
 const file = (files: ReturnType<typeof writtenFiles>, path: string) => files.find((written) => written.path === path);
@@ -58,7 +59,8 @@ describe("Frontend", () => {
       "elasticsearch.hosts": ["https://10.42.0.48:9200", "https://10.42.0.49:9200"],
       "elasticsearch.username": "kibana_system",
       "elasticsearch.ssl.verificationMode": "full",
-      "xpack.security.authc.providers": { "anonymous.anonymous1": { order: 0, credentials: { username: "dashboardsreader" } } },
+      "xpack.security.authc.selector.enabled": false,
+      "xpack.security.authc.providers": { "anonymous.anonymous1": { order: 0, credentials: { username: "dashboardsreader" } }, "basic.basic1": { order: 1 } },
       "console.ui.enabled": false,
     });
     expect(file(files, "/etc/ci-log-analysis/dashboards.yml")!.permissions).toBe("0600");
@@ -86,7 +88,7 @@ describe("Frontend", () => {
 });
 
 describe("Frontend without a DNS name, on OpenSearch", () => {
-  const { stack, frontend, files } = synthFrontend("opensearch");
+  const { stack, frontend, files, userData } = synthFrontend("opensearch");
 
   test("uses a self-signed certificate on its floating IP and creates no DNS record", () => {
     expect(file(files, "/etc/ci-log-analysis/public-certificate.env")!.content).toContain("DNS_NAME=\n");
@@ -103,9 +105,48 @@ describe("Frontend without a DNS name, on OpenSearch", () => {
     expect(parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content)).toMatchObject({
       "opensearch.username": "dashboards",
       "opensearch.ssl.verificationMode": "full",
-      "opensearch_security.readonly_mode.roles": ["dashboards_reader"],
+      "opensearch_security.multitenancy.enabled": true,
+      "opensearch_security.multitenancy.tenants.enable_global": true,
+      "opensearch_security.multitenancy.tenants.enable_private": false,
       "console.enabled": false,
     });
+  });
+
+  test("drops readonly_mode.roles, which hides Discover and Visualize, and seals the session cookie with a generated password", () => {
+    const settings = parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content);
+    expect(settings).not.toHaveProperty(["opensearch_security.readonly_mode.roles"]);
+    expect(settings["opensearch_security.cookie.password"]).toBe("stand-in-value");
+    expect(userData).toMatch(/opensearch_security\.cookie\.password: \$\{random_password\.frontend_dashboards-cookie-password_\w+\.result\}/);
+    expect(Object.entries(stack.resource.random_password).filter(([name]) => name.startsWith("frontend_dashboards-cookie-password")).map(([, password]) => password))
+      .toEqual([expect.objectContaining({ length: 48, special: false })]);
+  });
+
+  test("writes the front end's floating IP into its self-signed certificate", () => {
+    expect(userData).toMatch(/PUBLIC_ADDRESS=\$\{openstack_networking_floatingip_v2\.[\w-]+\.address\}\n/);
+  });
+});
+
+describe("Frontend with starter saved objects", () => {
+  const ndjson = (name: string) => fs.readFileSync(`config/dashboards/${name}`, "utf8");
+  const savedObjects = { kibana: ndjson("kibana.ndjson"), "opensearch-dashboards": ndjson("opensearch-dashboards.ndjson") };
+
+  test.each([
+    ["elasticsearch", "kibana.ndjson", "XSRF_HEADER=kbn-xsrf\nTENANT=\n"],
+    ["opensearch", "opensearch-dashboards.ndjson", "XSRF_HEADER=osd-xsrf\nTENANT=global\n"],
+  ] as const)("on %s imports its UI's file once the dashboards answer, as the editor, and makes its index pattern the default", (engine, name, headers) => {
+    const { files, userData } = synthFrontend(engine, { savedObjects });
+    expect(file(files, "/etc/ci-log-analysis/saved-objects.ndjson")!.content).toBe(ndjson(name));
+    expect(file(files, "/etc/ci-log-analysis/saved-objects.env")!.content).toContain(headers);
+    const curl = file(files, "/etc/ci-log-analysis/dashboards-editor.curl")!;
+    expect(curl.permissions).toBe("0600");
+    expect(curl.content).toBe('user = "dashboardseditor:stand-in-value"\n');
+    expect(userData).toMatch(/user = \\?"dashboardseditor:\$\{random_password\.search_dashboards-editor-password_\w+\.result\}/);
+    expect(file(files, "/etc/systemd/system/import-saved-objects.service")!.content).toMatch(/After=install-dashboards\.service/);
+    expect(parse(file(files, "/etc/ci-log-analysis/dashboards.yml")!.content)["uiSettings.overrides.defaultIndex"]).toBe("logstash");
+  });
+
+  test("imports nothing without them", () => {
+    expect(file(synthFrontend("opensearch").files, "/etc/systemd/system/import-saved-objects.service")).toBeUndefined();
   });
 });
 

@@ -7,6 +7,14 @@ import { addPublicCertificate, PUBLIC_CERTIFICATE_SCRIPT, SELF_SIGNED_DAYS } fro
 import { selfSignedCertificate } from "./support/certificates";
 import { describeGated, toolGate, validateSystemdUnits } from "./support/validators";
 
+/** openssl prints IPv6 SANs with every group, in upper case. */
+function expandIpv6(address: string): string {
+  const [head, tail = ""] = address.split("::");
+  const groups = (part: string) => (part ? part.split(":") : []);
+  const missing = 8 - groups(head).length - groups(tail).length;
+  return [...groups(head), ...Array(address.includes("::") ? missing : 0).fill("0"), ...groups(tail)].map((group) => group.toUpperCase().replace(/^0+(?=.)/, "")).join(":");
+}
+
 /** Days until the certificate in `file` expires, as openssl reads it. */
 function daysLeft(file: string): number {
   const end = spawnSync("openssl", ["x509", "-enddate", "-noout", "-in", file], { encoding: "utf8" }).stdout.trim().replace("notAfter=", "");
@@ -18,7 +26,7 @@ function daysLeft(file: string): number {
  * systemctl is a stand-in that records the reload it is asked for.
  */
 describeGated(toolGate("openssl", "openssl"), "the public certificate script, without a DNS name", () => {
-  function run(existingCertificateDays?: number): { dir: string; status: number; stderr: string } {
+  function run(existingCertificateDays?: number, publicAddress = ""): { dir: string; status: number; stderr: string } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "public-certificate-"));
     const tlsDir = path.join(dir, "tls");
     fs.mkdirSync(tlsDir);
@@ -30,7 +38,7 @@ describeGated(toolGate("openssl", "openssl"), "the public certificate script, wi
     fs.writeFileSync(path.join(dir, "script"), `#!/bin/bash\nset -euo pipefail\n${PUBLIC_CERTIFICATE_SCRIPT}`, { mode: 0o755 });
     const result = spawnSync("bash", [path.join(dir, "script")], {
       encoding: "utf8",
-      env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, TLS_DIR: tlsDir, ACME_WEBROOT: path.join(dir, "acme"), DNS_NAME: "", ACME_EMAIL: "" },
+      env: { PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, TLS_DIR: tlsDir, ACME_WEBROOT: path.join(dir, "acme"), DNS_NAME: "", ACME_EMAIL: "", PUBLIC_ADDRESS: publicAddress },
     });
     return { dir, status: result.status ?? -1, stderr: result.stderr };
   }
@@ -48,6 +56,15 @@ describeGated(toolGate("openssl", "openssl"), "the public certificate script, wi
     expect(Math.round(daysLeft(path.join(dir, "tls", "fullchain.pem")))).toBe(expectedDays);
     expect(fs.statSync(path.join(dir, "tls", "privkey.pem")).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(path.join(dir, "systemctl.log"), "utf8")).toBe("reload-or-restart nginx.service\n");
+  });
+
+  test("writes the public address and the server's own addresses into the new certificate as IP subject alternative names", () => {
+    const { dir, status, stderr } = run(undefined, "192.0.2.10");
+    cleanup.push(dir);
+    expect({ status, stderr }).toMatchObject({ status: 0 });
+    const san = spawnSync("openssl", ["x509", "-noout", "-ext", "subjectAltName", "-in", path.join(dir, "tls", "fullchain.pem")], { encoding: "utf8" }).stdout;
+    const own = spawnSync("hostname", ["-I"], { encoding: "utf8" }).stdout.trim().split(/\s+/).filter(Boolean);
+    expect(san.trim().split("\n")[1].trim().split(", ")).toEqual(["IP Address:192.0.2.10", ...own.map((address) => `IP Address:${address.includes(":") ? expandIpv6(address) : address}`)]);
   });
 });
 

@@ -164,11 +164,11 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   });
 
   test("generates the passwords at deploy time, and gives the users' passwords to the setup node only", () => {
-    expect(resources(stack, "random_password")).toHaveLength(5);
+    expect(resources(stack, "random_password")).toHaveLength(6);
     expect(resources(stack, "random_password").every((password) => password.length === 32 && password.special === false)).toBe(true);
     const setupSecrets = fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search-secrets.env")!;
     expect(setupSecrets.permissions).toBe("0600");
-    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
+    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_EDITOR_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).not.toContain("WRITER_PASSWORD");
     // A data-only node never uses the admin's password: it does not get it.
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).toBe("\n");
@@ -188,22 +188,33 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
         "PUT _security/role/log_writer 04-security-role-log-writer.json",
         "PUT _security/role/log_reader 05-security-role-log-reader.json",
         "PUT _security/role/dashboards_reader 06-security-role-dashboards-reader.json",
+        "PUT _security/role/dashboards_editor 07-security-role-dashboards-editor.json",
         "",
       ].join("\n"),
     );
     expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/users")!.content).toBe(
       "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n" +
-        "dashboardsreader dashboards_reader DASHBOARDS_READER_PASSWORD\nkibana_system - DASHBOARDS_PASSWORD\n",
+        "dashboardsreader dashboards_reader DASHBOARDS_READER_PASSWORD\ndashboardseditor dashboards_editor DASHBOARDS_EDITOR_PASSWORD\n" +
+        "kibana_system - DASHBOARDS_PASSWORD\n",
     );
   });
 
   test("gives the dashboards' visitors Kibana's read-only features only, not the base read privilege with its console", () => {
     const role = requestBody(servers["prod-search-master-1"], "security-role-dashboards-reader");
     expect(role.applications).toEqual([
-      { application: "kibana-.kibana", privileges: ["feature_discover.read", "feature_dashboard.read", "feature_visualize.read"], resources: ["space:default"] },
+      { application: "kibana-.kibana", privileges: ["feature_discover_v2.read", "feature_dashboard_v2.read", "feature_visualize_v2.read"], resources: ["space:default"] },
     ]);
     expect(role.indices).toEqual([{ names: ["logstash-*"], privileges: ["read", "view_index_metadata"] }]);
     expect(requestBody(servers["prod-search-master-1"], "security-role-log-reader")).not.toHaveProperty("applications");
+  });
+
+  test("lets the dashboards editor write saved objects through Kibana only, and read the logs", () => {
+    const role = requestBody(servers["prod-search-master-1"], "security-role-dashboards-editor");
+    expect(role.applications[0].privileges).toEqual([
+      "feature_savedObjectsManagement.all", "feature_indexPatterns.all", "feature_discover_v2.all", "feature_dashboard_v2.all", "feature_visualize_v2.all",
+    ]);
+    expect(role.cluster).toEqual([]);
+    expect(role.indices).toEqual([{ names: ["logstash-*"], privileges: ["read", "view_index_metadata"] }]);
   });
 
   test("the index template's mapping is the field contract: keywords, analysed message, dates and numbers", () => {
@@ -291,10 +302,10 @@ describe("SearchCluster (OpenSearch)", () => {
 
   test("declares the users with bcrypt hashes only, never the passwords", () => {
     const users = parse(fileOf(master, "/etc/ci-log-analysis/search/config/opensearch-security/internal_users.yml")!.content);
-    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboardsreader", "dashboards"]);
+    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboardsreader", "dashboardseditor", "dashboards"]);
     expect(master).toMatch(/hash: "?\$\{random_password\.search_writer-password_\w+\.bcrypt_hash\}"?\n/);
     expect(master).not.toMatch(/search_writer-password_\w+\.result/);
-    expect(resources(stack, "random_password")).toHaveLength(5);
+    expect(resources(stack, "random_password")).toHaveLength(6);
   });
 
   test("maps the dashboards' visitors to a read-only role, not kibana_user (which writes the dashboards' indices)", () => {
@@ -304,6 +315,14 @@ describe("SearchCluster (OpenSearch)", () => {
     expect(mapping.dashboards_reader).toEqual({ users: ["dashboardsreader"] });
     const allowed = config("roles.yml").dashboards_reader.index_permissions.flatMap((permission: { allowed_actions: string[] }) => permission.allowed_actions);
     expect(new Set(allowed)).toEqual(new Set(["read", "indices_monitor"]));
+    expect(config("roles.yml").dashboards_reader.tenant_permissions).toEqual([{ tenant_patterns: ["global_tenant"], allowed_actions: ["kibana_all_read"] }]);
+  });
+
+  test("gives the dashboards one tenant, the global one: read only for visitors, writable by the editor", () => {
+    const config = (name: string) => parse(fileOf(master, `/etc/ci-log-analysis/search/config/opensearch-security/${name}`)!.content);
+    expect(config("config.yml").config.dynamic.kibana).toEqual({ multitenancy_enabled: true, private_tenant_enabled: false, default_tenant: "global_tenant" });
+    expect(config("roles.yml").dashboards_editor.tenant_permissions).toEqual([{ tenant_patterns: ["global_tenant"], allowed_actions: ["kibana_all_write"] }]);
+    expect(config("roles_mapping.yml").dashboards_editor).toEqual({ users: ["dashboardseditor"] });
   });
 
   test("lets the reader GET _mapping, which the front end allows (OpenSearch's read action group lacks it)", () => {

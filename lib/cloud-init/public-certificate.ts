@@ -13,6 +13,13 @@ export interface PublicCertificateProps {
   readonly dnsName?: string;
   /** Let's Encrypt account contact; required with dnsName. @default none */
   readonly acmeEmail?: string;
+  /**
+   * The server's public address (a floating IP), written into the self-signed certificate as an
+   * IP subject alternative name beside the server's own addresses (`hostname -I`), so that a
+   * client that trusts it (`--ca-file`) can verify it on a bare address.
+   * @default the server's own addresses only
+   */
+  readonly publicAddress?: string;
 }
 
 export interface PublicCertificateFiles {
@@ -27,7 +34,7 @@ export function addPublicCertificate(cloudConfig: CloudConfigBuilder, props: Pub
   cloudConfig.addPackages("nginx", "openssl", ...(props.dnsName ? ["certbot"] : []));
   cloudConfig.addFile({
     path: `${NODE_CONFIG_DIR}/public-certificate.env`,
-    content: `TLS_DIR=${TLS_DIR}\nACME_WEBROOT=${ACME_WEBROOT}\nDNS_NAME=${props.dnsName ?? ""}\nACME_EMAIL=${props.acmeEmail ?? ""}\n`,
+    content: `TLS_DIR=${TLS_DIR}\nACME_WEBROOT=${ACME_WEBROOT}\nDNS_NAME=${props.dnsName ?? ""}\nACME_EMAIL=${props.acmeEmail ?? ""}\nPUBLIC_ADDRESS=${props.publicAddress ?? ""}\n`,
   });
   cloudConfig.addScript("/usr/local/sbin/public-certificate", PUBLIC_CERTIFICATE_SCRIPT);
   cloudConfig.addScript("/usr/local/sbin/public-certificate-install", INSTALL_CERTIFICATE_SCRIPT);
@@ -74,7 +81,14 @@ install -d -m 0755 "$TLS_DIR" "$ACME_WEBROOT"
 # A self-signed certificate when there is none, and again while no DNS name brings Let's
 # Encrypt's, before the one in place expires (the renewal timer runs this every day).
 if [ ! -s "$TLS_DIR/fullchain.pem" ] || { [ -z "\${DNS_NAME:-}" ] && ! openssl x509 -checkend ${SELF_SIGNED_RENEW_DAYS * 86400} -noout -in "$TLS_DIR/fullchain.pem"; }; then
-  openssl req -x509 -newkey rsa:3072 -nodes -days ${SELF_SIGNED_DAYS} -subj "/CN=\${DNS_NAME:-$(hostname)}" \\
+  # The name and every address as subject alternative names: clients match those, not the CN.
+  names=""
+  if [ -n "\${DNS_NAME:-}" ]; then names="DNS:$DNS_NAME"; fi
+  # shellcheck disable=SC2046 # one word per address
+  for address in \${PUBLIC_ADDRESS:-} $(hostname -I); do names="\${names:+$names,}IP:$address"; done
+  extensions=()
+  if [ -n "$names" ]; then extensions=(-addext "subjectAltName=$names"); fi
+  openssl req -x509 -newkey rsa:3072 -nodes -days ${SELF_SIGNED_DAYS} -subj "/CN=\${DNS_NAME:-$(hostname)}" "\${extensions[@]}" \\
     -keyout "$TLS_DIR/privkey.pem.new" -out "$TLS_DIR/fullchain.pem.new"
   chmod 0600 "$TLS_DIR/privkey.pem.new"
   mv "$TLS_DIR/privkey.pem.new" "$TLS_DIR/privkey.pem"

@@ -15,6 +15,8 @@ import {
 } from "./schema";
 import { validateDownloadList } from "../ingestion/download-list";
 import { loadQueries, type BugQuery } from "../queries/check";
+import type { DashboardsUi } from "../frontend/dashboards-routes";
+import { parseSavedObjects, SAVED_OBJECTS_FILES } from "../frontend/saved-objects";
 import { validateSources } from "../ingestion/partition";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
@@ -40,6 +42,8 @@ export interface LoadedConfig {
   readonly deployments: readonly LoadedDeployment[];
   /** The bug queries of `queries/`, which every deployment's recheck bot uses. */
   readonly queries: readonly BugQuery[];
+  /** The dashboards' starter saved objects of `dashboards/`, checked, as each UI's export (ndjson). */
+  readonly savedObjects: Partial<Record<DashboardsUi, string>>;
 }
 
 const FILE_NAME = /^([a-z][a-z0-9-]{0,30}[a-z0-9])\.ya?ml$/;
@@ -368,6 +372,21 @@ export function loadConfig(configDir: string): LoadedConfig {
         "add queries/<bug number>.yaml files (see README: Bug queries), or set recheck.allow_no_queries: true in the deployment",
     });
   }
+  const savedObjects = loadSavedObjects(path.join(configDir, "dashboards"), problems);
   if (problems.length > 0) throw new ConfigError(sortByPlace(problems));
-  return { configDir, clouds, deployments, queries: queries.queries };
+  return { configDir, clouds, deployments, queries: queries.queries, savedObjects };
+}
+
+/** Each UI's export in `dashboards/`, when there is one; a UI without its file starts empty. */
+function loadSavedObjects(folder: string, problems: ConfigProblem[]): Partial<Record<DashboardsUi, string>> {
+  const savedObjects: Partial<Record<DashboardsUi, string>> = {};
+  for (const [ui, name] of Object.entries(SAVED_OBJECTS_FILES) as [DashboardsUi, string][]) {
+    const file = path.join(folder, name);
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, "utf8");
+    const checked = parseSavedObjects(ui, text);
+    problems.push(...checked.problems.map((problem) => ({ file, line: problem.line, column: 1, setting: problem.setting, message: problem.message })));
+    savedObjects[ui] = text;
+  }
+  return savedObjects;
 }

@@ -4,6 +4,7 @@
  * EngineProfile and never branch on the engine themselves.
  */
 import { LOG_FIELDS, LOG_INDEX_PATTERN, type FieldType } from "../field-contract";
+import { DASHBOARDS_EDITOR_USER, ELASTICSEARCH_DASHBOARDS_ROLES } from "../frontend/dashboards-access";
 import type { SignedAptRepository } from "../cloud-init/signed-apt-repository";
 import type { SearchEngine, SearchTopology } from "./topology";
 
@@ -28,13 +29,12 @@ export const SEARCH_USERS = {
   reader: "logreader",
   /** Every visitor of the public dashboards: read the log indices and saved objects only. */
   dashboardsReader: "dashboardsreader",
+  /** The front end's setup: imports the dashboards' starter saved objects. */
+  dashboardsEditor: DASHBOARDS_EDITOR_USER,
 } as const;
 
 export const WRITER_ROLE = "log_writer";
 export const READER_ROLE = "log_reader";
-export const DASHBOARDS_READER_ROLE = "dashboards_reader";
-/** The Kibana features the public dashboards user may read: nothing that writes or reaches the cluster directly. */
-export const KIBANA_READ_ONLY_FEATURES = ["discover", "dashboard", "visualize"] as const;
 export const LIFECYCLE_POLICY_NAME = "logs-retention";
 export const INDEX_TEMPLATE_NAME = "logs";
 
@@ -298,17 +298,8 @@ const elasticsearch: EngineProfile = {
         indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
       },
     },
-    {
-      method: "PUT",
-      path: `_security/role/${DASHBOARDS_READER_ROLE}`,
-      body: {
-        cluster: [],
-        indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
-        // Feature privileges, not Kibana's base "read": that one includes the Dev Tools console,
-        // whose proxy would send any request to the cluster as this user.
-        applications: [{ application: "kibana-.kibana", privileges: KIBANA_READ_ONLY_FEATURES.map((feature) => `feature_${feature}.read`), resources: ["space:default"] }],
-      },
-    },
+    // The dashboards' visitors and editor (lib/frontend/dashboards-access.ts).
+    ...Object.entries(ELASTICSEARCH_DASHBOARDS_ROLES).map(([role, body]) => ({ method: "PUT" as const, path: `_security/role/${role}`, body })),
     ...(snapshots && topology.snapshots
       ? [
           snapshotRepository(snapshots),
