@@ -228,6 +228,49 @@ describe("loadConfig, search rules", () => {
   });
 });
 
+describe("loadConfig, public TLS of the recheck dashboard", () => {
+  const readersSee = "every Gerrit comment would link the dashboard on a bare address with a self-signed certificate, which every reader's browser warns about; " +
+    "set recheck.dns_name and recheck.acme_email (Let's Encrypt), or recheck.gerrit.comment: false";
+
+  test("fails Gerrit comments without a DNS name, at the comment setting", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "    comment: false", "    comment: true");
+    expect(problemsOf(dir)).toEqual([`${at(dir, "deployments/production.yaml", "comment: true", 14)}: recheck.gerrit.comment: true, without recheck.dns_name: ${readersSee}`]);
+  });
+
+  test("fails comments left on by default without a DNS name, at the gerrit section", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", /\n *comment: false/, "");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "host: review.opendev.org", 5)}: recheck.gerrit: comment is on by default, without recheck.dns_name: ${readersSee}`,
+    ]);
+  });
+
+  test("accepts comments with a DNS name and a Let's Encrypt contact", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "    comment: false", "    comment: true");
+    editConfig(dir, "deployments/production.yaml", "\nrecheck:\n", "\nrecheck:\n  dns_name: recheck.example.org\n  acme_email: infra@example.org\n");
+    expect(() => loadConfig(dir)).not.toThrow();
+  });
+});
+
+describe("loadConfig, the dashboards' saved objects", () => {
+  test("loads each UI's export from dashboards/", () => {
+    const config = loadConfig(exampleConfigDir);
+    expect(Object.keys(config.savedObjects).sort()).toEqual(["kibana", "opensearch-dashboards"]);
+  });
+
+  test("fails a broken export at its line, and starts a UI without its file empty", () => {
+    const dir = copyExampleConfig();
+    const file = path.join(dir, "dashboards", "opensearch-dashboards.ndjson");
+    const lines = fs.readFileSync(file, "utf8").split("\n");
+    lines[2] = lines[2].replace('"savedSearchRefName":"search_0"', '"savedSearchRefName":"search_9"');
+    fs.writeFileSync(file, lines.join("\n"));
+    fs.rmSync(path.join(dir, "dashboards", "kibana.ndjson"));
+    expect(problemsOf(dir)).toEqual(["dashboards/opensearch-dashboards.ndjson:3:1: references: the attributes use reference search_9, which the object does not have"]);
+  });
+});
+
 describe("loadConfig, ingestion rules", () => {
   test("fails more workers than sources, at the worker count", () => {
     const dir = copyExampleConfig();

@@ -20,9 +20,11 @@ function synthFrontend(engine: "elasticsearch" | "opensearch", props: Partial<Fr
 }
 
 const file = (files: ReturnType<typeof writtenFiles>, path: string) => files.find((written) => written.path === path);
+const ndjson = (name: string) => fs.readFileSync(`config/dashboards/${name}`, "utf8");
+const savedObjects = { kibana: ndjson("kibana.ndjson"), "opensearch-dashboards": ndjson("opensearch-dashboards.ndjson") };
 
 describe("Frontend", () => {
-  const { stack, frontend, files } = synthFrontend("elasticsearch", { dnsName: "logs.example.org", acmeEmail: "infra@example.org", designateZoneId: "zone-1" });
+  const { stack, frontend, files } = synthFrontend("elasticsearch", { dnsName: "logs.example.org", acmeEmail: "infra@example.org", designateZoneId: "zone-1", savedObjects });
 
   test("opens 80 and 443 to the world and reaches the search cluster on 9200", () => {
     const rules = resources(stack, "openstack_networking_secgroup_rule_v2");
@@ -75,7 +77,7 @@ describe("Frontend", () => {
   describeWithTool("shellcheck", "shellcheck", () => {
     test("its scripts pass", () => {
       const scripts = shellScriptsOf(files);
-      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/public-certificate", "/usr/local/sbin/install-dashboards"]));
+      expect(Object.keys(scripts)).toEqual(expect.arrayContaining(["/usr/local/sbin/public-certificate", "/usr/local/sbin/install-dashboards", "/usr/local/sbin/import-saved-objects"]));
       expect(Object.values(validateShellScripts(scripts)).flat()).toEqual([]);
     });
   });
@@ -127,8 +129,6 @@ describe("Frontend without a DNS name, on OpenSearch", () => {
 });
 
 describe("Frontend with starter saved objects", () => {
-  const ndjson = (name: string) => fs.readFileSync(`config/dashboards/${name}`, "utf8");
-  const savedObjects = { kibana: ndjson("kibana.ndjson"), "opensearch-dashboards": ndjson("opensearch-dashboards.ndjson") };
 
   test.each([
     ["elasticsearch", "kibana.ndjson", "XSRF_HEADER=kbn-xsrf\nTENANT=\n"],

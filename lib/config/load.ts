@@ -273,6 +273,16 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
   if (config.recheck.dns_name && !config.recheck.acme_email) {
     problems.push(yaml.problemAt(["recheck", "dns_name"], "expected recheck.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
   }
+  if (config.recheck.gerrit.comment && !config.recheck.dns_name) {
+    const explicit = (yaml.data as { recheck?: { gerrit?: { comment?: unknown } } }).recheck?.gerrit?.comment !== undefined;
+    problems.push(
+      yaml.problemAt(
+        explicit ? ["recheck", "gerrit", "comment"] : ["recheck", "gerrit"],
+        `${explicit ? "true" : "comment is on by default"}, without recheck.dns_name: every Gerrit comment would link the dashboard on a bare address with a self-signed certificate, ` +
+          "which every reader's browser warns about; set recheck.dns_name and recheck.acme_email (Let's Encrypt), or recheck.gerrit.comment: false",
+      ),
+    );
+  }
   if (config.frontend.dns_name && !config.frontend.acme_email) {
     problems.push(yaml.problemAt(["frontend", "dns_name"], "expected frontend.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
   }
