@@ -205,6 +205,12 @@ describe("rendered user data", () => {
       const problems = validateShellScripts(Object.fromEntries(scripts));
       expect(Object.fromEntries(Object.entries(problems).filter(([, lines]) => lines.length > 0))).toEqual({});
     });
+    // What shellcheck accepts but a slip in a template literal produces: "\n" of a printf rendered
+    // as a line break, a shared snippet pasted at column 0 inside an indented block.
+    test("every script keeps its printf formats on one line and its blocks indented", () => {
+      const problems = [...scripts].flatMap(([name, script]) => scriptLayoutProblems(script).map((problem) => `${name}: ${problem}`));
+      expect(problems).toEqual([]);
+    });
   });
 
   describeWithTool("systemd-analyze", "systemd-analyze verify", () => {
@@ -224,3 +230,21 @@ describe("rendered user data", () => {
     });
   });
 });
+
+/** Lines of a script whose layout betrays a rendering slip (see the test that uses it). */
+function scriptLayoutProblems(script: string): string[] {
+  const problems: string[] = [];
+  const lines = script.split("\n");
+  const openers: number[] = [];
+  lines.forEach((line, index) => {
+    const where = `line ${index + 1}: ${JSON.stringify(line)}`;
+    if (/\bprintf '[^']*$/.test(line)) problems.push(`${where}: the printf format string ends at the line break`);
+    if (line.trim() === "" || lines[index - 1]?.endsWith("\\")) return;
+    const indent = line.length - line.trimStart().length;
+    const closes = /^(fi|done|esac|else|elif|\})(?=[\s;]|$)/.test(line.trimStart());
+    if (closes) openers.pop();
+    if (!closes && openers.length > 0 && indent <= openers[openers.length - 1]) problems.push(`${where}: not indented inside the block opened above it`);
+    if (/(\bthen|\bdo|\belse|\bin|\{)$/.test(line.trimEnd()) && !/^#/.test(line.trimStart())) openers.push(indent);
+  });
+  return problems;
+}

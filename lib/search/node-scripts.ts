@@ -81,7 +81,7 @@ systemctl enable --now "$ENGINE_SERVICE"
 config_file="$ENGINE_CONFIG_DIR/\${ENGINE}.yml"
 if grep -q '^cluster\\.initial_' "$config_file"; then
   : "\${ADMIN_USER:?a master-eligible node needs the admin credentials}" "\${ADMIN_PASSWORD:?a master-eligible node needs the admin credentials}"
-${CURL_ADMIN_AUTH}  for _ in $(seq 1 90); do
+${CURL_ADMIN_AUTH.replace(/^(?=.)/gm, "  ")}  for _ in $(seq 1 90); do
     if curl --silent --fail --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" \\
       "https://$NODE_ADDRESS:9200/_cluster/health" > /dev/null; then
       # The cluster has formed: the bootstrap setting must never be used again.
@@ -143,10 +143,10 @@ while read -r method path file mode; do
       echo "$path exists already"
       continue
     fi
-    printf '%s\n' "$response" >&2
+    printf '%s\\n' "$response" >&2
     exit 1
   fi
-  printf '%s\n' "$response"
+  printf '%s\\n' "$response"
 done < "$SETUP_DIR/requests"
 
 if [ -f "$SETUP_DIR/users" ]; then
