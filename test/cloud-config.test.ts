@@ -166,7 +166,7 @@ describe("CloudConfigBuilder: systemd", () => {
     expect(Object.keys(builder.systemdUnitFiles())).toEqual(["worker.service", "worker.service.d/limits.conf"]);
   });
 
-  test("reloads systemd, then enables and starts the units, after every other runcmd entry", () => {
+  test("reloads systemd, then enables the units and queues their start without waiting for it, after every other runcmd entry", () => {
     const builder = new CloudConfigBuilder();
     builder.addRuncmd(["mkdir", "-p", "/srv/a"]);
     builder.addSystemdUnit("a.service", SERVICE);
@@ -176,7 +176,8 @@ describe("CloudConfigBuilder: systemd", () => {
       ["mkdir", "-p", "/srv/a"],
       ["mkdir", "-p", "/srv/b"],
       ["systemctl", "daemon-reload"],
-      ["systemctl", "enable", "--now", "a.service", "b.timer"],
+      ["systemctl", "enable", "a.service", "b.timer"],
+      ["systemctl", "start", "--no-block", "a.service", "b.timer"],
     ]);
   });
 
@@ -188,7 +189,7 @@ describe("CloudConfigBuilder: systemd", () => {
     expect(delivered(builder).runcmd).toEqual([
       ["systemctl", "daemon-reload"],
       ["systemctl", "enable", "a.service"],
-      ["systemctl", "start", "b.service"],
+      ["systemctl", "start", "--no-block", "b.service"],
     ]);
   });
 
@@ -203,7 +204,7 @@ describe("CloudConfigBuilder: systemd", () => {
     builder.addBootcmd(["mkdir", "-p", "/run/x"]);
     builder.addSystemdUnit("a.service", SERVICE);
     expect(builder.render()).toContain("bootcmd:\n  - [mkdir, -p, /run/x]\n");
-    expect(builder.render()).toContain("runcmd:\n  - [systemctl, daemon-reload]\n  - [systemctl, enable, --now, a.service]\n");
+    expect(builder.render()).toContain("runcmd:\n  - [systemctl, daemon-reload]\n  - [systemctl, enable, a.service]\n  - [systemctl, start, --no-block, a.service]\n");
   });
 
   test("fails on a unit name without a unit type suffix", () => {

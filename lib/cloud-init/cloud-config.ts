@@ -77,7 +77,7 @@ export interface CloudConfigFile {
 export interface SystemdUnitOptions {
   /** Enable the unit (it then needs an `[Install]` section). @default true */
   readonly enable?: boolean;
-  /** Start the unit at the end of the first boot. @default true */
+  /** Start the unit at the end of the first boot (queued: cloud-init does not wait for it). @default true */
   readonly start?: boolean;
 }
 
@@ -217,8 +217,9 @@ export class CloudConfigBuilder {
   }
 
   /**
-   * Writes `/etc/systemd/system/<name>` and, unless told otherwise, enables and starts the unit
-   * after every other `runcmd` entry, so that everything the unit needs is in place first.
+   * Writes `/etc/systemd/system/<name>` and, unless told otherwise, enables the unit and queues
+   * its start (without waiting for it) after every other `runcmd` entry, so that everything the
+   * unit needs is in place first.
    */
   public addSystemdUnit(name: string, sections: UnitSections, options: SystemdUnitOptions = {}): void {
     checkUnitName(name);
@@ -396,17 +397,22 @@ export class CloudConfigBuilder {
     return out;
   }
 
+  /**
+   * Starting with `--no-block` queues the units' start jobs and returns: cloud-init never waits
+   * for a unit's first try, so a unit that retries (an installer whose upstream is down, a setup
+   * waiting for its cluster) neither holds the boot for its retry period nor turns `cloud-init
+   * status` into an error while it is still trying; `systemctl --failed` names the units that
+   * gave up. The units are enabled, so later boots start them without cloud-init.
+   */
   private systemdCommands(): string[][] {
     if (this.systemdFiles.size === 0) return [];
-    const names = (enable: boolean, start: boolean) => this.units.filter((u) => u.enable === enable && u.start === start).map((u) => u.name);
-    const commands = [["systemctl", "daemon-reload"]];
-    const enableAndStart = names(true, true);
-    const enableOnly = names(true, false);
-    const startOnly = names(false, true);
-    if (enableAndStart.length > 0) commands.push(["systemctl", "enable", "--now", ...enableAndStart]);
-    if (enableOnly.length > 0) commands.push(["systemctl", "enable", ...enableOnly]);
-    if (startOnly.length > 0) commands.push(["systemctl", "start", ...startOnly]);
-    return commands;
+    const enabled = this.units.filter((unit) => unit.enable).map((unit) => unit.name);
+    const started = this.units.filter((unit) => unit.start).map((unit) => unit.name);
+    return [
+      ["systemctl", "daemon-reload"],
+      ...(enabled.length > 0 ? [["systemctl", "enable", ...enabled]] : []),
+      ...(started.length > 0 ? [["systemctl", "start", "--no-block", ...started]] : []),
+    ];
   }
 }
 
