@@ -7,6 +7,7 @@ import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
 import { recheckServiceBundle } from "./lib/recheck/bundle";
 import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
+import { rootDiskReports } from "./lib/root-disk";
 import { searchCapacity } from "./lib/search/topology";
 import { synthesizeInto } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
@@ -72,6 +73,8 @@ export function main(): number {
     }
     for (const deployment of config.deployments) {
       console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}`);
+      const rootDisks = rootDiskReports(deployment.config, deployment.search, deployment.cloud.config.flavors);
+      console.log(`  ${deployment.name}: root disks needed/available ${rootDisks.map((disk) => `${disk.role} ${disk.requiredGiB}/${disk.availableGiB} GiB`).join(", ")}`);
     }
     for (const [cloudName, usage] of usageByCloud) {
       console.log(`  cloud ${cloudName}: quota used ${formatUsage(usage, config.clouds.get(cloudName)!.config.quota)}`);

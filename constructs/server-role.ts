@@ -33,6 +33,12 @@ export interface ServerRoleProps {
   readonly network: Network;
   readonly imageId: string;
   readonly flavorName: string;
+  /**
+   * Boot volume sizes by flavor name, for flavors whose servers boot from a volume (see
+   * ServerProps.bootVolumeSizeGiB).
+   * @default every flavor boots from its own disk
+   */
+  readonly bootVolumeSizes?: Readonly<Record<string, number>>;
   readonly keyPairName: string;
   readonly serverGroupPolicy: "anti-affinity" | "soft-anti-affinity";
   readonly adminSshPublicKeys: readonly string[];
@@ -74,7 +80,7 @@ export interface ServerRoleProps {
 /** The props every role of one deployment shares. */
 export type ServerRoleDefaults = Pick<
   ServerRoleProps,
-  "deploymentName" | "network" | "imageId" | "keyPairName" | "serverGroupPolicy" | "adminSshPublicKeys" | "adminPrefixes"
+  "deploymentName" | "network" | "imageId" | "bootVolumeSizes" | "keyPairName" | "serverGroupPolicy" | "adminSshPublicKeys" | "adminPrefixes"
 >;
 
 /**
@@ -130,6 +136,7 @@ export class ServerRole extends Construct implements IConnectable {
         serverGroupId: serverGroup.id,
         imageId: props.imageId,
         flavorName: props.flavorName,
+        bootVolumeSizeGiB: props.bootVolumeSizes?.[props.flavorName],
         keyPairName: props.keyPairName,
         metadata: { deployment: props.deploymentName, role: props.roleName },
         cloudConfig: node.cloudConfig,

@@ -30,6 +30,12 @@ export interface ServerProps {
   readonly serverGroupId: string;
   readonly imageId: string;
   readonly flavorName: string;
+  /**
+   * Boot from a Cinder volume of this size, made from the image when the server is created and
+   * deleted with it, instead of the flavor's own disk (flavors with disk 0 need it).
+   * @default the flavor's disk
+   */
+  readonly bootVolumeSizeGiB?: number;
   readonly keyPairName: string;
   /** Nova metadata; the deployment and role are the minimum. */
   readonly metadata: Record<string, string>;
@@ -103,9 +109,26 @@ export class Server extends Construct {
         })
       : undefined;
 
+    if (props.bootVolumeSizeGiB !== undefined && !(Number.isInteger(props.bootVolumeSizeGiB) && props.bootVolumeSizeGiB > 0)) {
+      throw new Error(`Server ${props.name}: bootVolumeSizeGiB must be a whole number of GiB above 0; got ${props.bootVolumeSizeGiB}.`);
+    }
     this.instance = new ComputeInstanceV2(this, "instance", {
       name: props.name,
-      imageId: props.imageId,
+      // Booted from a volume, the image is the volume's source: with image_id set too, provider
+      // 3.4.0 reads it back as "Attempt to boot from volume - no image supplied" and would rebuild.
+      ...(props.bootVolumeSizeGiB === undefined
+        ? { imageId: props.imageId }
+        : {
+            blockDevice: [{
+              sourceType: "image",
+              uuid: props.imageId,
+              destinationType: "volume",
+              volumeSize: props.bootVolumeSizeGiB,
+              bootIndex: 0,
+              // What the provider reads back for a boot volume; anything else would replace the server.
+              deleteOnTermination: true,
+            }],
+          }),
       flavorName: props.flavorName,
       keyPair: props.keyPairName,
       metadata: props.metadata,
@@ -115,7 +138,9 @@ export class Server extends Construct {
       schedulerHints: [{ group: props.serverGroupId }],
       network: [port ? { port: port.id } : { uuid: props.network.networkId }],
       securityGroups: port ? undefined : [props.securityGroup.resource.name],
-      lifecycle: stateful ? { ignoreChanges: ["user_data", "image_id"] } : { createBeforeDestroy: true },
+      // A new image reaches a server booted from a volume through block_device, which forces a
+      // new server: stateful servers ignore it as they ignore image_id.
+      lifecycle: stateful ? { ignoreChanges: ["user_data", "image_id", ...(props.bootVolumeSizeGiB === undefined ? [] : ["block_device"])] } : { createBeforeDestroy: true },
     });
 
     if (this.dataVolume) {

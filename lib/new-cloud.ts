@@ -11,6 +11,7 @@ import { type Command, parseCommandArgs, runCommand, UsageError } from "./cli";
 import { checkYamlText } from "./config/load";
 import { configKinds } from "./config/schema";
 import { formatProblem, type ConfigProblem } from "./config/problems";
+import { DEFAULT_DISTRIBUTION, DISTRIBUTION_NAMES } from "./images/distributions";
 
 /** The default image alias: the one the example deployment uses. */
 export const DEFAULT_IMAGE_ALIAS = "ubuntu-noble";
@@ -26,6 +27,7 @@ export interface NewCloudFlavor {
   /** As given: the schema, not the flag parser, decides whether it is a valid number. */
   readonly vcpus: string;
   readonly ramGib: string;
+  readonly diskGib: string;
 }
 
 /** What the flags (or the prompts) say; every field but the lists may be missing. */
@@ -37,7 +39,11 @@ export interface NewCloudInput {
   imageName?: string;
   /** @default "ubuntu-noble" */
   imageAlias?: string;
+  /** What the image runs, as given (the schema checks it). @default DEFAULT_DISTRIBUTION */
+  imageDistribution?: string;
   flavors: NewCloudFlavor[];
+  /** The boot volume of the flavors without a disk of their own, as given. @default none */
+  bootVolumeGib?: string;
   networkMode?: NetworkMode;
   /** Tenant networks only. */
   externalNetwork?: string;
@@ -63,7 +69,9 @@ export const NEW_CLOUD_USAGE = `usage: npm run new-cloud -- <name> [flags]
   --region <region>                  OpenStack region (required)
   --image-name <name>                Glance image name, from \`openstack image list\` (required)
   --image-alias <alias>              alias deployments use for it (default ${DEFAULT_IMAGE_ALIAS})
-  --flavor <alias=name:vcpus:ram_gib>  a Nova flavor, from \`openstack flavor list\` (required, repeatable)
+  --image-distribution ${DISTRIBUTION_NAMES.join("|")}   what the image runs (default ${DEFAULT_DISTRIBUTION})
+  --flavor <alias=name:vcpus:ram_gib:disk_gib>  a Nova flavor, from \`openstack flavor list\` (required, repeatable)
+  --boot-volume-gib <n>              boot volume size for the flavors whose disk is 0 (required with such a flavor)
   --network-mode tenant|provider     (required)
   --external-network <name>          tenant: router gateway, from \`openstack network list --external\` (required)
   --network-name <name>              provider: the shared network with public addresses (required)
@@ -95,7 +103,9 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
       region: { type: "string" },
       "image-name": { type: "string" },
       "image-alias": { type: "string" },
+      "image-distribution": { type: "string" },
       flavor: { type: "string", multiple: true },
+      "boot-volume-gib": { type: "string" },
       "network-mode": { type: "string" },
       "external-network": { type: "string" },
       "network-name": { type: "string" },
@@ -118,7 +128,9 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
     region: values.region,
     imageName: values["image-name"],
     imageAlias: values["image-alias"],
+    imageDistribution: values["image-distribution"],
     flavors: [],
+    bootVolumeGib: values["boot-volume-gib"],
     networkMode: undefined,
     externalNetwork: values["external-network"],
     networkName: values["network-name"],
@@ -139,15 +151,15 @@ export function parseNewCloudArgs(argv: readonly string[]): ParsedNewCloudArgs {
 }
 
 /**
- * `alias=name:vcpus:ram_gib`; the name may itself hold colons (vcpus and RAM are the last two fields).
+ * `alias=name:vcpus:ram_gib:disk_gib`; the name may itself hold colons (the sizes are the last three fields).
  * @throws UsageError
  */
 export function parseFlavorSpec(spec: string): NewCloudFlavor {
-  const match = /^([^=]+)=(.+):([^:]*):([^:]*)$/.exec(spec.trim());
-  if (!match || !match[2].trim() || !match[3].trim() || !match[4].trim()) {
-    throw new UsageError(`--flavor ${JSON.stringify(spec)}: expected alias=name:vcpus:ram_gib, for example search-data=m1.xlarge:16:64`);
+  const match = /^([^=]+)=(.+):([^:]*):([^:]*):([^:]*)$/.exec(spec.trim());
+  if (!match || [2, 3, 4, 5].some((field) => !match[field].trim())) {
+    throw new UsageError(`--flavor ${JSON.stringify(spec)}: expected alias=name:vcpus:ram_gib:disk_gib, for example search-data=m1.xlarge:16:64:160`);
   }
-  return { alias: match[1].trim(), name: match[2].trim(), vcpus: match[3].trim(), ramGib: match[4].trim() };
+  return { alias: match[1].trim(), name: match[2].trim(), vcpus: match[3].trim(), ramGib: match[4].trim(), diskGib: match[5].trim() };
 }
 
 function addFlavor(input: NewCloudInput, spec: string): void {
@@ -196,8 +208,8 @@ const ANSWERS = {
   name: { flag: "<name> (the first argument)", question: "Name of the cloud (its file name; deployments say `cloud: <name>`)" },
   cloudsYamlEntry: { flag: "--clouds-yaml-entry", question: "Entry of clouds.yaml holding the credentials (what you would export as OS_CLOUD)" },
   region: { flag: "--region", question: "Region (`openstack region list`)" },
-  imageName: { flag: "--image-name", question: "Name of the Ubuntu 24.04 image in Glance (`openstack image list`)" },
-  flavors: { flag: "--flavor", question: "Flavor as alias=name:vcpus:ram_gib, RAM in GiB (`openstack flavor list` shows MiB: divide by 1024), empty line when done" },
+  imageName: { flag: "--image-name", question: "Name of the Ubuntu 24.04 or Debian 13 image in Glance (`openstack image list`; say which with --image-distribution)" },
+  flavors: { flag: "--flavor", question: "Flavor as alias=name:vcpus:ram_gib:disk_gib, RAM in GiB (`openstack flavor list` shows MiB: divide by 1024), empty line when done" },
   networkMode: { flag: "--network-mode", question: "Network mode, tenant (private network, router, floating IPs) or provider (shared network with public addresses)" },
   externalNetwork: { flag: "--external-network", question: "External network for the router and floating IPs (`openstack network list --external`)" },
   networkName: { flag: "--network-name", question: "Provider network whose addresses are public (`openstack network list`)" },
@@ -332,21 +344,26 @@ export function renderCloudYaml(answers: NewCloudAnswers, schemaRef = "../../sch
     `# The region of that entry (\`openstack region list\`).`,
     `region: ${scalar(answers.region)}`,
     ``,
-    `# Image aliases, which deployments name (\`image: ${imageAlias}\`), mapped to the image's name in`,
-    `# Glance (\`openstack image list\`). Every server of a deployment boots that image; the servers'`,
-    `# setup is written for Ubuntu 24.04.`,
+    `# Image aliases, which deployments name (\`image: ${imageAlias}\`): the image's name in Glance`,
+    `# (\`openstack image list\`) and what it runs, one of ${DISTRIBUTION_NAMES.join(", ")}. Every server`,
+    `# of a deployment boots that image.`,
     `images:`,
-    `  ${scalar(imageAlias)}: ${scalar(answers.imageName)}`,
+    `  ${scalar(imageAlias)}:`,
+    `    name: ${scalar(answers.imageName)}`,
+    `    distribution: ${scalar(answers.imageDistribution ?? DEFAULT_DISTRIBUTION)}`,
     ``,
     `# Flavor aliases, which deployments name (\`flavor: <alias>\`): the flavor's name in Nova with`,
-    `# its vCPUs and RAM in GiB, as \`openstack flavor list\` shows them (RAM there is in MiB: divide`,
-    `# by 1024). The stack needs the sizes before it asks the cloud: heap sizes, capacity checks.`,
+    `# its vCPUs, RAM and root disk in GiB, as \`openstack flavor list\` shows them (RAM there is in`,
+    `# MiB: divide by 1024). The stack needs the sizes before it asks the cloud: heap sizes, capacity`,
+    `# and root disk checks. A flavor with disk 0 boots its servers from a volume of boot_volume_gib.`,
     `flavors:`,
     ...answers.flavors.flatMap((flavor) => [
       `  ${scalar(flavor.alias)}:`,
       `    name: ${scalar(flavor.name)}`,
       `    vcpus: ${numeric(flavor.vcpus)}`,
       `    ram_gib: ${numeric(flavor.ramGib)}`,
+      `    disk_gib: ${numeric(flavor.diskGib)}`,
+      ...(Number(flavor.diskGib) === 0 && answers.bootVolumeGib !== undefined ? [`    boot_volume_gib: ${numeric(answers.bootVolumeGib)}`] : []),
     ]),
     ``,
     ...renderNetwork(answers),
@@ -494,7 +511,9 @@ export function flagOf(setting: string): string | undefined {
     [/^description$/, "--description"],
     [/^clouds_yaml_entry$/, "--clouds-yaml-entry"],
     [/^region$/, "--region"],
-    [/^images\.[^.]+$/, "--image-alias / --image-name"],
+    [/^images\.[^.]+\.distribution$/, "--image-distribution"],
+    [/^images\.[^.]+(\.name)?$/, "--image-alias / --image-name"],
+    [/^flavors\.[^.]+\.boot_volume_gib$/, "--boot-volume-gib"],
     [/^flavors(\.|$)/, "--flavor"],
     [/^network\.external_network$/, "--external-network"],
     [/^network\.network_name$/, "--network-name"],

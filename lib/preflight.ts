@@ -228,7 +228,7 @@ function usedFlavorAliases(deployment: LoadedDeployment): string[] {
 function checksFor(input: PreflightInput): [string, Check][] {
   const { deployment, needed } = input;
   const cloud = deployment.cloud;
-  const imageName = cloud.config.images[deployment.config.image];
+  const imageName = cloud.config.images[deployment.config.image].name;
   const checks: [string, Check][] = [
     [
       `image ${deployment.config.image}`,
@@ -247,7 +247,7 @@ function checksFor(input: PreflightInput): [string, Check][] {
       "flavors",
       async (session, urls) => {
         const body = await session.get(`${urls.compute}/flavors/detail?is_public=None`);
-        const flavors = (body.flavors as { name: string; vcpus: number; ram: number }[] | undefined) ?? [];
+        const flavors = (body.flavors as { name: string; vcpus: number; ram: number; disk: number }[] | undefined) ?? [];
         return usedFlavorAliases(deployment).map((alias) => {
           const declared = cloud.config.flavors[alias];
           const found = flavors.find((flavor) => flavor.name === declared.name);
@@ -259,9 +259,12 @@ function checksFor(input: PreflightInput): [string, Check][] {
           const problems = [
             found.vcpus !== declared.vcpus ? `vcpus: the file says ${declared.vcpus}, Nova says ${found.vcpus}` : "",
             found.ram !== Math.round(declared.ram_gib * 1024) ? `ram_gib: the file says ${declared.ram_gib} (${declared.ram_gib * 1024} MiB), Nova says ${found.ram} MiB (${+(found.ram / 1024).toFixed(2)} GiB)` : "",
+            // The root disk check (npm run synth) relies on it; a flavor without a disk needs a boot volume.
+            found.disk !== declared.disk_gib ? `disk_gib: the file says ${declared.disk_gib}, Nova says ${found.disk} GiB${found.disk === 0 ? " (no root disk: set disk_gib: 0 and boot_volume_gib)" : ""}` : "",
           ].filter(Boolean);
           if (problems.length > 0) return { status: "FAIL" as const, detail: `${alias} (${declared.name}): ${problems.join("; ")}; correct ${where}` };
-          return { status: "PASS" as const, detail: `${alias}: ${declared.name}, ${found.vcpus} vCPUs, ${found.ram / 1024} GiB` };
+          const disk = declared.boot_volume_gib !== undefined ? `boots from a ${declared.boot_volume_gib} GiB volume` : `${found.disk} GiB disk`;
+          return { status: "PASS" as const, detail: `${alias}: ${declared.name}, ${found.vcpus} vCPUs, ${found.ram / 1024} GiB, ${disk}` };
         });
       },
     ],

@@ -32,6 +32,12 @@ export function usageOf(stack: TerraformStack, flavors: Readonly<Record<string, 
       usage.instances += 1;
       usage.cores += flavor?.vcpus ?? 0;
       usage.ram_gib += flavor?.ram_gib ?? 0;
+      // A boot volume (ServerProps.bootVolumeSizeGiB) counts against Cinder's quota.
+      for (const device of (node.blockDeviceInput as { volumeSize?: number; destinationType?: string }[] | undefined) ?? []) {
+        if (device.destinationType !== "volume") continue;
+        usage.volumes += 1;
+        usage.volume_gib += device.volumeSize ?? 0;
+      }
     } else if (node instanceof BlockstorageVolumeV3) {
       usage.volumes += 1;
       usage.volume_gib += node.sizeInput ?? 0;

@@ -11,17 +11,19 @@ import { outputValues, OutputsError, readOutputsJson } from "./stack-outputs";
 export const SSH_HOSTS_OUTPUT = "ssh_hosts";
 /** The stack output naming the server private servers are reached through, on tenant networks. */
 export const SSH_JUMP_HOST_OUTPUT = "ssh_jump_host";
-/** The default user of Ubuntu's cloud images, which holds the admins' keys (admin.ssh_public_keys). */
+/** The login user of a server whose output does not name one (stacks synthesized before Debian was supported: Ubuntu's). */
 export const DEFAULT_SSH_USER = "ubuntu";
 
 export interface SshHost {
   readonly name: string;
   readonly address: string;
   readonly publicAddress?: string;
+  /** The image's default user, which holds the admins' keys (admin.ssh_public_keys). */
+  readonly user?: string;
 }
 
 export interface SshConfigOptions {
-  /** @default "ubuntu" */
+  /** @default each server's image's default user (from the outputs) */
   readonly user?: string;
   /** @default the ssh client's own choice of keys */
   readonly identityFile?: string;
@@ -45,9 +47,14 @@ export function sshHostsFromOutputs(json: string, source: string): { hosts: SshH
     throw new OutputsError(`${source}: no ${SSH_HOSTS_OUTPUT} output (${names.length > 0 ? `outputs: ${names.join(", ")}; synthesize and deploy the stack again to add it` : "no outputs at all: has the stack been deployed?"})`);
   }
   const hosts = Object.entries(raw as Record<string, unknown>).map(([name, entry]) => {
-    const { address, public_address: publicAddress } = (entry ?? {}) as { address?: unknown; public_address?: unknown };
+    const { address, public_address: publicAddress, user } = (entry ?? {}) as { address?: unknown; public_address?: unknown; user?: unknown };
     if (typeof address !== "string" || address === "") throw new OutputsError(`${source}: ${SSH_HOSTS_OUTPUT}.${name}.address: expected an address, got ${JSON.stringify(address)}`);
-    return { name, address, publicAddress: typeof publicAddress === "string" && publicAddress !== "" ? publicAddress : undefined };
+    return {
+      name,
+      address,
+      publicAddress: typeof publicAddress === "string" && publicAddress !== "" ? publicAddress : undefined,
+      user: typeof user === "string" && user !== "" ? user : undefined,
+    };
   });
   const jump = values[SSH_JUMP_HOST_OUTPUT];
   if (jump !== undefined && jump !== null && !(typeof jump === "string" && hosts.some((host) => host.name === jump && host.publicAddress))) {
@@ -58,7 +65,6 @@ export function sshHostsFromOutputs(json: string, source: string): { hosts: SshH
 
 /** The ssh_config text: one Host block per server; private ones with ProxyJump through the jump host. */
 export function renderSshConfig(stack: string, hosts: readonly SshHost[], jumpHost: string | undefined, options: SshConfigOptions = {}): string {
-  const user = sshWord(options.user ?? DEFAULT_SSH_USER, "--user");
   const identity = options.identityFile === undefined ? [] : [`  IdentityFile ${sshWord(options.identityFile, "--identity-file")}`, "  IdentitiesOnly yes"];
   const lines = [
     `# SSH to the servers of ${stack}, from its Terraform outputs (npm run ssh-config -- ${stack}).`,
@@ -69,6 +75,7 @@ export function renderSshConfig(stack: string, hosts: readonly SshHost[], jumpHo
   ];
   for (const host of hosts) {
     const direct = host.publicAddress ?? (jumpHost ? undefined : host.address);
+    const user = options.user === undefined ? sshWord(host.user ?? DEFAULT_SSH_USER, `user of ${host.name}`) : sshWord(options.user, "--user");
     lines.push("", `Host ${sshWord(host.name, "server name")}`, `  HostName ${sshWord(direct ?? host.address, `address of ${host.name}`)}`, `  User ${user}`, ...identity);
     if (!direct) lines.push(`  ProxyJump ${jumpHost}`);
   }
@@ -82,7 +89,7 @@ Prints an OpenSSH client configuration for the servers of a deployed stack, from
 network, servers without a public address get ProxyJump through the front end.
 
   --outputs <file>         read the outputs JSON from a file (then <stack> names the stack in comments only)
-  --user <name>            the login user (default ${DEFAULT_SSH_USER}, the image's default user)
+  --user <name>            the login user (default: the image's default user, ubuntu or debian)
   --identity-file <path>   the private key to use (default: ssh's own choice)
 
 Exits 0 when printed, 2 on a usage error or unreadable outputs.`;

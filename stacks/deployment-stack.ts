@@ -21,6 +21,7 @@ import { ServerRole, type ServerRoleDefaults } from "../constructs/server-role";
 import { SSH_HOSTS_OUTPUT, SSH_JUMP_HOST_OUTPUT } from "../lib/ssh-config";
 import type { LoadedDeployment } from "../lib/config/load";
 import type { DashboardsUi } from "../lib/frontend/dashboards-routes";
+import { DISTRIBUTIONS } from "../lib/images/distributions";
 
 export interface DeploymentStackProps {
   /** The validated deployment, with the cloud it runs on. */
@@ -63,7 +64,7 @@ export class DeploymentStack extends TerraformStack {
     new TlsProvider(this, "tls");
 
     const image = new DataOpenstackImagesImageV2(this, "image", {
-      name: cloud.config.images[config.image],
+      name: cloud.config.images[config.image].name,
       mostRecent: true,
     });
     const keyPair = new ComputeKeypairV2(this, "admin-key-pair", {
@@ -76,6 +77,9 @@ export class DeploymentStack extends TerraformStack {
       deploymentName: name,
       network,
       imageId: image.id,
+      bootVolumeSizes: Object.fromEntries(
+        Object.values(cloud.config.flavors).flatMap((flavor) => (flavor.boot_volume_gib === undefined ? [] : [[flavor.name, flavor.boot_volume_gib]])),
+      ),
       keyPairName: keyPair.name,
       serverGroupPolicy: cloud.config.server_group_policy,
       adminSshPublicKeys: config.admin.ssh_public_keys,
@@ -159,11 +163,15 @@ export class DeploymentStack extends TerraformStack {
       });
     }
     const allServers = this.node.findAll().filter((node): node is Server => node instanceof Server);
+    const sshUser = DISTRIBUTIONS[cloud.config.images[config.image].distribution].defaultUser;
     new TerraformOutput(this, SSH_HOSTS_OUTPUT, {
       value: Object.fromEntries(
-        allServers.map((server) => [server.name, { address: server.privateIpv4Address, ...(server.publicIpv4Address ? { public_address: server.publicIpv4Address } : {}) }]),
+        allServers.map((server) => [
+          server.name,
+          { address: server.privateIpv4Address, ...(server.publicIpv4Address ? { public_address: server.publicIpv4Address } : {}), user: sshUser },
+        ]),
       ),
-      description: "Each server's private address, and its public one if it has one (npm run ssh-config).",
+      description: "Each server's private address, its public one if it has one, and the image's login user (npm run ssh-config).",
     });
 
     new TerraformOutput(this, "search_endpoints", {

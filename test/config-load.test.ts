@@ -67,7 +67,7 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "clouds/example-cloud.yaml", "mode: tenant", "mode: tenat");
     expect(problemsOf(dir)).toEqual([
-      "clouds/example-cloud.yaml:30:9: network.mode: got \"tenat\"; expected one of: tenant, provider; did you mean \"tenant\"?",
+      "clouds/example-cloud.yaml:37:9: network.mode: got \"tenat\"; expected one of: tenant, provider; did you mean \"tenant\"?",
     ]);
   });
 
@@ -75,7 +75,7 @@ describe("loadConfig", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "clouds/example-cloud.yaml", "9.9.9.9]", "9.9.9]");
     expect(problemsOf(dir)).toEqual([
-      "clouds/example-cloud.yaml:33:30: network.dns_nameservers[1]: got \"9.9.9\"; expected an IPv4 or IPv6 address",
+      "clouds/example-cloud.yaml:40:30: network.dns_nameservers[1]: got \"9.9.9\"; expected an IPv4 or IPv6 address",
     ]);
   });
 
@@ -153,6 +153,47 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("fails a role whose flavor's root disk cannot hold what the role keeps there, with the figures", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/evaluation.yaml", "ingestion:\n", "ingestion:\n  scratch_gib: 100\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/evaluation.yaml", "flavor: general-2x4", 13)}: ingestion.workers.flavor: the root disk is too small: ingestion servers need 107 GiB ` +
+        "on their root disk (the system (image, upgrades, apt cache, journal) 6 + the scratch image for downloads (ingestion.scratch_gib) 100 + logscraper's virtualenv 1), " +
+        "flavor general-2x4 (m1.medium) has 40 GiB of disk; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in " +
+        `${path.join(dir, "clouds", "example-cloud.yaml")}, or lower ingestion.scratch_gib`,
+    ]);
+  });
+
+  test("checks a flavor with a boot volume against the volume's size", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/evaluation.yaml", "ingestion:\n", "ingestion:\n  scratch_gib: 100\n");
+    editConfig(dir, "clouds/example-cloud.yaml", "    disk_gib: 40\n", "    disk_gib: 0\n    boot_volume_gib: 120\n");
+    const evaluation = loadConfig(dir).deployments.find((deployment) => deployment.name === "evaluation")!;
+    expect(evaluation.cloud.config.flavors["general-2x4"]).toMatchObject({ disk_gib: 0, boot_volume_gib: 120 });
+    editConfig(dir, "clouds/example-cloud.yaml", "    boot_volume_gib: 120\n", "    boot_volume_gib: 100\n");
+    expect(problemsOf(dir)).toEqual([expect.stringContaining("ingestion.workers.flavor: the root disk is too small: ingestion servers need 107 GiB")]);
+    expect(problemsOf(dir)[0]).toContain("flavor general-2x4 (m1.medium) has its boot volume (boot_volume_gib) of 100 GiB");
+  });
+
+  test("fails a flavor without a root disk and without a boot volume", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "    disk_gib: 40\n", "    disk_gib: 0\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "clouds/example-cloud.yaml", "disk_gib: 0", 15)}: flavors.general-2x4.disk_gib: got 0; a flavor without a root disk needs boot_volume_gib too: ` +
+        "its servers boot from a Cinder volume of that size (Nova refuses to boot such a flavor from an image)",
+    ]);
+  });
+
+  test("reads an image given by its name alone as Ubuntu 24.04, and refuses a distribution it does not support", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "  ubuntu-noble: { name: Ubuntu 24.04 Noble Numbat, distribution: ubuntu-24.04 }\n", "  ubuntu-noble: Ubuntu 24.04 Noble Numbat\n");
+    expect(loadConfig(dir).deployments[0].cloud.config.images["ubuntu-noble"]).toEqual({ name: "Ubuntu 24.04 Noble Numbat", distribution: "ubuntu-24.04" });
+    editConfig(dir, "clouds/example-cloud.yaml", "distribution: debian-13 }", "distribution: debian-12 }");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "clouds/example-cloud.yaml", "debian-12", 58)}: images.debian-trixie.distribution: got "debian-12"; expected "ubuntu-24.04" or "debian-13"`,
+    ]);
+  });
+
   test.each([
     ["missing", (dir: string) => fs.rmSync(path.join(dir, "queries"), { recursive: true }), "missing folder"],
     ["empty", (dir: string) => {
@@ -183,7 +224,7 @@ describe("loadConfig", () => {
     editConfig(dir, "deployments/production.yaml", "count: 6\n", "count: -1\n");
     editConfig(dir, "deployments/production.yaml", "volume_gib: 1024", "volume_gib: big");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(/^clouds\/example-cloud\.yaml:30:9: network\.mode/),
+      expect.stringMatching(/^clouds\/example-cloud\.yaml:37:9: network\.mode/),
       `${at(dir, "deployments/production.yaml", "count: -1", 12)}: search.data_nodes.count: got -1; expected at least 1`,
       `${at(dir, "deployments/production.yaml", "volume_gib: big", 17)}: search.data_nodes.volume_gib: got "big"; expected number`,
     ]);

@@ -19,9 +19,9 @@ const EXAMPLE_FLAGS = [
   "--clouds-yaml-entry", "sponsor-a",
   "--region", "RegionTwo",
   "--image-name", "Ubuntu 24.04 LTS",
-  "--flavor", "search-data=hm.4xlarge:16:64",
-  "--flavor", "general-4x8=m1.large:4:8",
-  "--flavor", "general-2x4=m1.medium:2:4",
+  "--flavor", "search-data=hm.4xlarge:16:64:160",
+  "--flavor", "general-4x8=m1.large:4:8:80",
+  "--flavor", "general-2x4=m1.medium:2:4:40",
   "--network-mode", "tenant",
   "--external-network", "public",
   "--dns", "1.1.1.1",
@@ -33,9 +33,9 @@ const ANSWERS: NewCloudAnswers = {
   region: "RegionOne",
   imageName: "Ubuntu 24.04",
   flavors: [
-    { alias: "search-data", name: "hm.4xlarge", vcpus: "16", ramGib: "64" },
-    { alias: "general-4x8", name: "m1.large", vcpus: "4", ramGib: "8" },
-    { alias: "general-2x4", name: "m1.medium", vcpus: "2", ramGib: "4" },
+    { alias: "search-data", name: "hm.4xlarge", vcpus: "16", ramGib: "64", diskGib: "160" },
+    { alias: "general-4x8", name: "m1.large", vcpus: "4", ramGib: "8", diskGib: "80" },
+    { alias: "general-2x4", name: "m1.medium", vcpus: "2", ramGib: "4", diskGib: "40" },
   ],
   networkMode: "tenant",
   externalNetwork: "public",
@@ -101,11 +101,11 @@ describe("npm run new-cloud", () => {
       clouds_yaml_entry: "sponsor-a",
       region: "RegionTwo",
       quota: {},
-      images: { "ubuntu-noble": "Ubuntu 24.04 LTS" },
+      images: { "ubuntu-noble": { name: "Ubuntu 24.04 LTS", distribution: "ubuntu-24.04" } },
       flavors: {
-        "search-data": { name: "hm.4xlarge", vcpus: 16, ram_gib: 64 },
-        "general-4x8": { name: "m1.large", vcpus: 4, ram_gib: 8 },
-        "general-2x4": { name: "m1.medium", vcpus: 2, ram_gib: 4 },
+        "search-data": { name: "hm.4xlarge", vcpus: 16, ram_gib: 64, disk_gib: 160 },
+        "general-4x8": { name: "m1.large", vcpus: 4, ram_gib: 8, disk_gib: 80 },
+        "general-2x4": { name: "m1.medium", vcpus: 2, ram_gib: 4, disk_gib: 40 },
       },
       network: { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: ["1.1.1.1"] },
       server_group_policy: "anti-affinity",
@@ -127,6 +127,20 @@ describe("npm run new-cloud", () => {
     expect(fs.readdirSync(path.join(dir, "clouds"))).toEqual([]);
   });
 
+  test("writes a Debian 13 image and the boot volume of a flavor without a disk; a flavor without a disk needs --boot-volume-gib", async () => {
+    const dir = configWithDeploymentOn("sponsor-a");
+    const flags = EXAMPLE_FLAGS.map((flag) => flag.replace("m1.medium:2:4:40", "m1.medium:2:4:0"));
+    const withoutVolume = await run(["sponsor-a", ...flags, "--image-distribution", "debian-13"], dir);
+    expect(withoutVolume.code).toBe(1);
+    expect(withoutVolume.err).toContain("flavors.general-2x4.disk_gib: got 0; a flavor without a root disk needs boot_volume_gib too");
+    expect(fs.readdirSync(path.join(dir, "clouds"))).toEqual([]);
+    expect((await run(["sponsor-a", ...flags, "--image-distribution", "debian-13", "--boot-volume-gib", "60"], dir)).code).toBe(0);
+    const { config } = loadConfig(dir).clouds.get("sponsor-a")!;
+    expect(config.images["ubuntu-noble"]).toEqual({ name: "Ubuntu 24.04 LTS", distribution: "debian-13" });
+    expect(config.flavors["general-2x4"]).toEqual({ name: "m1.medium", vcpus: 2, ram_gib: 4, disk_gib: 0, boot_volume_gib: 60 });
+    expect(config.flavors["general-4x8"]).toEqual({ name: "m1.large", vcpus: 4, ram_gib: 8, disk_gib: 80 });
+  });
+
   test("writes a provider-network cloud that loads with a deployment naming it", async () => {
     const dir = configWithDeploymentOn("sponsor-p");
     const flags = EXAMPLE_FLAGS.slice(0, EXAMPLE_FLAGS.indexOf("--network-mode"));
@@ -142,7 +156,7 @@ describe("npm run new-cloud", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-steps-"));
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "new-cloud-out-"));
     try {
-      const flavors = ["--flavor", "large=m1.xlarge:8:32", "--flavor", "medium=m1.large:4:8", "--flavor", "small=m1.medium:2:4"];
+      const flavors = ["--flavor", "large=m1.xlarge:8:32:160", "--flavor", "medium=m1.large:4:8:80", "--flavor", "small=m1.medium:2:4:40"];
       const result = runCli(["sponsor-p", ...EXAMPLE_FLAGS.slice(0, 6), ...flavors, "--network-mode", "provider", "--network-name", "public-v4"], dir);
       expect(result.stderr).toBe("");
       expect(result.status).toBe(0);
@@ -240,7 +254,7 @@ describe("npm run new-cloud", () => {
 
   test("asks on a terminal for each missing answer, again after a malformed one", async () => {
     const dir = configWithDeploymentOn("sponsor-b");
-    const replies = ["sponsor-b", "RegionOne", "Ubuntu 24.04", "search-data=hm.4xlarge", "search-data=hm.4xlarge:16:64", "general-4x8=m1.large:4:8", "general-2x4=m1.medium:2:4", "", "tenat", "tenant", "public"];
+    const replies = ["sponsor-b", "RegionOne", "Ubuntu 24.04", "search-data=hm.4xlarge", "search-data=hm.4xlarge:16:64:160", "general-4x8=m1.large:4:8:80", "general-2x4=m1.medium:2:4:40", "", "tenat", "tenant", "public"];
     const questions: string[] = [];
     const ask = async (question: string) => {
       questions.push(question);
@@ -252,17 +266,17 @@ describe("npm run new-cloud", () => {
     expect(result.code).toBe(0);
     expect(replies).toEqual([]);
     expect(questions.map((question) => question.split(" ")[0])).toEqual(["Entry", "Region", "Name", ...Array(5).fill("Flavor"), "Network", "Network", "External"]);
-    expect(result.err).toContain('--flavor "search-data=hm.4xlarge": expected alias=name:vcpus:ram_gib');
+    expect(result.err).toContain('--flavor "search-data=hm.4xlarge": expected alias=name:vcpus:ram_gib:disk_gib');
     expect(result.err).toContain('--network-mode: got "tenat"; expected tenant or provider');
-    expect(loadConfig(dir).deployments[0].cloud.config.images).toEqual({ "ubuntu-noble": "Ubuntu 24.04" });
+    expect(loadConfig(dir).deployments[0].cloud.config.images).toEqual({ "ubuntu-noble": { name: "Ubuntu 24.04", distribution: "ubuntu-24.04" } });
   });
 
   test.each([
     ["an invalid cloud name", ["Sponsor_A", ...EXAMPLE_FLAGS], 'cloud name "Sponsor_A": expected 2-32 characters'],
     ["--network-name with a tenant network", ["sponsor-a", ...EXAMPLE_FLAGS, "--network-name", "shared"], "--network-name: only for --network-mode provider"],
     ["--external-network with a provider network", ["sponsor-a", "--network-mode", "provider", "--external-network", "public"], "--external-network: only for --network-mode tenant"],
-    ["a --flavor without its sizes", ["sponsor-a", "--flavor", "m1.large"], '--flavor "m1.large": expected alias=name:vcpus:ram_gib'],
-    ["a flavor alias given twice", ["sponsor-a", "--flavor", "a1=x:1:1", "--flavor", "a1=y:2:2"], '--flavor: the alias "a1" is given twice'],
+    ["a --flavor without its sizes", ["sponsor-a", "--flavor", "m1.large"], '--flavor "m1.large": expected alias=name:vcpus:ram_gib:disk_gib'],
+    ["a flavor alias given twice", ["sponsor-a", "--flavor", "a1=x:1:1:10", "--flavor", "a1=y:2:2:20"], '--flavor: the alias "a1" is given twice'],
     ["an unknown network mode", ["sponsor-a", "--network-mode", "bridge"], '--network-mode: got "bridge"; expected tenant or provider'],
     ["an unknown flag", ["sponsor-a", "--colud-yaml-entry", "x"], "Unknown option '--colud-yaml-entry'"],
   ])("fails %s as a usage error (exit 2), writing nothing", async (_label, args, message) => {
@@ -279,6 +293,6 @@ describe("npm run new-cloud", () => {
     expect(checkCloudYaml("x.yaml", text)).toEqual([]);
     fs.writeFileSync(path.join(dir, "clouds", "sponsor-b.yaml"), text);
     const { config } = loadConfig(dir).clouds.get("sponsor-b")!;
-    expect([config.description, config.images["ubuntu-noble"], config.region]).toEqual(["ACME: cloud #1\nsecond line", "yes", "[RegionOne]"]);
+    expect([config.description, config.images["ubuntu-noble"].name, config.region]).toEqual(["ACME: cloud #1\nsecond line", "yes", "[RegionOne]"]);
   });
 });

@@ -25,10 +25,10 @@ function exampleCloud(): FakeCloud {
     password: "test-password-not-a-secret",
     projectName: "ci-logs",
     flavors: [
-      { name: "m1.xlarge-highmem", vcpus: 16, ramMiB: 65536 },
-      { name: "m1.large", vcpus: 4, ramMiB: 8192 },
-      { name: "m1.medium", vcpus: 2, ramMiB: 4096 },
-      { name: "m1.small", vcpus: 1, ramMiB: 2048 },
+      { name: "m1.xlarge-highmem", vcpus: 16, ramMiB: 65536, diskGiB: 160 },
+      { name: "m1.large", vcpus: 4, ramMiB: 8192, diskGiB: 80 },
+      { name: "m1.medium", vcpus: 2, ramMiB: 4096, diskGiB: 40 },
+      { name: "m1.small", vcpus: 1, ramMiB: 2048, diskGiB: 20 },
     ],
     images: [{ name: "Ubuntu 24.04 Noble Numbat", status: "active" }, { name: "Debian 12", status: "active" }],
     networks: [{ name: "public", external: true }, { name: "shared-v6", external: false }],
@@ -106,15 +106,16 @@ describe("npm run preflight", () => {
     expect(fake.requests.filter((request) => !request.startsWith("GET "))).toEqual(["POST /identity/v3/auth/tokens"]);
   });
 
-  test("fails a flavor whose RAM differs from the file, and a flavor name Nova lacks, with the setting to correct (exit 1)", async () => {
+  test("fails a flavor whose RAM or disk differs from the file, and a flavor name Nova lacks, with the setting to correct (exit 1)", async () => {
     fake.cloud.flavors = [
-      { name: "m1.xlarge-highmem", vcpus: 16, ramMiB: 32768 },
-      { name: "m1.larg", vcpus: 4, ramMiB: 8192 },
-      { name: "m1.medium", vcpus: 2, ramMiB: 4096 },
+      { name: "m1.xlarge-highmem", vcpus: 16, ramMiB: 32768, diskGiB: 160 },
+      { name: "m1.larg", vcpus: 4, ramMiB: 8192, diskGiB: 80 },
+      { name: "m1.medium", vcpus: 2, ramMiB: 4096, diskGiB: 0 },
     ];
     const result = await preflight(["production"]);
     const file = path.join(exampleConfigDir, "clouds", "example-cloud.yaml");
     expect(result.out.filter((line) => line.startsWith("FAIL"))).toEqual([
+      `FAIL flavors — general-2x4 (m1.medium): disk_gib: the file says 40, Nova says 0 GiB (no root disk: set disk_gib: 0 and boot_volume_gib); correct flavors.general-2x4 of ${file}`,
       `FAIL flavors — general-4x8: Nova has no flavor "m1.large"; did you mean "m1.larg"?; correct flavors.general-4x8 of ${file}.name`,
       `FAIL flavors — search-data (m1.xlarge-highmem): ram_gib: the file says 64 (65536 MiB), Nova says 32768 MiB (32 GiB); correct flavors.search-data of ${file}`,
     ]);

@@ -11,8 +11,18 @@ describe("usageOf", () => {
     new ComputeInstanceV2(stack, "a", { name: "a", flavorName: "m1.large" });
     new ComputeInstanceV2(stack, "b", { name: "b", flavorName: "m1.large" });
     new BlockstorageVolumeV3(stack, "v", { size: 100, lifecycle: { preventDestroy: true } });
-    const usage = usageOf(stack, { large: { name: "m1.large", vcpus: 4, ram_gib: 8 } });
+    const usage = usageOf(stack, { large: { name: "m1.large", vcpus: 4, ram_gib: 8, disk_gib: 80 } });
     expect(usage).toMatchObject({ instances: 2, cores: 8, ram_gib: 16, volumes: 1, volume_gib: 100, floating_ips: 0 });
+  });
+});
+
+describe("usageOf, with boot volumes", () => {
+  test("counts each server's boot volume as a volume of its size", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "clouds/example-cloud.yaml", "    disk_gib: 40\n", "    disk_gib: 0\n    boot_volume_gib: 50\n");
+    editConfig(dir, "clouds/example-cloud.yaml", "  volumes: 10\n  volume_gib: 7000\n", "  volumes: 20\n  volume_gib: 8000\n");
+    // evaluation: 1 data volume of 200 GiB; its worker, recheck and front end use general-2x4, now booted from 50 GiB volumes.
+    expect(synthConfig(dir).evaluation["//"].quota.stack_usage).toMatchObject({ instances: 4, volumes: 4, volume_gib: 350 });
   });
 });
 

@@ -13,7 +13,7 @@ import { resources, synthStack } from "./support/stack";
 import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import { describeWithTool, validateCloudConfig, validateShellScripts, validateSystemdUnits } from "./support/validators";
 
-const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8 } };
+const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64, disk_gib: 160 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8, disk_gib: 80 } };
 const tenant: NetworkConfig = { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] };
 
 function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNodes?: number; masters?: number; network?: NetworkConfig; snapshots?: boolean } = {}) {

@@ -1,7 +1,7 @@
 import { heapGiB, resolveSearchTopology, searchCapacity } from "../lib/search/topology";
 import type { DeploymentConfig } from "../lib/config/schema";
 
-const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 60 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8 } };
+const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 60, disk_gib: 160 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8, disk_gib: 80 } };
 const search = (overrides: Partial<DeploymentConfig["search"]> = {}): DeploymentConfig["search"] => ({
   engine: "elasticsearch",
   data_nodes: { count: 6, flavor: "big", volume_gib: 1024 },
@@ -37,8 +37,8 @@ describe("heapGiB", () => {
   test("is half the flavor's RAM, at most 31 GiB and at least 1", () => {
     expect(heapGiB(flavors.small)).toBe(4);
     expect(heapGiB(flavors.big)).toBe(30);
-    expect(heapGiB({ name: "huge", vcpus: 32, ram_gib: 128 })).toBe(31);
-    expect(heapGiB({ name: "tiny", vcpus: 1, ram_gib: 1 })).toBe(1);
+    expect(heapGiB({ name: "huge", vcpus: 32, ram_gib: 128, disk_gib: 160 })).toBe(31);
+    expect(heapGiB({ name: "tiny", vcpus: 1, ram_gib: 1, disk_gib: 10 })).toBe(1);
   });
 });
 

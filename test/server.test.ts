@@ -142,6 +142,28 @@ describe("Server, stateless", () => {
   });
 });
 
+describe("Server, booted from a volume", () => {
+  const expectedDevice = { source_type: "image", uuid: "image-id", destination_type: "volume", volume_size: 60, boot_index: 0, delete_on_termination: true };
+
+  test("boots from a volume of the size given, made from the image and deleted with the server, without image_id", () => {
+    const [instance] = resources(synthServer({ bootVolumeSizeGiB: 60 }).stack, "openstack_compute_instance_v2");
+    expect(instance.block_device).toEqual([expectedDevice]);
+    expect(instance).not.toHaveProperty("image_id");
+    expect(instance.lifecycle).toEqual({ create_before_destroy: true });
+  });
+
+  test("when stateful, is not replaced by a new image either: it ignores block_device too", () => {
+    const { stack } = synthServer({ bootVolumeSizeGiB: 60, stateful: true, dataVolume: { sizeGiB: 100, mountPath: "/var/lib/search" } });
+    const [instance] = resources(stack, "openstack_compute_instance_v2");
+    expect(instance.lifecycle).toEqual({ ignore_changes: ["user_data", "image_id", "block_device"] });
+    expect(resources(stack, "openstack_blockstorage_volume_v3").map((volume) => volume.lifecycle)).toEqual([{ prevent_destroy: true }]);
+  });
+
+  test.each([0, 2.5, -10])("fails with a boot volume of %s GiB", (size) => {
+    expect(() => synthServer({ bootVolumeSizeGiB: size })).toThrow(`Server d-role-1: bootVolumeSizeGiB must be a whole number of GiB above 0; got ${size}.`);
+  });
+});
+
 describe("Server, public", () => {
   test("gets a floating IP from the external network, associated with its port", () => {
     const { stack, server } = synthServer({ public: true });

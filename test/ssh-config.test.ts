@@ -8,6 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runCommand } from "../lib/cli";
 import { renderSshConfig, sshConfigCommand, sshHostsFromOutputs } from "../lib/ssh-config";
+import { copyExampleConfig, editConfig } from "./support/config-fixture";
 import { resourcesOf, synthConfig, type StackJson } from "./support/synth";
 import { describeGated, toolGate } from "./support/validators";
 
@@ -112,5 +113,19 @@ describeGated(toolGate("ssh", "openssh-client"), "the rendered ssh configuration
     const recheck = sshOptions(config, "production-recheck-1");
     expect(recheck.hostname).toMatch(/^203\.0\.113\.\d+$/);
     expect(recheck.proxyjump).toBeUndefined();
+  });
+
+  test("logs in as debian on a Debian 13 image, or as the --user given", async () => {
+    const config = copyExampleConfig();
+    editConfig(config, "deployments/evaluation.yaml", "image: ubuntu-noble\n", "image: debian-trixie\n");
+    const file = path.join(dir, "outputs.json");
+    fs.writeFileSync(file, deployedOutputs(synthConfig(config).evaluation));
+    const render = async (...flags: string[]) => {
+      const out: string[] = [];
+      expect(await runCommand(sshConfigCommand(), ["evaluation", "--outputs", file, ...flags], { out: (line) => out.push(line), err: (line) => out.push(line) })).toBe(0);
+      return `${out.join("\n")}\n`;
+    };
+    expect(sshOptions(await render(), "evaluation-search-data-1")).toMatchObject({ user: "debian", proxyjump: "evaluation-frontend-1" });
+    expect(sshOptions(await render("--user", "admin"), "evaluation-search-data-1").user).toBe("admin");
   });
 });

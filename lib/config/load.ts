@@ -18,6 +18,7 @@ import { loadQueries, type BugQuery } from "../queries/check";
 import type { DashboardsUi } from "../frontend/dashboards-routes";
 import { parseSavedObjects, SAVED_OBJECTS_FILES } from "../frontend/saved-objects";
 import { validateSources } from "../ingestion/partition";
+import { rootDiskReports } from "../root-disk";
 import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
 
@@ -136,6 +137,10 @@ function problemsFromIssue(
           ),
         ];
       }
+      // A value of the right kind for one of the options (a mapping where a name or a mapping may
+      // stand): that option's own problems say what is wrong inside it.
+      const fitting = issue.errors.find((option) => option.length > 0 && option.every((inner) => inner.path.length > 0));
+      if (fitting) return fitting.flatMap((inner) => problemsFromIssue(yaml, { ...inner, path: [...issue.path, ...inner.path] }, knownKeys));
       return [yaml.problemAt(issue.path, `got ${given}; ${issue.message}`)];
     }
     case "invalid_key": {
@@ -261,6 +266,15 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
       yaml.problemAt(
         ["search", "daily_ingest_gib"],
         `the data volumes are too small: the cluster ${capacity.summary}; raise search.data_nodes.volume_gib or count, or lower retention_days or replicas`,
+      ),
+    );
+  }
+  for (const rootDisk of rootDiskReports(config, search, cloud.config.flavors).filter((report) => !report.fits)) {
+    problems.push(
+      yaml.problemAt(
+        rootDisk.flavorSetting,
+        `the root disk is too small: ${rootDisk.summary}; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in ${cloud.file}` +
+          (rootDisk.role === "ingestion" ? ", or lower ingestion.scratch_gib" : ""),
       ),
     );
   }

@@ -6,6 +6,7 @@
  * misspelt setting is an error instead of being silently ignored.
  */
 import * as z from "zod";
+import { DEFAULT_DISTRIBUTION, DISTRIBUTION_NAMES, DISTRIBUTIONS } from "../images/distributions";
 
 /** A short lowercase name used in resource names and stack names. */
 const slug = z
@@ -76,8 +77,44 @@ export const flavorSchema = z
         error: `did you give MiB? ram_gib is in GiB (\`openstack flavor list\` shows MiB: divide by 1024), and no flavor has more than ${MAX_FLAVOR_RAM_GIB} GiB`,
       })
       .describe("RAM of the flavor in GiB (openstack flavor list shows MiB: divide by 1024), used for heap sizing."),
+    disk_gib: z
+      .int()
+      .min(0)
+      .describe("Root disk of the flavor in GiB (openstack flavor list: Disk), for the root disk check; 0 when the flavor has none: its servers then boot from a volume of boot_volume_gib."),
+    boot_volume_gib: z
+      .int()
+      .min(1)
+      .optional()
+      .describe("Boot the flavor's servers from a Cinder volume of this size in GiB, created with each server and deleted with it; required when disk_gib is 0, unset means the flavor's own disk."),
+  })
+  .check((context) => {
+    if (context.value.disk_gib === 0 && context.value.boot_volume_gib === undefined) {
+      context.issues.push({
+        code: "custom",
+        input: context.value.disk_gib,
+        path: ["disk_gib"],
+        message: "a flavor without a root disk needs boot_volume_gib too: its servers boot from a Cinder volume of that size (Nova refuses to boot such a flavor from an image)",
+      });
+    }
   })
   .describe("A Nova flavor and the size facts the stack needs before the cloud is asked.");
+
+/** Root disk of a server of the flavor, in GiB: its boot volume, or the flavor's own disk. */
+export function rootDiskGiB(flavor: FlavorConfig): number {
+  return flavor.boot_volume_gib ?? flavor.disk_gib;
+}
+
+export const imageSchema = z
+  .union([
+    z.string().min(1).transform((name) => ({ name, distribution: DEFAULT_DISTRIBUTION })),
+    z.strictObject({
+      name: z.string().min(1).describe("The image's name in Glance (openstack image list)."),
+      distribution: z
+        .enum(DISTRIBUTION_NAMES)
+        .describe(`What the image runs: ${DISTRIBUTION_NAMES.map((name) => `${name} (${DISTRIBUTIONS[name].displayName})`).join(", ")}.`),
+    }),
+  ])
+  .describe(`An image: its name in Glance, and what it runs (a name alone means ${DEFAULT_DISTRIBUTION}).`);
 
 const tenantNetworkSchema = z
   .strictObject({
@@ -122,9 +159,9 @@ export const cloudSchema = z
       .describe("Name of the entry in clouds.yaml (OS_CLOUD). Credentials stay in clouds.yaml."),
     region: z.string().min(1).describe("OpenStack region name."),
     images: z
-      .record(slug, z.string().min(1))
+      .record(slug, imageSchema)
       .refine((images) => Object.keys(images).length > 0, { error: "expected at least one image" })
-      .describe("Image aliases used by deployments, mapped to the image name in Glance."),
+      .describe("Image aliases used by deployments: the image's name in Glance and the distribution it runs."),
     flavors: z
       .record(slug, flavorSchema)
       .refine((flavors) => Object.keys(flavors).length > 0, { error: "expected at least one flavor" })
@@ -339,6 +376,7 @@ export const deploymentSchema = z
   .describe("One deployment of the service on one cloud: a Terraform stack.");
 
 export type FlavorConfig = z.infer<typeof flavorSchema>;
+export type ImageConfig = z.infer<typeof imageSchema>;
 export type NetworkConfig = z.infer<typeof networkSchema>;
 export type CloudConfig = z.infer<typeof cloudSchema>;
 export type DeploymentConfig = z.infer<typeof deploymentSchema>;

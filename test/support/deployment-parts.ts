@@ -24,7 +24,7 @@ export function smallSearchCluster(scope: Construct, servers: ServerRoleDefaults
       engine, data_nodes: { count: 2, flavor: "f", volume_gib: 100 }, master_nodes: {}, primary_shards: 1,
       retention_days: 7, daily_ingest_gib: 1, disk_watermark_percent: 85,
     },
-    { f: { name: "m1", vcpus: 2, ram_gib: 4 } },
+    { f: { name: "m1", vcpus: 2, ram_gib: 4, disk_gib: 40 } },
   );
   return new SearchCluster(scope, "search", { servers, topology, dataFlavorName: "m1", masterFlavorName: "m1" });
 }

@@ -14,6 +14,7 @@ export interface FakeFlavor {
   readonly name: string;
   readonly vcpus: number;
   readonly ramMiB: number;
+  readonly diskGiB: number;
 }
 
 export interface FakeCloud {
@@ -120,7 +121,7 @@ export async function startFakeOpenStack(cloud: FakeCloud): Promise<FakeOpenStac
               name: flavor.name,
               vcpus: flavor.vcpus,
               ram: flavor.ramMiB,
-              disk: 40,
+              disk: flavor.diskGiB,
               "OS-FLV-EXT-DATA:ephemeral": 0,
               "OS-FLV-DISABLED:disabled": false,
               "os-flavor-access:is_public": true,
