@@ -50,10 +50,10 @@ test("renaming the key pair replaces every server, detaches the data volumes and
 test("one change that narrows ignore_changes, drops create_before_destroy and resizes every data node: each risk spelled out", () => {
   repo.editFile(
     "constructs/server.ts",
-    'lifecycle: stateful ? { ignoreChanges: ["user_data", "image_id"] } : { createBeforeDestroy: true },',
-    'lifecycle: stateful ? { ignoreChanges: ["image_id"] } : {},',
+    'lifecycle: stateful ? { ignoreChanges: ["user_data", "image_id", ...(props.bootVolumeSizeGiB === undefined ? [] : ["block_device"])] } : { createBeforeDestroy: true },',
+    'lifecycle: stateful ? { ignoreChanges: ["image_id", ...(props.bootVolumeSizeGiB === undefined ? [] : ["block_device"])] } : {},',
   );
-  repo.editFile("config/clouds/example-cloud.yaml", "flavors:\n", "flavors:\n  search-data-v2:\n    name: m2.xlarge-highmem\n    vcpus: 16\n    ram_gib: 64\n");
+  repo.editFile("config/clouds/example-cloud.yaml", "flavors:\n", "flavors:\n  search-data-v2:\n    name: m2.xlarge-highmem\n    vcpus: 16\n    ram_gib: 64\n    disk_gib: 160\n");
   repo.editYaml(repo.deploymentFile("production"), (document) => document.setIn(["search", "data_nodes", "flavor"], "search-data-v2"));
   const result = repo.review("--base", "HEAD");
   expect(result.stderr).toBe("");
