@@ -51,6 +51,8 @@ export interface FrontendProps {
   readonly requestsPerSecond?: number;
   /** @default 1024 */
   readonly maxRequestBodyKib?: number;
+  /** `address:port` of Prometheus, whose status page the front end serves at /status/. @default no status page */
+  readonly statusPageUpstream?: string;
 }
 
 /**
@@ -128,6 +130,7 @@ export class Frontend extends Construct implements IConnectable {
           : undefined,
         requestsPerSecond: props.requestsPerSecond ?? 10,
         maxRequestBodyKib: props.maxRequestBodyKib ?? 1024,
+        statusPageUpstream: props.statusPageUpstream,
       })),
     });
     const addAuthInclude = (path: string, user: Credentials) =>

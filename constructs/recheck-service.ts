@@ -146,6 +146,8 @@ export class RecheckService extends Construct implements IConnectable {
       dashboard: { intervalSeconds: SERVICE_DEFAULTS.dashboardIntervalSeconds, days: props.dashboardDays ?? 10, uncategorizedHours: SERVICE_DEFAULTS.uncategorizedHours },
       ...(props.irc ? { irc: { server: props.irc.server, port: props.irc.port, nick: props.irc.nick, channels: props.irc.channels } } : {}),
       healthPort: SERVICE_DEFAULTS.healthPort,
+      // The security group lets only the monitoring server reach it (constructs/monitoring.ts).
+      healthAddress: "0.0.0.0",
     };
     cloudConfig.addFile({ path: `${CONFIG_DIR}/recheck.json`, content: renderServiceConfig(settings) });
 

@@ -11,6 +11,7 @@ import {
   CERT_FILES,
   CLUSTER_TLS_NAME,
   ENGINE_PROFILES,
+  MONITOR_ROLE,
   ENGINE_UID,
   HTTP_PORT,
   READER_ROLE,
@@ -85,6 +86,8 @@ export class SearchCluster extends Construct implements IConnectable {
   /** The front end's setup: writes the dashboards' saved objects, nothing else. */
   readonly dashboardsEditor: Credentials;
   readonly dashboardsServer: Credentials;
+  /** The monitoring server's exporters: statistics and snapshots, no document. */
+  readonly monitor: Credentials;
   private readonly admin: Credentials;
   private readonly ca: PrivateCa;
   private snapshots?: { target: SnapshotTarget; accessKey: string; secretKey: string };
@@ -104,6 +107,7 @@ export class SearchCluster extends Construct implements IConnectable {
       dashboards: new Password(this, "dashboards-password", { length: 32, special: false }),
       dashboardsReader: new Password(this, "dashboards-reader-password", { length: 32, special: false }),
       dashboardsEditor: new Password(this, "dashboards-editor-password", { length: 32, special: false }),
+      monitor: new Password(this, "monitor-password", { length: 32, special: false }),
     };
     this.admin = { username: this.engine.adminUser, password: passwords.admin.result };
     this.writer = { username: SEARCH_USERS.writer, password: passwords.writer.result };
@@ -111,6 +115,7 @@ export class SearchCluster extends Construct implements IConnectable {
     this.dashboardsReader = { username: SEARCH_USERS.dashboardsReader, password: passwords.dashboardsReader.result };
     this.dashboardsEditor = { username: SEARCH_USERS.dashboardsEditor, password: passwords.dashboardsEditor.result };
     this.dashboardsServer = { username: this.engine.dashboardsServerUser, password: passwords.dashboards.result };
+    this.monitor = { username: SEARCH_USERS.monitor, password: passwords.monitor.result };
 
     if (topology.snapshots) this.addSnapshotStorage(clusterName);
 
@@ -185,10 +190,12 @@ export class SearchCluster extends Construct implements IConnectable {
     };
   }
 
-  /** Writes the cluster's CA certificate on a client server, so that it can verify the nodes; returns its path. */
+  /** Writes the cluster's CA certificate on a client server (once, whoever asks first), so that it can verify the nodes; returns its path. */
   addCaCertificateTo(cloudConfig: CloudConfigBuilder): string {
     const file = `${NODE_CONFIG_DIR}/search-ca.crt`;
-    cloudConfig.addFile({ path: file, content: Fn.base64encode(this.caCertificatePem), encoding: "b64" });
+    if (!cloudConfig.files().some((written) => written.path === file)) {
+      cloudConfig.addFile({ path: file, content: Fn.base64encode(this.caCertificatePem), encoding: "b64" });
+    }
     return file;
   }
 
@@ -285,6 +292,7 @@ export class SearchCluster extends Construct implements IConnectable {
         DASHBOARDS_READER_PASSWORD: this.dashboardsReader.password,
         DASHBOARDS_EDITOR_PASSWORD: this.dashboardsEditor.password,
         DASHBOARDS_PASSWORD: this.dashboardsServer.password,
+        MONITOR_PASSWORD: this.monitor.password,
       });
     }
     cloudConfig.addFile({ path: `${NODE_CONFIG_DIR}/search-secrets.env`, content: envFile(secrets), permissions: "0600" });
@@ -339,6 +347,7 @@ export class SearchCluster extends Construct implements IConnectable {
           `${this.dashboardsReader.username} ${DASHBOARDS_READER_ROLE} DASHBOARDS_READER_PASSWORD`,
           `${this.dashboardsEditor.username} ${DASHBOARDS_EDITOR_ROLE} DASHBOARDS_EDITOR_PASSWORD`,
           `${this.dashboardsServer.username} - DASHBOARDS_PASSWORD`,
+          `${this.monitor.username} ${MONITOR_ROLE} MONITOR_PASSWORD`,
           "",
         ].join("\n"),
       });
@@ -395,6 +404,7 @@ export class SearchCluster extends Construct implements IConnectable {
       [this.dashboardsReader.username]: { hash: passwords.dashboardsReader.bcryptHash, reserved: false, description: "Visitors of the public dashboards: read log indices and saved objects" },
       [this.dashboardsEditor.username]: { hash: passwords.dashboardsEditor.bcryptHash, reserved: false, description: "The front end's setup: imports the dashboards' saved objects" },
       [this.dashboardsServer.username]: { hash: passwords.dashboards.bcryptHash, reserved: true, description: "OpenSearch Dashboards server" },
+      [this.monitor.username]: { hash: passwords.monitor.bcryptHash, reserved: false, description: "The monitoring server's exporters: statistics and snapshots" },
     });
     file("roles.yml", "roles", {
       [WRITER_ROLE]: {
@@ -407,6 +417,10 @@ export class SearchCluster extends Construct implements IConnectable {
         index_permissions: [{ index_patterns: [LOG_INDEX_PATTERN], allowed_actions: ["read", "indices_monitor", "indices:admin/mappings/get"] }],
       },
       ...OPENSEARCH_DASHBOARDS_ROLES,
+      [MONITOR_ROLE]: {
+        cluster_permissions: ["cluster_monitor", "cluster:admin/repository/get", "cluster:admin/snapshot/get"],
+        index_permissions: [{ index_patterns: ["*"], allowed_actions: ["indices_monitor"] }],
+      },
     });
     file("roles_mapping.yml", "rolesmapping", {
       all_access: { reserved: false, users: [this.admin.username], backend_roles: ["admin"] },
@@ -415,12 +429,13 @@ export class SearchCluster extends Construct implements IConnectable {
       [READER_ROLE]: { users: [this.reader.username] },
       [DASHBOARDS_READER_ROLE]: { users: [this.dashboardsReader.username] },
       [DASHBOARDS_EDITOR_ROLE]: { users: [this.dashboardsEditor.username] },
+      [MONITOR_ROLE]: { users: [this.monitor.username] },
     });
   }
 }
 
 /** The generated password of each of the cluster's users (the key names the user's role, not its name). */
-type SearchPasswords = Record<"admin" | "writer" | "reader" | "dashboards" | "dashboardsReader" | "dashboardsEditor", Password>;
+type SearchPasswords = Record<"admin" | "writer" | "reader" | "dashboards" | "dashboardsReader" | "dashboardsEditor" | "monitor", Password>;
 
 export const NEEDRESTART_CONFIG_FILE = "/etc/needrestart/conf.d/50-search-engine.conf";
 

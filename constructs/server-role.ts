@@ -93,6 +93,7 @@ export class ServerRole extends Construct implements IConnectable {
   readonly securityGroup: SecurityGroup;
   readonly servers: readonly Server[];
   readonly nodes: readonly ServerNode[];
+  private readonly cloudConfigs: readonly CloudConfigBuilder[];
 
   constructor(scope: Construct, id: string, props: ServerRoleProps) {
     super(scope, id);
@@ -153,6 +154,12 @@ export class ServerRole extends Construct implements IConnectable {
       address: this.servers[index].privateIpv4Address,
       publicAddress: this.servers[index].publicIpv4Address,
     }));
+    this.cloudConfigs = planned.map((node) => node.cloudConfig);
     for (const node of this.nodes) props.configureNode?.(planned[node.index].cloudConfig, node, this.nodes);
+  }
+
+  /** Adds to every server's cloud-init document once the role exists: software another construct runs on these servers (the monitoring's exporters). */
+  addToEachNode(configure: (cloudConfig: CloudConfigBuilder, node: ServerNode) => void): void {
+    for (const node of this.nodes) configure(this.cloudConfigs[node.index], node);
   }
 }

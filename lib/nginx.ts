@@ -1,8 +1,10 @@
 /**
  * What every public nginx server of the project has in common: the main context, where it
  * keeps its runtime files, the plain-HTTP server that answers ACME challenges and redirects to
- * HTTPS, and the TLS settings. The front end and the recheck dashboard add their locations.
+ * HTTPS, the TLS settings, and the counters the monitoring reads on loopback. The front end and
+ * the recheck dashboard add their locations.
  */
+import { NGINX_STATUS_LISTEN, NGINX_STATUS_PATH } from "./monitoring/targets";
 
 export interface NginxRuntime {
   readonly pidFile: string;
@@ -24,6 +26,8 @@ export interface PublicServerProps {
   readonly httpsPort?: number;
   /** Listen on IPv6 too. @default true */
   readonly ipv6?: boolean;
+  /** Where nginx serves its stub_status (loopback). @default NGINX_STATUS_LISTEN */
+  readonly statusListen?: string;
 }
 
 function listen(port: number, options: string, ipv6: boolean): string {
@@ -60,6 +64,18 @@ http {
     uwsgi_temp_path ${runtime.tempDir}/uwsgi;
     scgi_temp_path ${runtime.tempDir}/scgi;
 ${httpDirectives}
+    # nginx's counters for prometheus-nginx-exporter on the same server, on loopback only.
+    server {
+        listen ${server.statusListen ?? NGINX_STATUS_LISTEN};
+        access_log off;
+        location = ${NGINX_STATUS_PATH} {
+            stub_status;
+        }
+        location / {
+            return 404;
+        }
+    }
+
     server {
 ${listen(server.httpPort ?? 80, " default_server", ipv6)}
         server_name ${server.serverName};

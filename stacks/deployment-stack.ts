@@ -8,6 +8,10 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TlsProvider } from "@cdktf/provider-tls/lib/provider";
 import { Frontend } from "../constructs/frontend";
 import { IngestionWorkers } from "../constructs/ingestion-workers";
+import { Monitoring } from "../constructs/monitoring";
+import { PROMETHEUS_PORT } from "../lib/monitoring/targets";
+import { diskWatermarks, HTTP_PORT } from "../lib/search/engine";
+import { searchCapacity } from "../lib/search/topology";
 import { RecheckService } from "../constructs/recheck-service";
 import type { BugQuery } from "../lib/queries/check";
 import { configureStateBackend } from "./state-backend";
@@ -93,6 +97,7 @@ export class DeploymentStack extends TerraformStack {
       config.ingestion.workers.flavor,
       config.recheck.flavor,
       config.frontend.flavor,
+      config.monitoring.host === "dedicated" ? (config.monitoring.flavor ?? config.frontend.flavor) : undefined,
     ].filter((alias): alias is string => alias !== undefined);
     for (const alias of [...new Set(flavorAliases)].sort()) {
       new DataOpenstackComputeFlavorV2(this, `flavor-${alias}`, { name: flavorName(alias) });
@@ -105,7 +110,7 @@ export class DeploymentStack extends TerraformStack {
       masterFlavorName: props.deployment.search.masterNodes.flavor.name,
       ingestPipeline: { name: PIPELINE_NAME, body: ingestPipelineBody() },
     });
-    new IngestionWorkers(this, "ingestion", {
+    const ingestion = new IngestionWorkers(this, "ingestion", {
       servers,
       count: config.ingestion.workers.count,
       flavorName: flavorName(config.ingestion.workers.flavor),
@@ -116,6 +121,35 @@ export class DeploymentStack extends TerraformStack {
       scratchSizeGiB: config.ingestion.scratch_gib,
       maxLogFileSizeMiB: config.ingestion.max_log_file_mib,
     });
+    const monitoringSettings = {
+      servers,
+      search,
+      rules: {
+        dataNodes: props.deployment.search.dataNodes.count,
+        searchNodes: props.deployment.search.dataNodes.count + props.deployment.search.masterNodes.count,
+        watermarks: watermarkPercents(props.deployment.search.diskWatermarkPercent),
+        retentionDays: props.deployment.search.retentionDays,
+        plannedStoreGiB: searchCapacity(props.deployment.search).requiredGiB,
+        snapshots: props.deployment.search.snapshots !== undefined,
+        sourceGapMinutes: Object.fromEntries(
+          config.ingestion.sources.map((source) => [source.name, config.monitoring.source_gaps[source.name] ?? config.monitoring.source_gap_minutes]),
+        ),
+      },
+      retentionDays: config.monitoring.retention_days,
+      email: config.monitoring.alerts.email
+        ? { ...config.monitoring.alerts.email, requireTls: config.monitoring.alerts.email.require_tls }
+        : undefined,
+      webhook: config.monitoring.alerts.webhook ? { sendResolved: config.monitoring.alerts.webhook.send_resolved } : undefined,
+    };
+    // A server of its own exists before the front end, which names it for the status page.
+    const dedicatedMonitoring =
+      config.monitoring.host === "dedicated"
+        ? new Monitoring(this, "monitoring", {
+            ...monitoringSettings,
+            flavorName: flavorName(config.monitoring.flavor ?? config.frontend.flavor),
+            volumeSizeGiB: config.monitoring.volume_gib,
+          })
+        : undefined;
     const frontend = new Frontend(this, "frontend", {
       servers,
       flavorName: flavorName(config.frontend.flavor),
@@ -128,7 +162,11 @@ export class DeploymentStack extends TerraformStack {
       savedObjects: props.savedObjects,
       requestsPerSecond: config.frontend.requests_per_second,
       maxRequestBodyKib: config.frontend.max_request_body_kib,
+      statusPageUpstream: dedicatedMonitoring?.statusPageUpstream ?? `127.0.0.1:${PROMETHEUS_PORT}`,
     });
+    dedicatedMonitoring?.connections.allowFrom(frontend, Port.tcp(PROMETHEUS_PORT), "The front end serves the monitoring's status page");
+    const monitoring =
+      dedicatedMonitoring ?? new Monitoring(this, "monitoring", { ...monitoringSettings, host: frontend.role, hostJobs: ["node", "nginx", "tls"] });
 
     const recheck = new RecheckService(this, "recheck", {
       servers,
@@ -150,6 +188,14 @@ export class DeploymentStack extends TerraformStack {
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,
     });
+
+    const searchApi = { search: HTTP_PORT, tls: HTTP_PORT };
+    monitoring.watch(search.dataNodes, ["node", "search", "tls"], searchApi);
+    if (search.masterNodes) monitoring.watch(search.masterNodes, ["node", "search", "tls"], searchApi);
+    monitoring.watch(ingestion.role, ["node", "ingestion"]);
+    monitoring.watch(recheck.role, ["node", "nginx", "recheck", "tls"]);
+    monitoring.watch(frontend.role, ["node", "nginx", "tls"]);
+    if (dedicatedMonitoring) monitoring.watch(dedicatedMonitoring.role, ["node"]);
 
     // On a tenant network only the public roles have addresses the admins reach: the others are
     // reached with ProxyJump through the front end (npm run ssh-config).
@@ -184,4 +230,11 @@ export class DeploymentStack extends TerraformStack {
       new TerraformOutput(this, "dashboards_url", { value: frontend.dashboardsUrl, description: "Kibana (OpenSearch Dashboards), read-only." });
     }
   }
+}
+
+/** The engine's three watermarks (lib/search/engine.ts), as numbers. */
+function watermarkPercents(lowPercent: number): { lowPercent: number; highPercent: number; floodStagePercent: number } {
+  const settings = diskWatermarks(lowPercent);
+  const percent = (key: string) => Number(settings[`cluster.routing.allocation.disk.watermark.${key}`].replace("%", ""));
+  return { lowPercent: percent("low"), highPercent: percent("high"), floodStagePercent: percent("flood_stage") };
 }

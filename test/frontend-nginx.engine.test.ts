@@ -293,6 +293,7 @@ describeGated(allGates(searchEngineGate(), toolGate("nginx", DEBIAN_PACKAGES.ngi
           connectionsPerClient: 3,
           httpPort: await freePort(),
           httpsPort: port,
+          statusListen: `127.0.0.1:${await freePort()}`,
           ipv6: false,
         }).replace("worker_processes auto;", "worker_processes 1;"),
       );

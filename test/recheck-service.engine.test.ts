@@ -243,7 +243,7 @@ describeWithSearchEngine("the recheck service", () => {
             selfSignedCertificate(web, { commonName: "127.0.0.1", keyFile: "conf/key.pem", certFile: "conf/cert.pem" });
             fs.writeFileSync(path.join(web, "conf", "nginx.conf"), renderDashboardNginx({
               serverName: "127.0.0.1", webRoot: dashboard, dataDir: path.join(dashboard, "data"), tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem",
-              acmeWebroot: "acme", httpPort, httpsPort, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
+              acmeWebroot: "acme", httpPort, httpsPort, statusListen: `127.0.0.1:${await freePort()}`, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
             }));
             nginx = await startNginx(web, httpsPort, { serveAsTestUser: true });
             const base = `https://127.0.0.1:${httpsPort}/elastic-recheck/`;

@@ -234,6 +234,9 @@ function cloudReferences(deployment: DeploymentConfig): { path: PropertyKey[]; k
     { path: ["recheck", "flavor"], kind: "flavors", alias: deployment.recheck.flavor },
     { path: ["frontend", "flavor"], kind: "flavors", alias: deployment.frontend.flavor },
   ];
+  if (deployment.monitoring.flavor) {
+    references.push({ path: ["monitoring", "flavor"], kind: "flavors", alias: deployment.monitoring.flavor });
+  }
   if (deployment.search.master_nodes.flavor) {
     references.push({ path: ["search", "master_nodes", "flavor"], kind: "flavors", alias: deployment.search.master_nodes.flavor });
   }
@@ -302,6 +305,35 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
   }
   if (config.frontend.designate_zone_id && !config.frontend.dns_name) {
     problems.push(yaml.problemAt(["frontend", "designate_zone_id"], "expected frontend.dns_name too: it is the name the record is created for"));
+  }
+  problems.push(...monitoringProblems(yaml, config, cloud));
+  return problems;
+}
+
+/** Monitoring settings that depend on others: the dedicated server's own settings, the sources named. */
+function monitoringProblems(yaml: YamlFile, config: DeploymentConfig, cloud: LoadedCloud): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { monitoring } = config;
+  if (monitoring.host === "frontend" && cloud.config.network.mode === "provider") {
+    problems.push(
+      yaml.problemAt(
+        ["monitoring", "host"],
+        `got "frontend" on the provider network of ${cloud.file}; expected "dedicated": there the recheck server's settings name the front end's address and the front end's monitoring would name the recheck server's, a cycle Terraform cannot plan`,
+      ),
+    );
+  }
+  if (monitoring.host === "frontend") {
+    for (const setting of ["flavor", "volume_gib"] as const) {
+      if (monitoring[setting] !== undefined) {
+        problems.push(yaml.problemAt(["monitoring", setting], "only with monitoring.host: dedicated; the front end's server has no flavor or volume of its own for monitoring: remove it, or set host: dedicated"));
+      }
+    }
+  }
+  const sources = config.ingestion.sources.map((source) => source.name);
+  for (const name of Object.keys(monitoring.source_gaps)) {
+    if (!sources.includes(name)) {
+      problems.push(yaml.problemAt(["monitoring", "source_gaps", name], `got ${JSON.stringify(name)}; expected the name of one of ingestion.sources: ${sources.join(", ")}${didYouMean(name, sources)}`, true));
+    }
   }
   return problems;
 }

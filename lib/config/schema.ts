@@ -372,6 +372,52 @@ export const deploymentSchema = z
       requests_per_second: z.int().min(1).max(1000).default(10).describe("Requests per second per client address to the search API."),
       max_request_body_kib: z.int().min(1).max(102400).default(1024).describe("Largest accepted request body (a search query) in KiB."),
     }),
+    monitoring: z
+      .strictObject({
+        host: z
+          .enum(["dedicated", "frontend"])
+          .default("dedicated")
+          .describe("Where Prometheus and Alertmanager run: a small server of their own (history on a protected volume), or the front end's server (history on its root disk, lost when it is replaced)."),
+        flavor: slug.optional().describe("Flavor alias of the dedicated monitoring server; unset means the front end's flavor. Only with host: dedicated."),
+        volume_gib: z.int().min(5).max(1000).optional().describe("Size of the dedicated server's protected volume for the metrics history and alert state, in GiB; unset means 20. Only with host: dedicated."),
+        retention_days: z.int().min(1).max(365).default(30).describe("Days of metrics history Prometheus keeps."),
+        source_gap_minutes: z
+          .int()
+          .min(10)
+          .max(10080)
+          .default(180)
+          .describe("An ingestion source whose newest indexed build is older than this raises an alert (IngestionSourceStale)."),
+        source_gaps: z
+          .record(z.string().min(1), z.int().min(10).max(10080))
+          .default({})
+          .describe("Per ingestion source (by name), its own gap in minutes, for sources that are quiet for longer (weekends, small tenants)."),
+        alerts: z
+          .strictObject({
+            email: z
+              .strictObject({
+                smarthost: z
+                  .string()
+                  .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, { error: "expected host:port, such as smtp.example.org:587" })
+                  .describe("The SMTP server and port alerts are sent through."),
+                from: z.email().describe("Sender address."),
+                to: z.array(z.email()).min(1).describe("Who gets the alerts."),
+                username: z.string().min(1).optional().describe("SMTP login; its password is the Terraform variable monitoring_smtp_password. Unset means no authentication."),
+                require_tls: z.boolean().default(true).describe("Refuse to send without STARTTLS."),
+              })
+              .optional()
+              .describe("Alerts by e-mail; unset means none."),
+            webhook: z
+              .strictObject({
+                send_resolved: z.boolean().default(true).describe("Also tell when an alert is resolved."),
+              })
+              .optional()
+              .describe("Alerts posted as Alertmanager's webhook JSON to the URL in the Terraform variable monitoring_alert_webhook_url (it usually carries a token); unset means none."),
+          })
+          .prefault({})
+          .describe("Where alerts go. With none set, alerts show on the status page and in Alertmanager only."),
+      })
+      .prefault({})
+      .describe("Metrics, alerts and the public status page (README: Monitoring)."),
   })
   .describe("One deployment of the service on one cloud: a Terraform stack.");
 

@@ -13,6 +13,7 @@
 
 import { LOG_INDEX_PREFIX } from "../field-contract";
 import { dashboardsRoutesOf, SIGN_IN_ROUTES, type DashboardsUi } from "./dashboards-routes";
+import { statusPageLocation } from "../monitoring/status-page";
 import { DEBIAN_NGINX_RUNTIME, renderPublicNginx, type NginxRuntime, type PublicServerProps } from "../nginx";
 
 export interface FrontendNginxProps extends PublicServerProps {
@@ -31,6 +32,8 @@ export interface FrontendNginxProps extends PublicServerProps {
   readonly dashboards?: DashboardsUpstream;
   readonly requestsPerSecond: number;
   readonly maxRequestBodyKib: number;
+  /** `address:port` of Prometheus, whose status page is served at /status/. @default no status page */
+  readonly statusPageUpstream?: string;
   /** Open connections one client (IPv4 address, IPv6 /64) may hold. @default 20 */
   readonly connectionsPerClient?: number;
   /** Where nginx keeps its pid, logs and temporary files. @default DEBIAN_NGINX_RUNTIME */
@@ -249,7 +252,7 @@ ${dashboards ? `    upstream dashboards {\n        server ${dashboards.upstream}
     proxy_ssl_session_reuse on;
     proxy_read_timeout 120s;
 `;
-  const endpoints = ["_search", "_count", "_mapping", "_cluster/health", "_cat/indices", ...(dashboards ? ["dashboards/"] : [])];
+  const endpoints = ["_search", "_count", "_mapping", "_cluster/health", "_cat/indices", ...(dashboards ? ["dashboards/"] : []), ...(props.statusPageUpstream ? ["status/"] : [])];
   const locations = `        limit_conn connections ${props.connectionsPerClient ?? 20};
         if ($unsafe_request_uri) {
             return 400 '{"error":"request URI refused: no empty or dot segments, no %-escapes of control characters or of dot, slash, question mark or backslash in the path"}\\n';
@@ -259,6 +262,7 @@ ${dashboards ? dashboardsLocations(dashboards) : ""}
         location = / {
             return 200 '{"service":"CI log search (read-only)","endpoints":${JSON.stringify(endpoints)}}\\n';
         }
+${props.statusPageUpstream ? statusPageLocation(props.statusPageUpstream, "search") : ""}
 
         # Everything else, including _aliases, _bulk, _msearch, _security, _snapshot, _scripts, PUT and DELETE.
         location / {

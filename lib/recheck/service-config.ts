@@ -73,8 +73,10 @@ export interface RecheckServiceConfig {
     /** PEM file of a CA to trust besides the system's (tests). @default the system's */
     readonly caFile?: string;
   };
-  /** The health and metrics endpoint listens on 127.0.0.1 at this port (0: any free port). */
+  /** The health and metrics endpoint listens at this port (0: any free port). */
   readonly healthPort: number;
+  /** ...and this address (`0.0.0.0`: every address, for the monitoring server). @default 127.0.0.1 */
+  readonly healthAddress?: string;
 }
 
 export function renderServiceConfig(config: RecheckServiceConfig): string {

@@ -31,10 +31,13 @@ export const SEARCH_USERS = {
   dashboardsReader: "dashboardsreader",
   /** The front end's setup: imports the dashboards' starter saved objects. */
   dashboardsEditor: DASHBOARDS_EDITOR_USER,
+  /** The monitoring server's exporters: cluster health, node and index statistics, snapshots; no document. */
+  monitor: "monitor",
 } as const;
 
 export const WRITER_ROLE = "log_writer";
 export const READER_ROLE = "log_reader";
+export const MONITOR_ROLE = "cluster_monitor_reader";
 export const LIFECYCLE_POLICY_NAME = "logs-retention";
 export const INDEX_TEMPLATE_NAME = "logs";
 
@@ -172,7 +175,7 @@ function snapshotRepository(snapshots: SnapshotTarget): SetupRequest {
   };
 }
 
-function diskWatermarks(lowPercent: number): Record<string, string> {
+export function diskWatermarks(lowPercent: number): Record<string, string> {
   return {
     "cluster.routing.allocation.disk.watermark.low": `${lowPercent}%`,
     "cluster.routing.allocation.disk.watermark.high": `${Math.min(lowPercent + 5, 95)}%`,
@@ -297,6 +300,11 @@ const elasticsearch: EngineProfile = {
         cluster: ["monitor"],
         indices: [{ names: [LOG_INDEX_PATTERN], privileges: ["read", "view_index_metadata"] }],
       },
+    },
+    {
+      method: "PUT",
+      path: `_security/role/${MONITOR_ROLE}`,
+      body: { cluster: ["monitor", "monitor_snapshot"], indices: [{ names: ["*"], privileges: ["monitor", "view_index_metadata"] }] },
     },
     // The dashboards' visitors and editor (lib/frontend/dashboards-access.ts).
     ...Object.entries(ELASTICSEARCH_DASHBOARDS_ROLES).map(([role, body]) => ({ method: "PUT" as const, path: `_security/role/${role}`, body })),

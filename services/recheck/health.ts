@@ -1,6 +1,7 @@
 /**
- * The health and metrics endpoint, on loopback only: `GET /health` (JSON; 503 while Gerrit's
- * event stream is down) and `GET /metrics` (Prometheus text format).
+ * The health and metrics endpoint: `GET /health` (JSON; 503 while Gerrit's event stream is down)
+ * and `GET /metrics` (Prometheus text format), on loopback unless told otherwise (the deployed
+ * service listens on its private address too, where only the monitoring server may connect).
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,7 +13,7 @@ export interface HealthSource {
   metrics(): Record<string, number>;
 }
 
-export function serveHealth(port: number, source: HealthSource): Promise<http.Server & { port: number }> {
+export function serveHealth(port: number, source: HealthSource, host = "127.0.0.1"): Promise<http.Server & { port: number }> {
   const server = http.createServer((request, response) => {
     if (request.method !== "GET") {
       response.writeHead(405).end();
@@ -28,6 +29,6 @@ export function serveHealth(port: number, source: HealthSource): Promise<http.Se
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(Object.assign(server, { port: (server.address() as AddressInfo).port })));
+    server.listen(port, host, () => resolve(Object.assign(server, { port: (server.address() as AddressInfo).port })));
   });
 }

@@ -95,7 +95,7 @@ async function main(args: readonly string[]): Promise<void> {
       recheck_gerrit_stream_up: stream.connectedSince ? 1 : 0,
       recheck_gerrit_stream_connections_total: stream.connections,
     }),
-  });
+  }, config.healthAddress);
   log.log("info", "recheck service started", { healthPort: health.port, pendingReports: state.pending.length, comment: config.gerrit.comment, irc: Boolean(irc) });
 
   stream.start();
