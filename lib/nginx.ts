@@ -64,18 +64,6 @@ http {
     uwsgi_temp_path ${runtime.tempDir}/uwsgi;
     scgi_temp_path ${runtime.tempDir}/scgi;
 ${httpDirectives}
-    # nginx's counters for prometheus-nginx-exporter on the same server, on loopback only.
-    server {
-        listen ${server.statusListen ?? NGINX_STATUS_LISTEN};
-        access_log off;
-        location = ${NGINX_STATUS_PATH} {
-            stub_status;
-        }
-        location / {
-            return 404;
-        }
-    }
-
     server {
 ${listen(server.httpPort ?? 80, " default_server", ipv6)}
         server_name ${server.serverName};
@@ -95,6 +83,18 @@ ${listen(server.httpsPort ?? 443, " ssl default_server", ipv6)}
         ssl_protocols TLSv1.2 TLSv1.3;
         add_header Strict-Transport-Security "max-age=31536000" always;
 ${locations}
+    }
+
+    # nginx's counters for prometheus-nginx-exporter on the same server, on loopback only.
+    server {
+        listen ${server.statusListen ?? NGINX_STATUS_LISTEN};
+        access_log off;
+        location = ${NGINX_STATUS_PATH} {
+            stub_status;
+        }
+        location / {
+            return 404;
+        }
     }
 }
 `;

@@ -29,8 +29,8 @@ describe("DeploymentStack", () => {
   test("records the quota usage of the stack and of its cloud for the review tool", () => {
     expect(stacks.evaluation["//"].quota).toMatchObject({
       cloud: "example-cloud",
-      stack_usage: { instances: 4, floating_ips: 2 },
-      cloud_usage: { instances: 23, floating_ips: 4 },
+      stack_usage: { instances: 5, floating_ips: 2 },
+      cloud_usage: { instances: 25, floating_ips: 4 },
       quota: { instances: 30, floating_ips: 4 },
     });
   });
@@ -69,7 +69,7 @@ describe("DeploymentStack", () => {
   test("builds every role with the configured number of servers", () => {
     const counts: Record<string, number> = {};
     for (const instance of instances()) counts[roleOf(instance)] = (counts[roleOf(instance)] ?? 0) + 1;
-    expect(counts).toEqual({ "search-data": 6, "search-master": 3, ingestion: 8, recheck: 1, frontend: 1 });
+    expect(counts).toEqual({ "search-data": 6, "search-master": 3, ingestion: 8, recheck: 1, frontend: 1, monitoring: 1 });
     expect(instanceNamed("production-search-data-6")).toMatchObject({
       flavor_name: "m1.xlarge-highmem",
       key_pair: "${openstack_compute_keypair_v2.admin-key-pair.name}",
@@ -101,7 +101,7 @@ describe("DeploymentStack", () => {
     );
   });
 
-  test("gives search nodes fixed addresses, a block per role", () => {
+  test("gives search nodes and the monitoring server fixed addresses, a block per role", () => {
     const ports = Object.values(resourcesOf(production, "openstack_networking_port_v2"));
     const addresses = Object.fromEntries(ports.map((port) => [port.name, port.fixed_ip[0].ip_address]));
     expect(addresses).toMatchObject({
@@ -109,20 +109,24 @@ describe("DeploymentStack", () => {
       "production-search-master-3": "10.42.0.18",
       "production-search-data-1": "10.42.0.48",
       "production-search-data-6": "10.42.0.53",
+      "production-monitoring-1": "10.42.0.80",
     });
-    expect(ports).toHaveLength(9);
+    expect(ports).toHaveLength(10);
   });
 
-  test("gives every search data node a protected 1 TiB volume, attached to it", () => {
+  test("gives every search data node a protected 1 TiB volume and the monitoring server its own, attached to them", () => {
     const volumes = Object.values(resourcesOf(production, "openstack_blockstorage_volume_v3"));
-    expect(volumes).toHaveLength(6);
-    for (const volume of volumes) expect(volume).toMatchObject({ size: 1024, lifecycle: { prevent_destroy: true } });
-    expect(Object.keys(resourcesOf(production, "openstack_compute_volume_attach_v2"))).toHaveLength(6);
+    expect(volumes.map((volume) => [volume.name, volume.size])).toEqual([
+      ["production-monitoring-1-data", 50],
+      ...[1, 2, 3, 4, 5, 6].map((n) => [`production-search-data-${n}-data`, 1024]),
+    ]);
+    for (const volume of volumes) expect(volume).toMatchObject({ lifecycle: { prevent_destroy: true } });
+    expect(Object.keys(resourcesOf(production, "openstack_compute_volume_attach_v2"))).toHaveLength(7);
   });
 
   test("stateful servers ignore user data and image changes; stateless ones are created before destroyed", () => {
     for (const instance of instances()) {
-      if (roleOf(instance).startsWith("search-")) expect(instance.lifecycle).toEqual({ ignore_changes: ["user_data", "image_id"] });
+      if (roleOf(instance).startsWith("search-") || roleOf(instance) === "monitoring") expect(instance.lifecycle).toEqual({ ignore_changes: ["user_data", "image_id"] });
       else expect(instance.lifecycle).toEqual({ create_before_destroy: true });
     }
   });
@@ -152,10 +156,10 @@ describe("DeploymentStack", () => {
     const ssh = rules.filter((rule) => rule.direction === "ingress" && rule.port_range_min === 22);
     const fromPrefixes = ssh.filter((rule) => rule.remote_ip_prefix !== undefined);
     expect(new Set(fromPrefixes.map((rule) => rule.remote_ip_prefix))).toEqual(new Set(["203.0.113.0/24", "2001:db8:100::/48"]));
-    expect(fromPrefixes).toHaveLength(5 * 2);
+    expect(fromPrefixes).toHaveLength(6 * 2);
     const fromGroups = ssh.filter((rule) => rule.remote_ip_prefix === undefined);
     expect([...new Set(fromGroups.map((rule) => rule.remote_group_id))]).toEqual([expect.stringMatching(/^\$\{openstack_networking_secgroup_v2\.frontend_servers_security-group_[0-9A-F]{8}\.id\}$/)]);
-    expect(fromGroups).toHaveLength(4); // every other role
+    expect(fromGroups).toHaveLength(5); // every other role
   });
 
   test("no config edit of image, flavor or user data changes a volume", () => {

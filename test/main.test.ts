@@ -17,7 +17,7 @@ describe("the app (main.ts)", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(`Synthesized evaluation, production, staging into ${outdir}/stacks/`);
-    expect(result.stdout).toContain("  cloud example-cloud: quota used instances 23/30, cores 156/200,");
+    expect(result.stdout).toContain("  cloud example-cloud: quota used instances 25/30, cores 160/200,");
     expect(fs.existsSync(path.join(outdir, "stacks", "production", "cdk.tf.json"))).toBe(true);
     expect(fs.readdirSync(path.dirname(outdir))).toEqual(["cdktf.out"]);
   });

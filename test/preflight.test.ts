@@ -32,7 +32,7 @@ function exampleCloud(): FakeCloud {
     ],
     images: [{ name: "Ubuntu 24.04 Noble Numbat", status: "active" }, { name: "Debian 12", status: "active" }],
     networks: [{ name: "public", external: true }, { name: "shared-v6", external: false }],
-    limits: { instances: 30, cores: 200, ram: 640 * 1024, volumes: 10, gigabytes: 7000, floatingip: 4, security_group: 12, security_group_rule: 150 },
+    limits: { instances: 30, cores: 200, ram: 640 * 1024, volumes: 10, gigabytes: 7000, floatingip: 4, security_group: 12, security_group_rule: 200 },
   };
 }
 
@@ -99,7 +99,7 @@ describe("npm run preflight", () => {
       "PASS quota — the deployments on example-cloud need/project ci-logs has: " +
         `instances ${needed.instances}/30 (in use 0), cores ${needed.cores}/200 (in use 0), ram_gib ${needed.ram_gib}/640 (in use 0), ` +
         `volumes ${needed.volumes}/10 (in use 0), volume_gib ${needed.volume_gib}/7000 (in use 0), floating_ips ${needed.floating_ips}/4 (in use 0), ` +
-        `security_groups ${needed.security_groups}/12 (in use 0), security_group_rules ${needed.security_group_rules}/150 (in use 0)`,
+        `security_groups ${needed.security_groups}/12 (in use 0), security_group_rules ${needed.security_group_rules}/200 (in use 0)`,
     );
     expect(result.out.at(-1)).toBe("9 passed, 0 failed");
     expect(result.code).toBe(0);
@@ -138,7 +138,7 @@ describe("npm run preflight", () => {
     fake.cloud.limits.ram = 400 * 1024;
     const result = await preflight(["evaluation"]);
     expect(result.out.filter((line) => line.startsWith("FAIL"))).toEqual([
-      "FAIL quota — the deployments on example-cloud need more than project ci-logs has: cores: needs 156, the project's quota is 100; ram_gib: needs 504, the project's quota is 400. Ask the sponsor for more quota, or make the deployments smaller",
+      "FAIL quota — the deployments on example-cloud need more than project ci-logs has: cores: needs 160, the project's quota is 100; ram_gib: needs 512, the project's quota is 400. Ask the sponsor for more quota, or make the deployments smaller",
     ]);
     expect(result.code).toBe(1);
   });

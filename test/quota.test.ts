@@ -45,6 +45,6 @@ describe("the example deployments", () => {
   test("fail synth when together they exceed their cloud's quota, naming the cloud and the deployments", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "clouds/example-cloud.yaml", "  cores: 200", "  cores: 150");
-    expect(() => synthConfig(dir)).toThrow(/example-cloud\.yaml: quota: cores: needs 156, the quota is 150 \(deployments evaluation, production\)/);
+    expect(() => synthConfig(dir)).toThrow(/example-cloud\.yaml: quota: cores: needs 160, the quota is 150 \(deployments evaluation, production\)/);
   });
 });

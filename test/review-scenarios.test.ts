@@ -31,11 +31,10 @@ test("renaming the key pair replaces every server, detaches the data volumes and
   expect(result.stderr).toBe("");
   expect(result.status).toBe(1);
   const report = result.stdout;
-  // 19 servers, the key pair and the 6 volume attachments are replaced.
-  // The key pair, 19 servers and 6 volume attachments replaced; 5 security groups renamed in place, 2 floating IPs re-associated.
-  expect(report).toContain("## Stack `production`: 15 blocking risks, 0 warnings; 0 added, 0 removed, 26 replaced, 7 changed");
+  // The key pair, 20 servers and 7 volume attachments replaced; 6 security groups renamed in place, 2 floating IPs re-associated.
+  expect(report).toContain("## Stack `production`: 16 blocking risks, 0 warnings; 0 added, 0 removed, 28 replaced, 8 changed");
   expect(riskLines(report, /search node production-search-(data|master)-\d \(search-(data|master)\) is replaced .* because key_pair refers to openstack_compute_keypair_v2\.admin-key-pair\.name, whose value changes/)).toHaveLength(9);
-  expect(riskLines(report, /\*\*BLOCKING\*\* `openstack_compute_volume_attach_v2\.[^`]+` .*: the volume attachment is replaced .* the data volume is detached from its server/)).toHaveLength(6);
+  expect(riskLines(report, /\*\*BLOCKING\*\* `openstack_compute_volume_attach_v2\.[^`]+` .*: the volume attachment is replaced .* the data volume is detached from its server/)).toHaveLength(7);
   expect(report).toContain(
     '| `key_pair` | same expression, its value: `"production-admin"` → `"production-admins"` | forces replacement: refers to openstack_compute_keypair_v2.admin-key-pair.name, whose value changes |',
   );
@@ -63,6 +62,7 @@ test("one change that narrows ignore_changes, drops create_before_destroy and re
   expect(narrowed).toEqual([
     expect.stringMatching(/^- \*\*BLOCKING\*\* .*on 6 search-data servers \(production-search-data-1, .*production-search-data-6\): .*user_data forces replacement\. Every one whose user_data changed since it was created .* is replaced by the next plan, all at the same time; keep it ignored and roll changes out one node at a time with npm run replace-server\.$/),
     expect.stringMatching(/^- \*\*BLOCKING\*\* .*on 3 search-master servers/),
+    expect.stringMatching(/^- \*\*warning\*\* .*on monitoring server \(production-monitoring-1\)/),
   ]);
   expect(riskLines(report, /^- \*\*warning\*\* .*lifecycle\.create_before_destroy is removed from production-ingestion-1, .*the service is down in between/)).toHaveLength(1);
   // The table no longer calls these changes harmless.
@@ -85,11 +85,11 @@ test("a renamed data volume construct: the review suggests moveFromId, and with 
   const renamed = repo.review("--base", "HEAD~1");
   expect(renamed.stderr).toBe("");
   expect(renamed.status).toBe(1);
-  expect(riskLines(renamed.stdout, /\*\*BLOCKING\*\* `openstack_blockstorage_volume_v3\.[^`]+` .* is destroyed: its data is lost\. Its lifecycle\.prevent_destroy does not stop this/)).toHaveLength(6);
+  expect(riskLines(renamed.stdout, /\*\*BLOCKING\*\* `openstack_blockstorage_volume_v3\.[^`]+` .* is destroyed: its data is lost\. Its lifecycle\.prevent_destroy does not stop this/)).toHaveLength(7);
   const suggestions = [...renamed.stdout.matchAll(
     /^- \*\*warning\*\* `(openstack_blockstorage_volume_v3\.[^`]+)` \(([^)]+)\): .* is removed and \1 added with the same configuration: .*`\.moveFromId\("(openstack_blockstorage_volume_v3\.[^"]+)"\)`/gm,
   )];
-  expect(suggestions).toHaveLength(6);
+  expect(suggestions).toHaveLength(7);
 
   // Follow the suggestion, as a developer would: each new volume names the address it moves from.
   const movedFrom = Object.fromEntries(suggestions.map(([, , constructPath, from]) => [constructPath, from]));
@@ -103,7 +103,7 @@ test("a renamed data volume construct: the review suggests moveFromId, and with 
   const moved = repo.review("--base", "HEAD~2");
   expect(moved.stderr).toBe("");
   expect(moved.status).toBe(0);
-  expect(moved.stdout).toContain("## Stack `production`: 0 blocking risks, 0 warnings; 0 added, 0 removed, 0 replaced, 0 changed, 6 moved");
+  expect(moved.stdout).toContain("## Stack `production`: 0 blocking risks, 0 warnings; 0 added, 0 removed, 0 replaced, 0 changed, 7 moved");
   for (const [, to, constructPath, from] of suggestions) expect(moved.stdout).toContain(`| \`${to}\`<br>${constructPath} | \`${from}\` |`);
 }, E2E_TIMEOUT_MS);
 
@@ -115,10 +115,10 @@ test("renaming a deployment starts an empty stack beside the old one, which keep
   expect(result.status).toBe(1);
   const report = result.stdout;
   expect(report).toMatch(
-    /^- \*\*BLOCKING\*\* `stack production`: stack production is no longer synthesized: cdktf deploy does not touch it, so its \d+ resources \(6 data volumes, 6144 GiB; 9 search nodes\) keep running and its state \(s3 backend, production\.tfstate\) stays, still counting against cloud example-cloud's quota\. .* This change adds `prod` on the same cloud: if it is a rename, the new stack does not inherit this state .* it starts empty/m,
+    /^- \*\*BLOCKING\*\* `stack production`: stack production is no longer synthesized: cdktf deploy does not touch it, so its \d+ resources \(7 data volumes, 6194 GiB; 9 search nodes\) keep running and its state \(s3 backend, production\.tfstate\) stays, still counting against cloud example-cloud's quota\. .* This change adds `prod` on the same cloud: if it is a rename, the new stack does not inherit this state .* it starts empty/m,
   );
-  expect(report).toMatch(/^- \*\*warning\*\* `stack prod`: stack prod starts from an empty state \(s3 backend, prod\.tfstate\): all its \d+ resources \(6 data volumes, 6144 GiB; 9 search nodes\) are created new, while production, removed by this change, keeps running beside it\.$/m);
-  expect(report).toContain("- **BLOCKING** `quota.instances`: the deployments on cloud example-cloud and production (left running) need 38 instances together, the donated quota is 30.");
+  expect(report).toMatch(/^- \*\*warning\*\* `stack prod`: stack prod starts from an empty state \(s3 backend, prod\.tfstate\): all its \d+ resources \(7 data volumes, 6194 GiB; 9 search nodes\) are created new, while production, removed by this change, keeps running beside it\.$/m);
+  expect(report).toContain("- **BLOCKING** `quota.instances`: the deployments on cloud example-cloud and production (left running) need 40 instances together, the donated quota is 30.");
   expect(report).toContain("| item | this stack | all deployments on the cloud | left running by `production` | together | quota |");
-  expect(report).toContain("| instances | 19 | 19 | 19 | 38 | 30 |");
+  expect(report).toContain("| instances | 20 | 20 | 20 | 40 | 30 |");
 }, E2E_TIMEOUT_MS);

@@ -164,11 +164,11 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   });
 
   test("generates the passwords at deploy time, and gives the users' passwords to the setup node only", () => {
-    expect(resources(stack, "random_password")).toHaveLength(6);
+    expect(resources(stack, "random_password")).toHaveLength(7);
     expect(resources(stack, "random_password").every((password) => password.length === 32 && password.special === false)).toBe(true);
     const setupSecrets = fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search-secrets.env")!;
     expect(setupSecrets.permissions).toBe("0600");
-    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_EDITOR_PASSWORD", "DASHBOARDS_PASSWORD", ""]);
+    expect(setupSecrets.content.split("\n").map((line) => line.split("=")[0])).toEqual(["ADMIN_USER", "ADMIN_PASSWORD", "WRITER_PASSWORD", "READER_PASSWORD", "DASHBOARDS_READER_PASSWORD", "DASHBOARDS_EDITOR_PASSWORD", "DASHBOARDS_PASSWORD", "MONITOR_PASSWORD", ""]);
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).not.toContain("WRITER_PASSWORD");
     // A data-only node never uses the admin's password: it does not get it.
     expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-secrets.env")!.content).toBe("\n");
@@ -187,15 +187,16 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
         "PUT _index_template/logs 03-index-template-logs.json",
         "PUT _security/role/log_writer 04-security-role-log-writer.json",
         "PUT _security/role/log_reader 05-security-role-log-reader.json",
-        "PUT _security/role/dashboards_reader 06-security-role-dashboards-reader.json",
-        "PUT _security/role/dashboards_editor 07-security-role-dashboards-editor.json",
+        "PUT _security/role/cluster_monitor_reader 06-security-role-cluster-monitor-reader.json",
+        "PUT _security/role/dashboards_reader 07-security-role-dashboards-reader.json",
+        "PUT _security/role/dashboards_editor 08-security-role-dashboards-editor.json",
         "",
       ].join("\n"),
     );
     expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/users")!.content).toBe(
       "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n" +
         "dashboardsreader dashboards_reader DASHBOARDS_READER_PASSWORD\ndashboardseditor dashboards_editor DASHBOARDS_EDITOR_PASSWORD\n" +
-        "kibana_system - DASHBOARDS_PASSWORD\n",
+        "kibana_system - DASHBOARDS_PASSWORD\nmonitor cluster_monitor_reader MONITOR_PASSWORD\n",
     );
   });
 
@@ -302,10 +303,10 @@ describe("SearchCluster (OpenSearch)", () => {
 
   test("declares the users with bcrypt hashes only, never the passwords", () => {
     const users = parse(fileOf(master, "/etc/ci-log-analysis/search/config/opensearch-security/internal_users.yml")!.content);
-    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboardsreader", "dashboardseditor", "dashboards"]);
+    expect(Object.keys(users)).toEqual(["_meta", "admin", "logwriter", "logreader", "dashboardsreader", "dashboardseditor", "dashboards", "monitor"]);
     expect(master).toMatch(/hash: "?\$\{random_password\.search_writer-password_\w+\.bcrypt_hash\}"?\n/);
     expect(master).not.toMatch(/search_writer-password_\w+\.result/);
-    expect(resources(stack, "random_password")).toHaveLength(6);
+    expect(resources(stack, "random_password")).toHaveLength(7);
   });
 
   test("maps the dashboards' visitors to a read-only role, not kibana_user (which writes the dashboards' indices)", () => {

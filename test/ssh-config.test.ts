@@ -47,6 +47,7 @@ describe("the jump host on a tenant network", () => {
     const nameOf = (reference: string) => groups[/^\$\{openstack_networking_secgroup_v2\.([^.]+)\.id\}$/.exec(reference)![1]].name;
     expect(rules.map((rule) => `${nameOf(rule.security_group_id)} <- ${nameOf(rule.remote_group_id)}`).sort()).toEqual([
       "production-ingestion <- production-frontend",
+      "production-monitoring <- production-frontend",
       "production-recheck <- production-frontend",
       "production-search-data <- production-frontend",
       "production-search-master <- production-frontend",
