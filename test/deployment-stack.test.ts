@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { MONITORING_ONLY_EXECUTABLES } from "../constructs/monitoring";
 import { RECHECK_ONLY_EXECUTABLES } from "../constructs/recheck-service";
 import { WORKER_ONLY_EXECUTABLES } from "../lib/ingestion/worker-software";
 import { checkStackAgainstSchema } from "../lib/provider-schema";
@@ -222,8 +223,8 @@ describe("rendered user data", () => {
     for (const { name, text } of userData) {
       const written = writtenFiles(text);
       const files = systemdUnitsOf(written);
-      // Scripts the user data writes, and programs the ingestion worker and the recheck server install at boot.
-      const executables = [...executablesOf(written), ...WORKER_ONLY_EXECUTABLES, ...RECHECK_ONLY_EXECUTABLES];
+      // Scripts the user data writes, and programs the ingestion worker, the recheck and monitoring servers install at boot.
+      const executables = [...executablesOf(written), ...WORKER_ONLY_EXECUTABLES, ...RECHECK_ONLY_EXECUTABLES, ...MONITORING_ONLY_EXECUTABLES];
       const key = JSON.stringify(files);
       if (!servers.has(key)) servers.set(key, { name, files, executables });
     }
