@@ -75,9 +75,37 @@ export const ROLE_ROOT_DISK_NEEDS: Readonly<Record<string, RoleNeeds>> = {
     role: "frontend",
     flavorSetting: ["frontend", "flavor"],
     flavorAlias: config.frontend.flavor,
-    needs: [{ what: "nginx's logs", gib: 2 }, ...(config.frontend.dashboards ? [{ what: "the dashboards' package", gib: 2 }] : [])],
+    needs: [
+      { what: "nginx's logs", gib: 2 },
+      ...(config.frontend.dashboards ? [{ what: "the dashboards' package", gib: 2 }] : []),
+      ...(config.monitoring.host === "frontend" ? monitoringNeeds(config) : []),
+    ],
   }],
+  monitoring: (config) =>
+    config.monitoring.host === "dedicated"
+      ? [{
+          role: "monitoring",
+          flavorSetting: config.monitoring.flavor ? ["monitoring", "flavor"] : ["frontend", "flavor"],
+          flavorAlias: config.monitoring.flavor ?? config.frontend.flavor,
+          // Its metrics history is on the protected volume.
+          needs: monitoringNeeds(config).slice(0, 1),
+        }]
+      : [],
 };
+
+/** Prometheus and its packages; on the front end's server its history too (a dedicated server keeps that on its volume). */
+function monitoringNeeds(config: DeploymentConfig): RootDiskNeed[] {
+  return [
+    { what: "Prometheus, Alertmanager and the exporters' packages", gib: 1 },
+    { what: `the metrics history (monitoring.retention_days × ${METRICS_GIB_PER_DAY} GiB)`, gib: Math.ceil(config.monitoring.retention_days * METRICS_GIB_PER_DAY) },
+  ];
+}
+
+/**
+ * A day of the deployment's metrics in Prometheus' store: about 50,000 series (the example
+ * production's 20 servers and 9 search exporters) scraped every 30 s at 1 to 2 bytes a sample.
+ */
+export const METRICS_GIB_PER_DAY = 0.3;
 
 export interface RootDiskReport {
   readonly role: string;
