@@ -26,6 +26,7 @@ export function renderStatusPage(deploymentName: string): string {
 <head>
 <meta charset="utf-8">
 <meta http-equiv="refresh" content="60">
+<link rel="icon" href="data:,">
 <title>CI log search status (${deploymentName})</title>
 <style>
 body { font-family: sans-serif; margin: 2em auto; max-width: 60em; color: #222; }

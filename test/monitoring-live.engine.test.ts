@@ -1,0 +1,203 @@
+/**
+ * The monitoring as it runs: a real Prometheus (Debian's package) on loopback, with the
+ * rendered configuration (only the scrape interval shortened and the paths moved into a private
+ * folder), the rendered rules and the rendered status page, scraping a real node exporter with
+ * the rendered flags, the real elasticsearch exporter started by the rendered wrapper script and
+ * pointed at the project's test search node, the recheck service's own metrics endpoint
+ * (services/recheck/health.ts) and, standing in for the ingestion workers until their service
+ * lands, an endpoint serving the metrics of the ingestion contract. It shows that the cluster,
+ * disk and heap series the rules use exist with those names and labels, that the rules load, and
+ * opens the status page in headless Chromium.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as os from "node:os";
+import * as path from "node:path";
+import { addNodeExporter } from "../lib/monitoring/exporters";
+import { renderPrometheusConfig } from "../lib/monitoring/prometheus-config";
+import { alertRuleGroups, renderRuleFile } from "../lib/monitoring/alert-rules";
+import { bashScript, SEARCH_EXPORTER_SCRIPT } from "../lib/monitoring/scripts";
+import { renderStatusPage, STATUS_PAGE_FILE, STATUS_PAGE_PROMETHEUS_PATH } from "../lib/monitoring/status-page";
+import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { serveHealth } from "../services/recheck/health";
+import { selfSignedCertificate } from "./support/certificates";
+import { chromiumGate, visit } from "./support/chromium";
+import { freePort } from "./support/nginx-live";
+import { describeWithSearchEngine, searchEngineUrl } from "./support/search-engine";
+import { allGates, describeGated, toolGate } from "./support/validators";
+
+const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
+const gate = allGates(
+  toolGate("prometheus", "prometheus"),
+  toolGate("prometheus-node-exporter", "prometheus-node-exporter"),
+  toolGate("prometheus-elasticsearch-exporter", "prometheus-elasticsearch-exporter"),
+  chromiumGate(),
+);
+
+interface Sample {
+  readonly metric: Record<string, string>;
+  readonly value: [number, string];
+}
+
+describeWithSearchEngine("monitoring against the real programs", () => {
+  describeGated(gate, "Prometheus, the node exporter and the elasticsearch exporter on loopback", () => {
+    let dir: string;
+    let prometheusPort: number;
+    const children: ChildProcess[] = [];
+    const servers: http.Server[] = [];
+    const logs: Record<string, string> = {};
+    const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
+      const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+      logs[name] = "";
+      child.stdout!.on("data", (chunk: Buffer) => (logs[name] += chunk.toString()));
+      child.stderr!.on("data", (chunk: Buffer) => (logs[name] += chunk.toString()));
+      children.push(child);
+    };
+    const query = async (expression: string): Promise<Sample[]> => {
+      const response = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/query?query=${encodeURIComponent(expression)}`);
+      return ((await response.json()) as { data: { result: Sample[] } }).data.result;
+    };
+    const queryUntil = async (expression: string): Promise<Sample[]> => {
+      let result: Sample[] = [];
+      const deadline = Date.now() + 60_000;
+      while (result.length === 0 && Date.now() < deadline) {
+        // Prometheus answers once it has read its configuration and its store.
+        result = await query(expression).catch(() => []);
+        if (result.length === 0) await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (result.length === 0) throw new Error(`no series for ${expression}; ${Object.entries(logs).map(([n, l]) => `${n}: ${l.slice(-800)}`).join("\n")}`);
+      return result;
+    };
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-live-"));
+      const [nodePort, exporterPort, recheckPort, ingestionPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+      prometheusPort = await freePort();
+      const engine = new URL(await searchEngineUrl());
+
+      // The node exporter with the flags every server gets, on a free loopback port.
+      const nodeExporterBuilder = new CloudConfigBuilder();
+      addNodeExporter(nodeExporterBuilder);
+      const dropIn = nodeExporterBuilder.systemdUnitFiles()["prometheus-node-exporter.service.d/ci-log-analysis.conf"];
+      const execStart = /^ExecStart=(\/.+)$/m.exec(dropIn)![1].split(" ");
+      start("node-exporter", "prometheus-node-exporter", [...execStart.slice(1).filter((flag) => !flag.startsWith("--web.listen-address")), `--web.listen-address=127.0.0.1:${nodePort}`]);
+
+      // The elasticsearch exporter, started by the rendered wrapper as the unit starts it.
+      selfSignedCertificate(dir, { commonName: "test CA", keyFile: "ca.key", certFile: "ca.crt" });
+      fs.writeFileSync(path.join(dir, "search-exporter"), bashScript(SEARCH_EXPORTER_SCRIPT), { mode: 0o755 });
+      start("search-exporter", path.join(dir, "search-exporter"), [], {
+        ...process.env,
+        ES_URI: engine.origin, EXPORTER_PORT: String(exporterPort), ES_CA: path.join(dir, "ca.crt"),
+        ES_USERNAME: "monitor", ES_PASSWORD: "test-password-not-a-secret", CLUSTER_COLLECTORS: "1",
+        EXPORTER: "prometheus-elasticsearch-exporter",
+      });
+
+      // The recheck service's endpoint, listening where the deployed service does (all addresses, here loopback).
+      servers.push(await serveHealth(recheckPort, {
+        health: () => ({ ok: true, details: {} }),
+        metrics: () => ({ recheck_gerrit_stream_up: 1, recheck_builds_classified_total: 42, recheck_builds_matched_total: 17, recheck_builds_timed_out_total: 1 }),
+      }, "127.0.0.1"));
+      // The ingestion metrics contract (OWNERS.md), until the workers' own service lands.
+      const newest = Math.floor(Date.now() / 1000) - 600;
+      const ingestion = http.createServer((_request, response) => response.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(
+        `ingestion_newest_indexed_build_timestamp_seconds{source="tempest"} ${newest}\ningestion_documents_sent_total{source="tempest"} 1000\n` +
+          `ingestion_newest_indexed_build_timestamp_seconds{source="opendev"} ${newest - 3600}\ningestion_documents_sent_total{source="opendev"} 10\n`,
+      ));
+      await new Promise<void>((resolve) => ingestion.listen(ingestionPort, "127.0.0.1", resolve));
+      servers.push(ingestion);
+
+      // Prometheus with the rendered files.
+      fs.mkdirSync(path.join(dir, "targets"));
+      fs.mkdirSync(path.join(dir, "status-page"));
+      const target = (port: number, server: string, role: string) => JSON.stringify([{ targets: [`127.0.0.1:${port}`], labels: { server, role } }]);
+      fs.writeFileSync(path.join(dir, "targets", "node.json"), target(nodePort, "test-search-data-1", "search-data"));
+      fs.writeFileSync(path.join(dir, "targets", "search.json"), target(exporterPort, "test-search-data-1", "search-data"));
+      fs.writeFileSync(path.join(dir, "targets", "recheck.json"), target(recheckPort, "test-recheck-1", "recheck"));
+      fs.writeFileSync(path.join(dir, "targets", "ingestion.json"), target(ingestionPort, "test-ingestion-1", "ingestion"));
+      for (const job of ["nginx", "tls"]) fs.writeFileSync(path.join(dir, "targets", `${job}.json`), "[]");
+      fs.writeFileSync(path.join(dir, "rules.yml"), renderRuleFile(alertRuleGroups({
+        dataNodes: 1, searchNodes: 1, watermarks: { lowPercent: 85, highPercent: 90, floodStagePercent: 95 }, retentionDays: 7,
+        plannedStoreGiB: 10, snapshots: false, sourceGapMinutes: { tempest: 60, opendev: 360 },
+      })));
+      fs.writeFileSync(path.join(dir, "status-page", STATUS_PAGE_FILE), renderStatusPage("test"));
+      const config = renderPrometheusConfig({
+        deploymentName: "test", localJobs: [], serverName: "test-monitoring-1", role: "monitoring",
+        targetsDir: path.join(dir, "targets"), rulesFile: path.join(dir, "rules.yml"),
+      }).replace(/scrape_interval: \d+s/, "scrape_interval: 1s").replace(/evaluation_interval: \d+s/, "evaluation_interval: 1s").replace(/scrape_timeout: \d+s/, "scrape_timeout: 1s");
+      fs.writeFileSync(path.join(dir, "prometheus.yml"), config);
+      start("prometheus", "prometheus", [
+        `--config.file=${path.join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${prometheusPort}`,
+        `--web.console.templates=${path.join(dir, "status-page")}`, `--web.console.libraries=${path.join(dir, "status-page")}`,
+      ]);
+    }, 120_000);
+
+    afterAll(async () => {
+      for (const child of children) child.kill("SIGTERM");
+      await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined)));
+      for (const server of servers) server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("cluster health, as the red, yellow and node-count rules read it", async () => {
+      const status = await queryUntil('elasticsearch_cluster_health_status{job="search"}');
+      expect(status.map((sample) => sample.metric.color).sort()).toEqual(["green", "red", "yellow"]);
+      expect(status.every((sample) => sample.metric.cluster && sample.metric.instance === "test-search-data-1")).toBe(true);
+      const healthy = status.filter((sample) => sample.value[1] === "1").map((sample) => sample.metric.color);
+      expect(["green", "yellow"]).toContain(healthy[0]);
+      expect((await queryUntil("elasticsearch_cluster_health_number_of_data_nodes"))[0].value[1]).toBe("1");
+      expect((await queryUntil("elasticsearch_cluster_health_number_of_nodes"))[0].value[1]).toBe("1");
+      expect(await queryUntil("elasticsearch_indices_settings_stats_read_only_indices")).toHaveLength(1);
+    });
+
+    test("the data disk and heap series of the watermark and heap rules, with their labels", async () => {
+      const available = await queryUntil("elasticsearch_filesystem_data_available_bytes");
+      expect(Object.keys(available[0].metric)).toEqual(expect.arrayContaining(["cluster", "name", "mount", "path"]));
+      const used = await queryUntil("1 - elasticsearch_filesystem_data_available_bytes / elasticsearch_filesystem_data_size_bytes");
+      expect(Number(used[0].value[1])).toBeGreaterThan(0);
+      expect(Number(used[0].value[1])).toBeLessThan(1);
+      const heap = await queryUntil('elasticsearch_jvm_memory_used_bytes{area="heap"} / elasticsearch_jvm_memory_max_bytes{area="heap"}');
+      expect(Number(heap[0].value[1])).toBeGreaterThan(0);
+      expect(await queryUntil("elasticsearch_indices_store_size_bytes")).toHaveLength(1);
+      expect(await queryUntil("elasticsearch_indices_indexing_index_total")).toHaveLength(1);
+    });
+
+    test("the node exporter's series of the server rules, named after the server", async () => {
+      const root = await queryUntil('node_filesystem_avail_bytes{job="node"}');
+      expect(root[0].metric).toMatchObject({ instance: "test-search-data-1", role: "search-data", job: "node" });
+      expect(await queryUntil('node_vmstat_oom_kill{job="node"}')).toHaveLength(1);
+      expect((await queryUntil('up{job="node"}'))[0].value[1]).toBe("1");
+    });
+
+    test("every rule loads and is evaluated without an error", async () => {
+      await queryUntil('up{job="search"} == 1');
+      type Rule = { name: string; health: string; lastError?: string };
+      let rules: Rule[] = [];
+      // Each rule's health is "unknown" until its first evaluation.
+      for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+        const response = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/rules`);
+        rules = ((await response.json()) as { data: { groups: { rules: Rule[] }[] } }).data.groups.flatMap((group) => group.rules);
+        if (rules.length > 0 && rules.every((rule) => rule.health !== "unknown")) break;
+      }
+      expect(rules.length).toBeGreaterThan(30);
+      expect(rules.filter((rule) => rule.health !== "ok")).toEqual([]);
+      expect(rules.filter((rule) => rule.health === "err").map((rule) => `${rule.name}: ${rule.lastError}`)).toEqual([]);
+    });
+
+    test("the status page in headless Chromium: cluster health, freshness per source, indexing and classification, nothing from elsewhere", async () => {
+      await queryUntil("ingestion_newest_indexed_build_timestamp_seconds");
+      await queryUntil("recheck_builds_classified_total");
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const page = await visit(`http://127.0.0.1:${prometheusPort}${STATUS_PAGE_PROMETHEUS_PATH}`, { screenshotFile: path.join(ARTIFACTS, "monitoring-status.png") });
+      expect(page.pageRequests).toEqual([]);
+      expect(page.dom).toMatch(/<td id="cluster-health" class="(green|yellow)">(green|yellow)<\/td>/);
+      expect(page.dom).toContain('<td id="cluster-data-nodes">1</td>');
+      expect(page.dom).toMatch(/<tr><td>opendev<\/td><td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+      expect(page.dom).toMatch(/<tr><td>tempest<\/td>/);
+      expect(page.dom).toContain('<td id="gerrit-stream">connected</td>');
+      expect(page.dom).toMatch(/<td id="indexing-rate">\d+\.\d documents\/s<\/td>/);
+      expect(page.dom).not.toContain("<script");
+    });
+  });
+});
