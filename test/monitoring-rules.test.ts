@@ -276,6 +276,11 @@ describe("alert rules", () => {
     ]);
   });
 
+  test("the README says what each alert means and what to do first", () => {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+    expect(rules.map((rule) => rule.alert).filter((alert) => !readme.includes(`| \`${alert}\` |`))).toEqual([]);
+  });
+
   test("without snapshots there is no snapshot alert", () => {
     expect(alertRules(alertRuleGroups({ ...settings, snapshots: false })).map((rule) => rule.alert).filter((name) => name.includes("Snapshot"))).toEqual([]);
   });

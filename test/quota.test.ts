@@ -21,8 +21,8 @@ describe("usageOf, with boot volumes", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "clouds/example-cloud.yaml", "    disk_gib: 40\n", "    disk_gib: 0\n    boot_volume_gib: 50\n");
     editConfig(dir, "clouds/example-cloud.yaml", "  volumes: 10\n  volume_gib: 7000\n", "  volumes: 20\n  volume_gib: 8000\n");
-    // evaluation: 1 data volume of 200 GiB; its worker, recheck and front end use general-2x4, now booted from 50 GiB volumes.
-    expect(synthConfig(dir).evaluation["//"].quota.stack_usage).toMatchObject({ instances: 4, volumes: 4, volume_gib: 350 });
+    // evaluation: 1 data volume of 200 GiB and the monitoring's of 10; its worker, recheck, front end and monitoring server use general-2x4, now booted from 50 GiB volumes.
+    expect(synthConfig(dir).evaluation["//"].quota.stack_usage).toMatchObject({ instances: 5, volumes: 6, volume_gib: 410 });
   });
 });
 
