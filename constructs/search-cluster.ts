@@ -23,7 +23,7 @@ import {
   type SnapshotTarget,
 } from "../lib/search/engine";
 import { DASHBOARDS_EDITOR_ROLE, DASHBOARDS_READER_ROLE, OPENSEARCH_DASHBOARDS_ROLES, OPENSEARCH_DASHBOARDS_TENANCY } from "../lib/frontend/dashboards-access";
-import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
+import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_BOOTSTRAP_GUARD_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { heapGiB, type SearchTopology } from "../lib/search/topology";
 import { Port, type Connections, type IConnectable } from "./connections";
 import { PrivateCa } from "./private-ca";
@@ -128,6 +128,7 @@ export class SearchCluster extends Construct implements IConnectable {
         masterEligible: role === "master" || !dedicatedMasters,
         holdsData: role === "data",
         seedHosts: masterEligible.map((member) => member.address),
+        peerMasters: masterEligible.filter((member) => member.name !== node.name).map((member) => member.address),
         initialMasterNodes: masterEligible.map((member) => member.name),
         isSetupNode: node.name === masterEligible[0].name,
         ingestPipeline: props.ingestPipeline,
@@ -213,6 +214,8 @@ export class SearchCluster extends Construct implements IConnectable {
       masterEligible: boolean;
       holdsData: boolean;
       seedHosts: string[];
+      /** The other master-eligible nodes' addresses (for a master only). */
+      peerMasters: string[];
       initialMasterNodes: string[];
       isSetupNode: boolean;
       ingestPipeline?: IngestPipeline;
@@ -278,6 +281,7 @@ export class SearchCluster extends Construct implements IConnectable {
         DATA_PATH: dataPath,
         NODE_ADDRESS: address,
         SETUP_DIR,
+        ...(options.masterEligible ? { PEER_MASTERS: options.peerMasters.join(",") } : {}),
       }),
     });
     // The admin's password only where it is used: masters watch the cluster form with it (and
@@ -304,6 +308,7 @@ export class SearchCluster extends Construct implements IConnectable {
     });
     cloudConfig.addFile({ path: NEEDRESTART_CONFIG_FILE, content: renderNeedrestartConfig(engine.serviceName) });
     cloudConfig.addScript("/usr/local/sbin/install-search-engine", INSTALL_SEARCH_ENGINE_SCRIPT);
+    cloudConfig.addScript("/usr/local/sbin/search-bootstrap-guard", SEARCH_BOOTSTRAP_GUARD_SCRIPT);
     cloudConfig.addSystemdUnit("install-search-engine.service", {
       Unit: {
         ...INSTALLER_RETRY.Unit,
@@ -335,13 +340,20 @@ export class SearchCluster extends Construct implements IConnectable {
     const lines = requests.map((request, index) => {
       const file = `${String(index + 1).padStart(2, "0")}-${request.path.replace(/[^a-zA-Z0-9]+/g, "-").replace(/^-|-$/g, "")}.json`;
       cloudConfig.addFile({ path: `${SETUP_DIR}/${file}`, content: `${JSON.stringify(request.body, null, 2)}\n` });
-      return `${request.method} ${request.path} ${file}${request.createOnly ? " create-only" : request.versioned ? " versioned" : ""}`;
+      return { deferred: request.deferred === true, line: `${request.method} ${request.path} ${file}${request.createOnly ? " create-only" : request.versioned ? " versioned" : ""}` };
     });
-    cloudConfig.addFile({ path: `${SETUP_DIR}/requests`, content: `${lines.join("\n")}\n` });
+    // The users come between the two files (see SEARCH_SETUP_SCRIPT): snapshots never block them.
+    for (const [name, deferred] of [["requests", false], ["deferred-requests", true]] as const) {
+      const selected = lines.filter((entry) => entry.deferred === deferred).map((entry) => entry.line);
+      if (selected.length > 0) cloudConfig.addFile({ path: `${SETUP_DIR}/${name}`, content: `${selected.join("\n")}\n` });
+    }
     if (this.engine.engine === "elasticsearch") {
       cloudConfig.addFile({
         path: `${SETUP_DIR}/users`,
         content: [
+          // Stored in the security index, the password works on every node; bootstrap.password
+          // (in the masters' keystores) only on the node that holds it, until then.
+          `${this.admin.username} - ADMIN_PASSWORD`,
           `${this.writer.username} ${WRITER_ROLE} WRITER_PASSWORD`,
           `${this.reader.username} ${READER_ROLE} READER_PASSWORD`,
           `${this.dashboardsReader.username} ${DASHBOARDS_READER_ROLE} DASHBOARDS_READER_PASSWORD`,

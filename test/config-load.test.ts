@@ -254,9 +254,17 @@ describe("loadConfig, search rules", () => {
 
   test("fails a version of another major release than the engine supports", () => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/production.yaml", "engine: elasticsearch", "engine: opensearch\n  version: 8.19.14");
+    editConfig(dir, "deployments/production.yaml", "engine: opensearch", "engine: opensearch\n  version: 8.19.14");
     expect(problemsOf(dir)).toEqual([
       `${at(dir, "deployments/production.yaml", "version: 8.19.14", 12)}: search.version: got "8.19.14"; expected a release of opensearch 2.x or 3.x`,
+    ]);
+  });
+
+  test("fails a release line whose signing key the project does not know, at its line", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/staging.yaml", "engine: elasticsearch", "engine: elasticsearch\n  version: 10.0.0");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/staging.yaml", "version: 10.0.0", 12)}: search.version: got "10.0.0"; expected a release of elasticsearch 8.x or 9.x`,
     ]);
   });
 

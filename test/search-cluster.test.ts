@@ -16,10 +16,11 @@ import { describeWithTool, validateCloudConfig, validateShellScripts, validateSy
 const flavors = { big: { name: "m1.xl", vcpus: 16, ram_gib: 64, disk_gib: 160 }, small: { name: "m1.l", vcpus: 4, ram_gib: 8, disk_gib: 80 } };
 const tenant: NetworkConfig = { mode: "tenant", external_network: "public", ipv4_cidr: "10.42.0.0/24", dns_nameservers: [] };
 
-function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; dataNodes?: number; masters?: number; network?: NetworkConfig; snapshots?: boolean } = {}) {
+function synthCluster(options: { engine?: "elasticsearch" | "opensearch"; version?: string; dataNodes?: number; masters?: number; network?: NetworkConfig; snapshots?: boolean } = {}) {
   const topology = resolveSearchTopology(
     {
       engine: options.engine ?? "elasticsearch",
+      version: options.version,
       data_nodes: { count: options.dataNodes ?? 3, flavor: "big", volume_gib: 500 },
       master_nodes: { count: options.masters, flavor: "small" },
       primary_shards: 5,
@@ -158,9 +159,18 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
   test("installs the pinned release from the vendor's repository, trusted by the key's fingerprint", () => {
     const unit = fileOf(servers["prod-search-data-1"], "/etc/systemd/system/install-search-engine.service")!.content;
     expect(unit).toContain(
-      'ExecStartPre=/usr/local/sbin/add-signed-apt-repository elastic-8.x "https://artifacts.elastic.co/packages/8.x/apt stable main" https://artifacts.elastic.co/GPG-KEY-elasticsearch 46095ACC8548582C1A2699A9D27D666CD88E42B4',
+      'ExecStartPre=/usr/local/sbin/add-signed-apt-repository elastic-9.x "https://artifacts.elastic.co/packages/9.x/apt stable main" https://artifacts.elastic.co/GPG-KEY-elasticsearch 46095ACC8548582C1A2699A9D27D666CD88E42B4',
     );
-    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-engine.env")!.content).toContain("ENGINE_VERSION=8.19.14\n");
+    expect(fileOf(servers["prod-search-data-1"], "/etc/ci-log-analysis/search-engine.env")!.content).toContain("ENGINE_VERSION=9.5.6\n");
+  });
+
+  test.each([
+    ["2.19.6", "opensearch-2.x", "https://artifacts.opensearch.org/publickeys/opensearch.pgp C5B7498965EFD1C2924BA9D539D319879310D3FC"],
+    ["3.8.0", "opensearch-3.x", "https://artifacts.opensearch.org/publickeys/opensearch-release.pgp A8B2D9E04CD51FEF6AA2DB53BA81D99981191457"],
+  ])("installs OpenSearch %s from the %s repository, trusted by that line's own key", (version, repository, key) => {
+    const { servers: openSearch } = synthCluster({ engine: "opensearch", version });
+    const unit = fileOf(openSearch["prod-search-data-1"], "/etc/systemd/system/install-search-engine.service")!.content;
+    expect(unit).toContain(`add-signed-apt-repository ${repository} "https://artifacts.opensearch.org/releases/bundle/opensearch/${version[0]}.x/apt stable main" ${key}\n`);
   });
 
   test("generates the passwords at deploy time, and gives the users' passwords to the setup node only", () => {
@@ -184,7 +194,7 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
       [
         "PUT _ingest/pipeline/logs-parse 01-ingest-pipeline-logs-parse.json",
         "PUT _ilm/policy/logs-retention 02-ilm-policy-logs-retention.json",
-        "PUT _index_template/logs 03-index-template-logs.json",
+        "PUT _index_template/ci-log-analysis-logstash 03-index-template-ci-log-analysis-logstash.json",
         "PUT _security/role/log_writer 04-security-role-log-writer.json",
         "PUT _security/role/log_reader 05-security-role-log-reader.json",
         "PUT _security/role/cluster_monitor_reader 06-security-role-cluster-monitor-reader.json",
@@ -194,7 +204,9 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
       ].join("\n"),
     );
     expect(fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/users")!.content).toBe(
-      "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n" +
+      // elastic's password in the security index first: then it authenticates on every node, not
+      // only where bootstrap.password is in the keystore.
+      "elastic - ADMIN_PASSWORD\nlogwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n" +
         "dashboardsreader dashboards_reader DASHBOARDS_READER_PASSWORD\ndashboardseditor dashboards_editor DASHBOARDS_EDITOR_PASSWORD\n" +
         "kibana_system - DASHBOARDS_PASSWORD\nmonitor cluster_monitor_reader MONITOR_PASSWORD\n",
     );
@@ -216,6 +228,13 @@ describe("SearchCluster (Elasticsearch, dedicated masters)", () => {
     ]);
     expect(role.cluster).toEqual([]);
     expect(role.indices).toEqual([{ names: ["logstash-*"], privileges: ["read", "view_index_metadata"] }]);
+  });
+
+  test("the index template never takes Elasticsearch's reserved name `logs`, and carries a version", () => {
+    const template = requestBody(servers["prod-search-master-1"], "index-template");
+    expect(template).toMatchObject({ version: 2, priority: 300 });
+    const names = fileOf(servers["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content.match(/_index_template\/\S+/g);
+    expect(names).toEqual(["_index_template/ci-log-analysis-logstash"]);
   });
 
   test("the index template's mapping is the field contract: keywords, analysed message, dates and numbers", () => {
@@ -379,19 +398,22 @@ describe("SearchCluster with snapshots", () => {
   });
 
   test("points every node's S3 client at the object storage, with its keys only in the secrets file", () => {
+    // Elasticsearch 9's S3 client cannot guess the region of a non-AWS endpoint: it is always set.
     expect(settingsOf(servers["prod-search-data-2"])).toMatchObject({
       "s3.client.default.endpoint": "object.example.org",
       "s3.client.default.protocol": "https",
       "s3.client.default.path_style_access": true,
+      "s3.client.default.region": "us-east-1",
     });
     const secrets = fileOf(servers["prod-search-data-2"], "/etc/ci-log-analysis/search-secrets.env")!;
     expect(secrets.content).toContain("S3_ACCESS_KEY=stand-in-value\nS3_SECRET_KEY=stand-in-value\n");
     expect(servers["prod-search-data-2"]).toContain("${var.search_snapshot_s3_secret_key}");
   });
 
-  test("registers the repository and a daily snapshot policy that keeps the configured days", () => {
-    const lines = fileOf(master, "/etc/ci-log-analysis/search/setup/requests")!.content.split("\n");
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^PUT _snapshot\/daily-snapshots /), expect.stringMatching(/^PUT _slm\/policy\/daily /)]));
+  test("registers the repository and a daily snapshot policy after the users, so that a storage failure never blocks them", () => {
+    expect(fileOf(master, "/etc/ci-log-analysis/search/setup/requests")!.content).not.toMatch(/_snapshot|_slm/);
+    const lines = fileOf(master, "/etc/ci-log-analysis/search/setup/deferred-requests")!.content.split("\n");
+    expect(lines).toEqual([expect.stringMatching(/^PUT _snapshot\/daily-snapshots /), expect.stringMatching(/^PUT _slm\/policy\/daily /), ""]);
     expect(requestBody(master, "snapshot-daily-snapshots").settings).toEqual({ bucket: "stand-in-value", base_path: "prod", client: "default" });
     expect(requestBody(master, "slm-policy-daily")).toMatchObject({ schedule: "0 30 2 * * ?", retention: { expire_after: "20d" } });
   });
@@ -405,7 +427,7 @@ describe("SearchCluster with snapshots", () => {
 
   test("on OpenSearch, creates the snapshot management policy once", () => {
     const { servers: openSearch } = synthCluster({ engine: "opensearch", masters: 3, snapshots: true });
-    const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/requests")!.content;
+    const requests = fileOf(openSearch["prod-search-master-1"], "/etc/ci-log-analysis/search/setup/deferred-requests")!.content;
     expect(requests).toMatch(/^POST _plugins\/_sm\/policies\/daily \S+ create-only$/m);
   });
 

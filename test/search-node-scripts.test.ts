@@ -3,7 +3,7 @@ import * as https from "node:https";
 import type * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
+import { SEARCH_BOOTSTRAP_GUARD_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { makeCertificates } from "./support/nginx-live";
 import { runProcess } from "./support/scripts";
 import { describeGated, findExecutable, toolGate } from "./support/validators";
@@ -44,6 +44,12 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
           response.end('{"error":"security index not yet allocated","status":503}');
           return;
         }
+        // Object storage that refuses the snapshot repository (wrong keys).
+        if (request.url!.startsWith("/_snapshot/")) {
+          response.statusCode = 400;
+          response.end('{"error":"repository_verification_exception: the bucket refused the keys","status":400}');
+          return;
+        }
         response.end(request.url!.startsWith("/_cluster/health") ? '{"status":"green"}' : '{"acknowledged":true}');
       });
     });
@@ -59,6 +65,8 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
     fs.writeFileSync(path.join(setupDir, "requests"), "PUT _index_template/logs 01-template.json\n");
     fs.writeFileSync(path.join(setupDir, "01-template.json"), '{"index_patterns":["logstash-*"]}\n');
     fs.writeFileSync(path.join(setupDir, "users"), "logwriter log_writer WRITER_PASSWORD\nlogreader log_reader READER_PASSWORD\n");
+    fs.writeFileSync(path.join(setupDir, "deferred-requests"), "PUT _snapshot/daily-snapshots 02-snapshot.json\n");
+    fs.writeFileSync(path.join(setupDir, "02-snapshot.json"), '{"type":"s3"}\n');
     // The script talks to https://NODE_ADDRESS:9200; curl's own startup file sends that to the peer.
     fs.writeFileSync(path.join(curlHome, ".curlrc"), `connect-to = 127.0.0.1:9200:127.0.0.1:${port}\n`);
     for (const tool of ["curl", "jq"]) {
@@ -83,8 +91,8 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test("applies the requests (retrying a 503) and the users with the admin's credentials", () => {
-    expect({ status, stderr }).toEqual({ status: 0, stderr: expect.stringMatching(/^curl: \(22\) .*503\nPUT _index_template\/logs failed \(attempt 1\), retrying: .*"status":503/) });
+  test("applies the requests (retrying a 503), then the users, with the admin's credentials", () => {
+    expect(stderr).toMatch(/^curl: \(22\) .*503\nPUT _index_template\/logs failed \(attempt 1\), retrying: .*"status":503/);
     const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString("base64")}`;
     expect(received.map((request) => [request.method, request.url.split("?")[0], request.authorization])).toEqual([
       ["GET", "/_cluster/health", basic],
@@ -92,9 +100,18 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
       ["PUT", "/_index_template/logs", basic],
       ["PUT", "/_security/user/logwriter", basic],
       ["PUT", "/_security/user/logreader", basic],
+      ["PUT", "/_snapshot/daily-snapshots", basic],
     ]);
     expect(JSON.parse(received[3].body)).toEqual({ password: USER_PASSWORDS.WRITER_PASSWORD, roles: ["log_writer"] });
     expect(JSON.parse(received[4].body)).toEqual({ password: USER_PASSWORDS.READER_PASSWORD, roles: ["log_reader"] });
+  });
+
+  test("reports a refused snapshot repository and fails the unit, once the users exist", () => {
+    expect(status).toBe(1);
+    expect(stderr).toContain('PUT _snapshot/daily-snapshots was refused: {"error":"repository_verification_exception: the bucket refused the keys","status":400}');
+    expect(stderr.trim().split("\n").at(-1)).toBe(
+      "the snapshot repository or policy could not be set up (see above); the users, lifecycle policy and template are in place. Fix the object storage settings or keys, then: systemctl restart search-setup",
+    );
   });
 
   test("never puts a password on a command line", () => {
@@ -106,5 +123,70 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
 
   test("leaves no credentials file behind", () => {
     expect(fs.readdirSync(dir).filter((name) => name.startsWith("tmp."))).toEqual([]);
+  });
+});
+
+/**
+ * The guard a master runs before the engine's first start, against loopback peers standing in for
+ * the other masters: one not answering, one answering as a formed cluster (or not yet). The live
+ * counterpart, a replaced master joining a real cluster, is in test/search-cluster.engine.test.ts.
+ */
+describeGated(toolGate("jq", "jq"), "the first-bootstrap guard of a master, run against loopback peers", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "search-bootstrap-"));
+  let peer: https.Server;
+  let clusterUuid = "";
+  let port = 0;
+  const settings = 'cluster.name: "prod"\ncluster.initial_cluster_manager_nodes: ["prod-search-master-1","prod-search-master-2"]\nnode.name: "prod-search-master-1"\n';
+
+  beforeAll(async () => {
+    makeCertificates(dir);
+    peer = https.createServer({ key: fs.readFileSync(path.join(dir, "node.key")), cert: fs.readFileSync(path.join(dir, "node.crt")) }, (_request, response) => {
+      response.setHeader("content-type", "application/json");
+      response.end(JSON.stringify({ name: "prod-search-master-2", cluster_name: "prod", cluster_uuid: clusterUuid }));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+    port = (peer.address() as net.AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    peer?.closeAllConnections();
+    await new Promise<void>((resolve) => peer?.close(() => resolve()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function guard(uuid: string): Promise<{ status: number | null; stdout: string; config: string; staged: string }> {
+    clusterUuid = uuid;
+    const run = fs.mkdtempSync(path.join(dir, "run-"));
+    for (const folder of ["config/certs", "staged", "curl-home"]) fs.mkdirSync(path.join(run, folder), { recursive: true });
+    fs.copyFileSync(path.join(dir, "ca.crt"), path.join(run, "config", "certs", "ca.crt"));
+    fs.writeFileSync(path.join(run, "config", "opensearch.yml"), settings);
+    fs.writeFileSync(path.join(run, "staged", "opensearch.yml"), settings);
+    // The second peer is where the rendered address points; curl's startup file sends it to the test's peer.
+    fs.writeFileSync(path.join(run, "curl-home", ".curlrc"), `connect-to = 127.0.0.1:9200:127.0.0.1:${port}\n`);
+    fs.writeFileSync(path.join(run, "guard.sh"), `#!/bin/bash\nset -euo pipefail\n${SEARCH_BOOTSTRAP_GUARD_SCRIPT}`, { mode: 0o755 });
+    const result = await runProcess("bash", [path.join(run, "guard.sh")], {
+      env: {
+        PATH: process.env.PATH, CURL_HOME: path.join(run, "curl-home"), TMPDIR: run,
+        ENGINE: "opensearch", ENGINE_CONFIG_DIR: path.join(run, "config"), STAGED_CONFIG: path.join(run, "staged"),
+        ADMIN_USER: "admin", ADMIN_PASSWORD, PEER_MASTERS: "127.0.0.9,127.0.0.1",
+      },
+    });
+    return {
+      status: result.status, stdout: result.stdout,
+      config: fs.readFileSync(path.join(run, "config", "opensearch.yml"), "utf8"), staged: fs.readFileSync(path.join(run, "staged", "opensearch.yml"), "utf8"),
+    };
+  }
+
+  test("a replacement whose peers answer for a formed cluster drops the setting before its first start", async () => {
+    const run = await guard("f3c1xG2yQm6yXn0d2rJ6Qw");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe("master 127.0.0.1 answers for a formed cluster: joining it, without the first-bootstrap setting\n");
+    expect(run.config).toBe('cluster.name: "prod"\nnode.name: "prod-search-master-1"\n');
+    expect(run.staged).toBe(run.config);
+  });
+
+  test("on a cluster's first boot (no peer has joined a cluster yet) the setting stays", async () => {
+    const run = await guard("_na_");
+    expect([run.status, run.stdout, run.config]).toEqual([0, "", settings]);
   });
 });

@@ -15,8 +15,8 @@ const search = (overrides: Partial<DeploymentConfig["search"]> = {}): Deployment
 
 describe("resolveSearchTopology", () => {
   test("pins the tested release of each engine unless a version is given", () => {
-    expect(resolveSearchTopology(search(), flavors).version).toBe("8.19.14");
-    expect(resolveSearchTopology(search({ engine: "opensearch" }), flavors).version).toBe("2.19.6");
+    expect(resolveSearchTopology(search(), flavors).version).toBe("9.5.6");
+    expect(resolveSearchTopology(search({ engine: "opensearch" }), flavors).version).toBe("3.8.0");
     expect(resolveSearchTopology(search({ version: "9.1.0" }), flavors).version).toBe("9.1.0");
   });
 

@@ -19,7 +19,8 @@ import type { DashboardsUi } from "../frontend/dashboards-routes";
 import { parseSavedObjects, SAVED_OBJECTS_FILES } from "../frontend/saved-objects";
 import { validateSources } from "../ingestion/partition";
 import { rootDiskReports } from "../root-disk";
-import { resolveSearchTopology, searchCapacity, SUPPORTED_MAJOR_VERSIONS, type SearchTopology } from "../search/topology";
+import { SUPPORTED_MAJOR_VERSIONS } from "../search/engine";
+import { resolveSearchTopology, searchCapacity, type SearchTopology } from "../search/topology";
 import { ConfigError, describeValue, didYouMean, formatPath, type ConfigProblem } from "./problems";
 
 export interface LoadedCloud {

@@ -242,10 +242,10 @@ export const deploymentSchema = z
       .default({ backend: "local" })
       .describe("Where Terraform keeps this deployment's state. Credentials come from the environment, never from this file."),
     search: z.strictObject({
-      engine: z.enum(["elasticsearch", "opensearch"]).default("elasticsearch").describe("The search engine."),
+      engine: z.enum(["elasticsearch", "opensearch"]).default("opensearch").describe("The search engine."),
       version: z
         .string()
-        .regex(/^\d+\.\d+\.\d+$/, { error: "expected a full release number such as 8.19.14" })
+        .regex(/^\d+\.\d+\.\d+$/, { error: "expected a full release number such as 3.8.0" })
         .optional()
         .describe("Pinned engine release (Elasticsearch 8.x/9.x, OpenSearch 2.x/3.x); unset means the release this project tests."),
       data_nodes: dataNodeGroupSchema.extend({ count: z.int().min(1).max(32).describe("Number of data nodes (1 to 32).") }),

@@ -39,7 +39,20 @@ export const WRITER_ROLE = "log_writer";
 export const READER_ROLE = "log_reader";
 export const MONITOR_ROLE = "cluster_monitor_reader";
 export const LIFECYCLE_POLICY_NAME = "logs-retention";
-export const INDEX_TEMPLATE_NAME = "logs";
+/**
+ * Never `logs`: Elasticsearch owns a built-in composable template of that name (for `logs-*-*`)
+ * and re-installs it over any `logs` template without a version, which would take the lifecycle
+ * policy, the pipeline and the mapping away from the log indices.
+ */
+export const INDEX_TEMPLATE_NAME = "ci-log-analysis-logstash";
+/**
+ * Raise it with every change of the template's body, so that a reader of `GET _index_template`
+ * sees which one is installed. Its priority stays above the unversioned `logs` template that
+ * earlier releases of this project installed on OpenSearch (same patterns, priority 200), which
+ * may still be on a cluster: two templates of equal priority and overlapping patterns are refused.
+ */
+export const INDEX_TEMPLATE_VERSION = 2;
+const INDEX_TEMPLATE_PRIORITY = 300;
 
 export interface NodeSettingsProps {
   readonly clusterName: string;
@@ -69,6 +82,11 @@ export interface SetupRequest {
    * them first, when the object exists.
    */
   readonly versioned?: boolean;
+  /**
+   * Applied after the users, and a failure is reported without stopping the setup: object storage
+   * the cluster cannot reach (snapshots) must never keep the users from being created.
+   */
+  readonly deferred?: boolean;
 }
 
 export const SNAPSHOT_REPOSITORY = "daily-snapshots";
@@ -112,25 +130,59 @@ function major(version: string): number {
   return Number(version.split(".")[0]);
 }
 
+interface ReleaseKey {
+  readonly keyUrl: string;
+  /** The primary key's fingerprint, as the vendor publishes it. */
+  readonly fingerprint: string;
+}
+
+/**
+ * The key that signs each major release line's apt repository. OpenSearch signs 3.x with a new
+ * key (release@opensearch.org; its "How to verify signatures" page), 2.x with the old one
+ * (opensearch@amazon.com); Elastic signs 8.x and 9.x with the same key. A release line without a
+ * key here is refused by the config at search.version.
+ */
+const RELEASE_KEYS: Record<SearchEngine, Readonly<Record<number, ReleaseKey>>> = {
+  elasticsearch: {
+    8: { keyUrl: "https://artifacts.elastic.co/GPG-KEY-elasticsearch", fingerprint: "46095ACC8548582C1A2699A9D27D666CD88E42B4" },
+    9: { keyUrl: "https://artifacts.elastic.co/GPG-KEY-elasticsearch", fingerprint: "46095ACC8548582C1A2699A9D27D666CD88E42B4" },
+  },
+  opensearch: {
+    2: { keyUrl: "https://artifacts.opensearch.org/publickeys/opensearch.pgp", fingerprint: "C5B7498965EFD1C2924BA9D539D319879310D3FC" },
+    3: { keyUrl: "https://artifacts.opensearch.org/publickeys/opensearch-release.pgp", fingerprint: "A8B2D9E04CD51FEF6AA2DB53BA81D99981191457" },
+  },
+};
+
+/** The major release lines the project can install: those whose signing key it knows. */
+export const SUPPORTED_MAJOR_VERSIONS: Record<SearchEngine, readonly number[]> = {
+  elasticsearch: Object.keys(RELEASE_KEYS.elasticsearch).map(Number),
+  opensearch: Object.keys(RELEASE_KEYS.opensearch).map(Number),
+};
+
+function releaseKey(engine: SearchEngine, version: string): ReleaseKey {
+  const key = RELEASE_KEYS[engine][major(version)];
+  if (key === undefined) throw new Error(`no signing key is known for ${engine} ${major(version)}.x (release ${version}); known: ${SUPPORTED_MAJOR_VERSIONS[engine].map((line) => `${line}.x`).join(", ")}`);
+  return key;
+}
+
 /** Elasticsearch and Kibana share one repository per major version. */
 function elasticRepository(version: string): SignedAptRepository {
+  const key = releaseKey("elasticsearch", version);
   return {
     name: `elastic-${major(version)}.x`,
     line: `https://artifacts.elastic.co/packages/${major(version)}.x/apt stable main`,
-    keyUrl: "https://artifacts.elastic.co/GPG-KEY-elasticsearch",
-    keyFingerprint: "46095ACC8548582C1A2699A9D27D666CD88E42B4",
+    keyUrl: key.keyUrl,
+    keyFingerprint: key.fingerprint,
   };
 }
 
 function opensearchRepository(product: "opensearch" | "opensearch-dashboards", version: string): SignedAptRepository {
+  const key = releaseKey("opensearch", version);
   return {
     name: `${product}-${major(version)}.x`,
     line: `https://artifacts.opensearch.org/releases/bundle/${product}/${major(version)}.x/apt stable main`,
-    keyUrl:
-      major(version) >= 3
-        ? "https://artifacts.opensearch.org/publickeys/opensearch-release.pgp"
-        : "https://artifacts.opensearch.org/publickeys/opensearch.pgp",
-    keyFingerprint: "C5B7498965EFD1C2924BA9D539D319879310D3FC",
+    keyUrl: key.keyUrl,
+    keyFingerprint: key.fingerprint,
   };
 }
 
@@ -158,12 +210,33 @@ function indexSettings(topology: SearchTopology, ingestPipeline: string | undefi
   };
 }
 
+/** The daily log indices' template: shards, replicas, the default pipeline and the mapping. */
+function logIndexTemplate(topology: SearchTopology, ingestPipeline: string | undefined, extraSettings: Record<string, unknown>): SetupRequest {
+  return {
+    method: "PUT",
+    path: `_index_template/${INDEX_TEMPLATE_NAME}`,
+    body: {
+      index_patterns: [LOG_INDEX_PATTERN],
+      priority: INDEX_TEMPLATE_PRIORITY,
+      version: INDEX_TEMPLATE_VERSION,
+      _meta: { managed_by: "ci-log-analysis-infra" },
+      template: { settings: indexSettings(topology, ingestPipeline, extraSettings), mappings: logMapping() },
+    },
+  };
+}
+
+/**
+ * Both engines' S3 clients: the endpoint host, path-style, and a region. Elasticsearch 9's client
+ * (AWS SDK v2) cannot guess the region of an endpoint that is not AWS's and needs one; Swift and
+ * Ceph accept any. Elasticsearch 8 and OpenSearch read the same setting.
+ */
 function s3ClientSettings(s3Endpoint: string): Record<string, unknown> {
   const url = new URL(s3Endpoint);
   return {
     "s3.client.default.endpoint": url.host,
     "s3.client.default.protocol": url.protocol.replace(":", ""),
     "s3.client.default.path_style_access": true,
+    "s3.client.default.region": "us-east-1",
   };
 }
 
@@ -172,6 +245,7 @@ function snapshotRepository(snapshots: SnapshotTarget): SetupRequest {
     method: "PUT",
     path: `_snapshot/${SNAPSHOT_REPOSITORY}`,
     body: { type: "s3", settings: { bucket: snapshots.container, base_path: snapshots.basePath, client: "default" } },
+    deferred: true,
   };
 }
 
@@ -276,18 +350,7 @@ const elasticsearch: EngineProfile = {
         },
       },
     },
-    {
-      method: "PUT",
-      path: `_index_template/${INDEX_TEMPLATE_NAME}`,
-      body: {
-        index_patterns: [LOG_INDEX_PATTERN],
-        priority: 200,
-        template: {
-          settings: indexSettings(topology, ingestPipeline, { "index.lifecycle.name": LIFECYCLE_POLICY_NAME }),
-          mappings: logMapping(),
-        },
-      },
-    },
+    logIndexTemplate(topology, ingestPipeline, { "index.lifecycle.name": LIFECYCLE_POLICY_NAME }),
     {
       method: "PUT",
       path: `_security/role/${WRITER_ROLE}`,
@@ -314,6 +377,7 @@ const elasticsearch: EngineProfile = {
           {
             method: "PUT" as const,
             path: "_slm/policy/daily",
+            deferred: true,
             body: {
               schedule: `0 30 ${topology.snapshots.hourUtc} * * ?`,
               name: "<daily-{now/d}>",
@@ -370,7 +434,7 @@ const opensearch: EngineProfile = {
       "plugins.security.restapi.roles_enabled": ["all_access"],
     };
   },
-  snapshotClientSettings: (s3Endpoint) => ({ ...s3ClientSettings(s3Endpoint), "s3.client.default.region": "us-east-1" }),
+  snapshotClientSettings: s3ClientSettings,
   setupRequests: (topology, ingestPipeline, snapshots) => [
     {
       method: "PUT",
@@ -388,15 +452,7 @@ const opensearch: EngineProfile = {
         },
       },
     },
-    {
-      method: "PUT",
-      path: `_index_template/${INDEX_TEMPLATE_NAME}`,
-      body: {
-        index_patterns: [LOG_INDEX_PATTERN],
-        priority: 200,
-        template: { settings: indexSettings(topology, ingestPipeline, {}), mappings: logMapping() },
-      },
-    },
+    logIndexTemplate(topology, ingestPipeline, {}),
     ...(snapshots && topology.snapshots
       ? [
           snapshotRepository(snapshots),
@@ -405,6 +461,7 @@ const opensearch: EngineProfile = {
             method: "POST" as const,
             path: "_plugins/_sm/policies/daily",
             createOnly: true,
+            deferred: true,
             body: {
               description: "Daily snapshot of the log indices",
               creation: { schedule: { cron: { expression: `30 ${topology.snapshots.hourUtc} * * *`, timezone: "UTC" } }, time_limit: "2h" },

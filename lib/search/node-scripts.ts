@@ -75,6 +75,7 @@ fi
 chown "root:\${ENGINE_USER}" "$keystore_file"
 chmod 0660 "$keystore_file"
 
+/usr/local/sbin/search-bootstrap-guard
 systemctl daemon-reload
 systemctl enable --now "$ENGINE_SERVICE"
 
@@ -96,8 +97,32 @@ fi
 `;
 
 /**
- * Applies the index lifecycle policy, the index template, the ingest pipeline and the users,
- * every time the node boots: each request replaces a whole object, so running it again is safe.
+ * Runs before the engine starts on a master-eligible node: when the other masters (PEER_MASTERS,
+ * their addresses, comma-separated) already answer as a formed cluster, this node is a replacement, perhaps with
+ * an empty disk, and must join that cluster: the first-bootstrap setting is removed before its
+ * first start, or a new master could bootstrap a second cluster of its own. On the very first
+ * boot of a cluster no peer answers yet, and the setting stays until the cluster has formed.
+ */
+export const SEARCH_BOOTSTRAP_GUARD_SCRIPT = `: "\${ENGINE:?}" "\${ENGINE_CONFIG_DIR:?}" "\${STAGED_CONFIG:?}"
+config_file="$ENGINE_CONFIG_DIR/\${ENGINE}.yml"
+grep -q '^cluster\\.initial_' "$config_file" || exit 0
+: "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${PEER_MASTERS:=}"
+${CURL_ADMIN_AUTH}
+for peer in \${PEER_MASTERS//,/ }; do
+  # "_na_" is the cluster id of a node that has not joined any cluster yet.
+  if curl --silent --fail --max-time 10 --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" "https://$peer:9200/" |
+    jq --exit-status '.cluster_uuid != "_na_"' > /dev/null; then
+    sed -i '/^cluster\\.initial_/d' "$config_file" "$STAGED_CONFIG/\${ENGINE}.yml"
+    echo "master $peer answers for a formed cluster: joining it, without the first-bootstrap setting"
+    exit 0
+  fi
+done
+`;
+
+/**
+ * Applies the ingest pipeline, the index lifecycle policy, the index template, the roles and the
+ * users, then the snapshot repository and policy (whose failure does not stop the rest), every
+ * time the node boots: each request replaces a whole object, so running it again is safe.
  * A `versioned` object (an ISM policy) can only be replaced with the sequence number of its
  * current version, so it is read first. SEARCH_URL (default https://NODE_ADDRESS:9200) lets the
  * tests point the script at a plain-HTTP node.
@@ -122,32 +147,39 @@ for attempt in $(seq 1 90); do
   sleep 10
 done
 
-while read -r method path file mode; do
-  [ -n "$method" ] || continue
-  echo "$method $path"
-  if [ "\${mode:-}" = versioned ] && current=$(api GET "$path" 2> /dev/null); then
-    path="$path?if_seq_no=$(printf '%s' "$current" | jq -r '._seq_no')&if_primary_term=$(printf '%s' "$current" | jq -r '._primary_term')"
-  fi
-  # A cluster that has just formed may answer 5xx for a while (the security index not yet
-  # allocated): retry those; a 4xx is final.
-  applied=false
-  for attempt in $(seq 1 30); do
-    if response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then applied=true; break; fi
-    if printf '%s' "$response" | grep -q '"status" *: *4[0-9][0-9]' || [ "$attempt" -eq 30 ]; then break; fi
-    echo "$method $path failed (attempt $attempt), retrying: $response" >&2
-    sleep "\${SETUP_RETRY_SECONDS:-10}"
-  done
-  if [ "$applied" = false ]; then
-    # An object that can only be created once is already there: that is the state we want.
-    if [ "\${mode:-}" = create-only ] && printf '%s' "$response" | grep -q '"status" *: *409'; then
-      echo "$path exists already"
-      continue
+# apply_requests FILE: every "METHOD PATH BODY-FILE [MODE]" line of FILE, in order; returns 1
+# at the first request that failed (its answer on stderr).
+apply_requests() {
+  local method path file mode current response applied attempt
+  while read -r method path file mode; do
+    [ -n "$method" ] || continue
+    echo "$method $path"
+    if [ "\${mode:-}" = versioned ] && current=$(api GET "$path" 2> /dev/null); then
+      path="$path?if_seq_no=$(printf '%s' "$current" | jq -r '._seq_no')&if_primary_term=$(printf '%s' "$current" | jq -r '._primary_term')"
     fi
-    printf '%s\\n' "$response" >&2
-    exit 1
-  fi
-  printf '%s\\n' "$response"
-done < "$SETUP_DIR/requests"
+    # A cluster that has just formed may answer 5xx for a while (the security index not yet
+    # allocated): retry those; a 4xx is final.
+    applied=false
+    for attempt in $(seq 1 30); do
+      if response=$(api "$method" "$path" --data-binary "@$SETUP_DIR/$file"); then applied=true; break; fi
+      if printf '%s' "$response" | grep -q '"status" *: *4[0-9][0-9]' || [ "$attempt" -eq 30 ]; then break; fi
+      echo "$method $path failed (attempt $attempt), retrying: $response" >&2
+      sleep "\${SETUP_RETRY_SECONDS:-10}"
+    done
+    if [ "$applied" = false ]; then
+      # An object that can only be created once is already there: that is the state we want.
+      if [ "\${mode:-}" = create-only ] && printf '%s' "$response" | grep -q '"status" *: *409'; then
+        echo "$path exists already"
+        continue
+      fi
+      printf '%s %s was refused: %s\\n' "$method" "$path" "$response" >&2
+      return 1
+    fi
+    printf '%s\\n' "$response"
+  done < "$1"
+}
+
+apply_requests "$SETUP_DIR/requests"
 
 if [ -f "$SETUP_DIR/users" ]; then
   while read -r user role password_variable; do
@@ -161,5 +193,13 @@ if [ -f "$SETUP_DIR/users" ]; then
     fi
     echo
   done < "$SETUP_DIR/users"
+fi
+
+# Snapshots last: object storage that refuses the repository (wrong keys, endpoint down) is
+# reported, and the unit fails so that systemctl --failed names it, but the users and the index
+# management above are in place.
+if [ -f "$SETUP_DIR/deferred-requests" ] && ! apply_requests "$SETUP_DIR/deferred-requests"; then
+  echo "the snapshot repository or policy could not be set up (see above); the users, lifecycle policy and template are in place. Fix the object storage settings or keys, then: systemctl restart search-setup" >&2
+  exit 1
 fi
 `;
