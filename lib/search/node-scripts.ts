@@ -109,9 +109,9 @@ grep -q '^cluster\\.initial_' "$config_file" || exit 0
 : "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${PEER_MASTERS:=}"
 ${CURL_ADMIN_AUTH}
 for peer in \${PEER_MASTERS//,/ }; do
+  answer=$(curl --silent --fail --max-time 10 --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" "https://$peer:9200/") || continue
   # "_na_" is the cluster id of a node that has not joined any cluster yet.
-  if curl --silent --fail --max-time 10 --cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" --config "$curl_auth" "https://$peer:9200/" |
-    jq --exit-status '.cluster_uuid != "_na_"' > /dev/null; then
+  if printf '%s' "$answer" | jq --exit-status '.cluster_uuid != "_na_"' > /dev/null; then
     sed -i '/^cluster\\.initial_/d' "$config_file" "$STAGED_CONFIG/\${ENGINE}.yml"
     echo "master $peer answers for a formed cluster: joining it, without the first-bootstrap setting"
     exit 0
