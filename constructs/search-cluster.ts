@@ -16,6 +16,7 @@ import {
   HTTP_PORT,
   READER_ROLE,
   SEARCH_USERS,
+  securityAdminCommonName,
   TRANSPORT_PORT,
   WRITER_ROLE,
   type EngineProfile,
@@ -32,6 +33,8 @@ import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-r
 export const SEARCH_DATA_MOUNT_PATH = "/var/lib/search";
 const STAGED_CONFIG = `${NODE_CONFIG_DIR}/search/config`;
 const SETUP_DIR = `${NODE_CONFIG_DIR}/search/setup`;
+/** The security admin's certificate and key, on OpenSearch's setup node only (root-only: not in the engine's config folder). */
+const SECURITY_ADMIN_DIR = `${NODE_CONFIG_DIR}/search/security-admin`;
 
 /** Fixed address blocks of the cluster's roles; never renumber them (it would move nodes). */
 const ADDRESS_BLOCKS = { master: 0, data: 1 } as const;
@@ -282,6 +285,7 @@ export class SearchCluster extends Construct implements IConnectable {
         NODE_ADDRESS: address,
         SETUP_DIR,
         ...(options.masterEligible ? { PEER_MASTERS: options.peerMasters.join(",") } : {}),
+        ...(options.isSetupNode && engine.engine === "opensearch" ? { SECURITY_ADMIN_DIR } : {}),
       }),
     });
     // The admin's password only where it is used: masters watch the cluster form with it (and
@@ -329,6 +333,7 @@ export class SearchCluster extends Construct implements IConnectable {
       Install: { WantedBy: "multi-user.target" },
     });
     if (options.isSetupNode) this.addClusterSetup(cloudConfig, topology, options.ingestPipeline);
+    if (options.isSetupNode && engine.engine === "opensearch") this.addSecurityAdminCertificate(cloudConfig, options.clusterName);
   }
 
   /** The one-shot unit on the first master-eligible node that applies the index management and users. */
@@ -384,18 +389,33 @@ export class SearchCluster extends Construct implements IConnectable {
     });
   }
 
+  /**
+   * The certificate securityadmin applies the security files with (`plugins.security.authcz.admin_dn`),
+   * on the setup node only: whoever holds it may rewrite every role and user.
+   */
+  private addSecurityAdminCertificate(cloudConfig: CloudConfigBuilder, clusterName: string): void {
+    const certificate = this.ca.issue("security-admin", { commonName: securityAdminCommonName(clusterName) });
+    cloudConfig.addFile({ path: `${SECURITY_ADMIN_DIR}/admin.crt`, content: Fn.base64encode(certificate.certificatePem), encoding: "b64", permissions: "0600" });
+    cloudConfig.addFile({ path: `${SECURITY_ADMIN_DIR}/admin.key`, content: Fn.base64encode(certificate.privateKeyPem), encoding: "b64", permissions: "0600" });
+  }
+
   /** OpenSearch reads users and roles from files on its first start; passwords appear only as bcrypt hashes. */
   private addOpenSearchSecurityConfig(cloudConfig: CloudConfigBuilder, passwords: SearchPasswords): void {
     const file = (name: string, type: string, content: object) =>
       cloudConfig.addFile({
         path: `${STAGED_CONFIG}/opensearch-security/${name}`,
-        content: stringify({ _meta: { type, config_version: 2 }, ...content }),
+        // No YAML anchors for repeated values: the security plugin's parser (Jackson) rejects
+        // aliases, and the security index would never be set up.
+        content: stringify({ _meta: { type, config_version: 2 }, ...content }, { aliasDuplicateObjects: false }),
         permissions: "0600",
       });
     file("config.yml", "config", {
       config: {
         dynamic: {
           http: { anonymous_auth_enabled: false },
+          // A request over several indices (`_cat/indices`, `logstash-*,x`) answers for the ones
+          // the user may see instead of 403: the public index list shows the log indices only.
+          do_not_fail_on_forbidden: true,
           authc: {
             basic_internal_auth_domain: {
               http_enabled: true,

@@ -312,6 +312,23 @@ describe("SearchCluster (OpenSearch)", () => {
     });
   });
 
+  test("gives the setup node alone the security admin's certificate (root-only), named by admin_dn outside the nodes' pattern", () => {
+    expect(settingsOf(master, "opensearch")["plugins.security.authcz.admin_dn"]).toEqual(["CN=prod-security-admin"]);
+    const holders = Object.keys(servers).filter((name) => fileOf(servers[name], "/etc/ci-log-analysis/search/security-admin/admin.key"));
+    expect(holders).toEqual(["prod-search-master-1"]);
+    expect(fileOf(master, "/etc/ci-log-analysis/search/security-admin/admin.key")!.permissions).toBe("0600");
+    expect(fileOf(master, "/etc/ci-log-analysis/search-engine.env")!.content).toContain("SECURITY_ADMIN_DIR=/etc/ci-log-analysis/search/security-admin\n");
+    expect(fileOf(servers["prod-search-master-2"], "/etc/ci-log-analysis/search-engine.env")!.content).not.toContain("SECURITY_ADMIN_DIR");
+    const admin = resources(stack, "tls_cert_request").find((request) => JSON.stringify(request.subject).includes("prod-security-admin"));
+    expect(admin).toBeDefined();
+  });
+
+  test("writes the security files without YAML aliases, which the security plugin's parser rejects", () => {
+    for (const name of ["config", "internal_users", "roles", "roles_mapping"]) {
+      expect(fileOf(master, `/etc/ci-log-analysis/search/config/opensearch-security/${name}.yml`)!.content).not.toMatch(/[&*]a\d/);
+    }
+  });
+
   test("limits what one search may cost: timeout, no expensive queries, bounded buckets, scripts only for ingest and updates, no derived fields", () => {
     expect(settingsOf(servers["prod-search-data-1"], "opensearch")).toMatchObject({
       ...SEARCH_LIMITS,

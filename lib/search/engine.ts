@@ -296,6 +296,14 @@ function commonSettings(props: NodeSettingsProps, logDir: string): Record<string
   };
 }
 
+/**
+ * The subject of the certificate that may change OpenSearch's security index (securityadmin),
+ * outside the nodes' `CN=<cluster>-search-*`, so it can never join the cluster as a node.
+ */
+export function securityAdminCommonName(clusterName: string): string {
+  return `${clusterName}-security-admin`;
+}
+
 /** Where both engines find the node's certificate, key and the cluster CA (relative to the config dir). */
 export const CERT_FILES = { certificate: "certs/node.crt", key: "certs/node.key", ca: "certs/ca.crt" } as const;
 
@@ -430,6 +438,8 @@ const opensearch: EngineProfile = {
       // OpenSearch's runtime fields.
       "search.derived_field.enabled": false,
       "plugins.security.nodes_dn": [`CN=${props.clusterName}-search-*`],
+      // The security files are applied again, with this certificate, on every setup run.
+      "plugins.security.authcz.admin_dn": [`CN=${securityAdminCommonName(props.clusterName)}`],
       "plugins.security.allow_default_init_securityindex": true,
       "plugins.security.restapi.roles_enabled": ["all_access"],
     };

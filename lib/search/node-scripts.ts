@@ -124,11 +124,13 @@ done
  * users, then the snapshot repository and policy (whose failure does not stop the rest), every
  * time the node boots: each request replaces a whole object, so running it again is safe.
  * A `versioned` object (an ISM policy) can only be replaced with the sequence number of its
- * current version, so it is read first. SEARCH_URL (default https://NODE_ADDRESS:9200) lets the
- * tests point the script at a plain-HTTP node.
+ * current version, so it is read first. On OpenSearch (SECURITY_ADMIN_DIR set) the security files
+ * are applied with securityadmin first. SEARCH_URL (default https://NODE_ADDRESS:SEARCH_PORT,
+ * port 9200) lets the tests point the script at a plain-HTTP node; SECURITYADMIN and
+ * SECURITYADMIN_JAVA_HOME at the plugin's tool and a JDK outside the package.
  */
 export const SEARCH_SETUP_SCRIPT = `: "\${ENGINE_CONFIG_DIR:?}" "\${NODE_ADDRESS:?}" "\${ADMIN_USER:?}" "\${ADMIN_PASSWORD:?}" "\${SETUP_DIR:?}"
-search_url=\${SEARCH_URL:-https://$NODE_ADDRESS:9200}
+search_url=\${SEARCH_URL:-https://$NODE_ADDRESS:\${SEARCH_PORT:-9200}}
 ${CURL_ADMIN_AUTH}
 api() {
   local method=$1 path=$2
@@ -178,6 +180,17 @@ apply_requests() {
     printf '%s\\n' "$response"
   done < "$1"
 }
+
+# OpenSearch loads its security files only into an empty security index, at the first start:
+# applied again here with the admin certificate, a role or user changed since reaches the cluster
+# (the files replace what the security REST API changed meanwhile).
+if [ -n "\${SECURITY_ADMIN_DIR:-}" ]; then
+  OPENSEARCH_JAVA_HOME=\${SECURITYADMIN_JAVA_HOME:-/usr/share/opensearch/jdk} \\
+    "\${SECURITYADMIN:-/usr/share/opensearch/plugins/opensearch-security/tools/securityadmin.sh}" \\
+    -cd "$ENGINE_CONFIG_DIR/opensearch-security" -cacert "$ENGINE_CONFIG_DIR/certs/ca.crt" \\
+    -cert "$SECURITY_ADMIN_DIR/admin.crt" -key "$SECURITY_ADMIN_DIR/admin.key" \\
+    -h "$NODE_ADDRESS" -p "\${SEARCH_PORT:-9200}" -icl
+fi
 
 apply_requests "$SETUP_DIR/requests"
 

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import { buildOpenstackProvider } from "../../lib/provider-binary";
 import { COMMITTED_SCHEMA_FILE, OPENSTACK_PROVIDER_ADDRESS, type ProvidersSchemaJson } from "../../lib/provider-schema";
+import { securedHome } from "../support/secured-node";
 import { buildSearchEngine } from "../support/search-engine";
 
 function timed(what: string, build: () => string): void {
@@ -16,4 +17,5 @@ function timed(what: string, build: () => string): void {
 
 const schema = JSON.parse(fs.readFileSync(COMMITTED_SCHEMA_FILE, "utf8")) as ProvidersSchemaJson;
 timed("search engine node", buildSearchEngine);
+timed("secured search engine node (security plugin)", securedHome);
 timed("OpenStack provider", () => buildOpenstackProvider(schema.provider_versions![OPENSTACK_PROVIDER_ADDRESS]));

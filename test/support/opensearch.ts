@@ -12,8 +12,8 @@
  * differs from a packaged node, and why:
  *
  *   - the security plugin's descriptor names no `rule-framework` among the plugins it extends:
- *     that module (workload management's rules) is not on Maven Central, and nothing the
- *     project uses needs it;
+ *     that module (workload management's rules) is not on Maven Central; the one library the
+ *     plugin takes from it, commons-collections4, is put in the plugin's folder instead;
  *   - JNA's native library is not loaded (so no mlockall, no root check, no seccomp filter):
  *     CI runs as root, which the server refuses, and the machine's memory is shared;
  *   - the Java agent that sandboxes plugins (the 3.x successor of the security manager) is not
@@ -26,7 +26,6 @@
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { findExecutable, type ToolGate } from "./validators";
@@ -192,7 +191,10 @@ export function openSearchHome(options: OpenSearchHomeOptions): string {
     fs.mkdirSync(path.join(partial, "plugins"));
     if (options.securityPlugin) {
       const [zip] = resolve(javaHome, work, { groupId: "org.opensearch.plugin", artifactId: "opensearch-security", version: options.securityPlugin, type: "zip" });
-      unpackSecurityPlugin(zip, path.join(partial, "plugins", "opensearch-security"));
+      const pluginDir = path.join(partial, "plugins", "opensearch-security");
+      unpackSecurityPlugin(zip, pluginDir);
+      const collections = resolve(javaHome, work, { groupId: "org.apache.commons", artifactId: "commons-collections4", version: pomProperty("rule-framework.commons-collections.version") });
+      for (const jar of collections) fs.symlinkSync(jar, path.join(pluginDir, path.basename(jar)));
     }
     fs.rmSync(work, { recursive: true });
     fs.writeFileSync(path.join(partial, "complete"), `${new Date().toISOString()}\n`);
@@ -299,15 +301,6 @@ export async function stopOpenSearch(child: ChildProcess, graceMs = 10_000): Pro
 /** The "host:port" a started node wrote for `kind` (its path.logs/<kind>.ports, `node.portsfile: true`). */
 export function publishedPort(logsDir: string, kind: "http" | "transport"): string | undefined {
   return readIfExists(path.join(logsDir, `${kind}.ports`))?.trim().split("\n")[0];
-}
-
-/** A TCP port free on 127.0.0.1 right now (for settings that need a port before the node starts). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export function readIfExists(file: string): string | undefined {
