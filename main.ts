@@ -5,7 +5,7 @@
 import type { App } from "cdktf";
 import { loadConfig, type LoadedConfig } from "./lib/config/load";
 import { ConfigError, formatProblem } from "./lib/config/problems";
-import { recheckServiceBundle } from "./lib/recheck/bundle";
+import { serviceBundle } from "./lib/service-bundle";
 import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
 import { rootDiskReports } from "./lib/root-disk";
 import { searchCapacity } from "./lib/search/topology";
@@ -24,9 +24,9 @@ export class QuotaError extends Error {}
  */
 export function buildApp(app: App, config: LoadedConfig): Map<string, QuotaUsage> {
   const usageByCloud = new Map<string, QuotaUsage>();
-  const recheckBundle = recheckServiceBundle();
+  const serviceBundles = { recheck: serviceBundle("recheck"), ingestion: serviceBundle("ingestion") };
   const stacks = config.deployments.map((deployment) => {
-    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries, savedObjects: config.savedObjects, recheckServiceBundle: recheckBundle });
+    const stack = new DeploymentStack(app, deployment.name, { deployment, queries: config.queries, savedObjects: config.savedObjects, serviceBundles });
     const usage = usageOf(stack, deployment.cloud.config.flavors);
     usageByCloud.set(deployment.cloud.name, addUsage(usageByCloud.get(deployment.cloud.name) ?? emptyUsage(), usage));
     return { stack, deployment, usage };

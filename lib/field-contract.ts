@@ -8,22 +8,23 @@ export type FieldType = "keyword" | "text" | "date" | "integer";
 
 export interface LogField {
   readonly type: FieldType;
-  /** Who fills the field: logsender on the workers, or the cluster's ingest pipeline. */
-  readonly source: "logsender" | "ingest-pipeline";
+  /** Who fills the field: the ingestion service on the workers (services/ingestion), or the cluster's ingest pipeline. */
+  readonly source: "worker" | "ingest-pipeline";
   readonly description: string;
 }
 
-const sent = (type: FieldType, description: string): LogField => ({ type, source: "logsender", description });
+const sent = (type: FieldType, description: string): LogField => ({ type, source: "worker", description });
 const parsed = (type: FieldType, description: string): LogField => ({ type, source: "ingest-pipeline", description });
 
 export const LOG_FIELDS = {
-  "@timestamp": sent("date", "Time of the log line (UTC)"),
-  message: sent("text", "The log line; the only analysed (full-text) field"),
-  build_node: sent("keyword", "Where the build ran, as logsender reports it"),
+  "@timestamp": sent("date", "Time of the message's first line (UTC); a line without a time of its own takes its message's"),
+  message: sent("text", "One log message: a line and the lines without a timestamp that follow it; the only analysed (full-text) field"),
+  line_number: sent("integer", "Line of the file where the message starts (1-based)"),
+  build_node: sent("keyword", "Nodeset of the build (Zuul's nodeset name), when Zuul reports it"),
   build_name: sent("keyword", "Zuul job name"),
   build_status: sent("keyword", "Build result: SUCCESS, FAILURE, TIMED_OUT, POST_FAILURE, ..."),
   build_uuid: sent("keyword", "Zuul build UUID"),
-  build_short_uuid: parsed("keyword", "First 7 characters of build_uuid; elastic-recheck finds a build's documents by it"),
+  build_short_uuid: sent("keyword", "First 7 characters of build_uuid; elastic-recheck finds a build's documents by it"),
   build_set: sent("keyword", "Zuul buildset UUID"),
   build_queue: sent("keyword", "Zuul pipeline: check, gate, periodic, ..."),
   build_ref: sent("keyword", "Git ref the build tested"),
@@ -32,12 +33,12 @@ export const LOG_FIELDS = {
   build_patchset: sent("keyword", "Gerrit patchset number"),
   build_newrev: sent("keyword", "New revision for ref-updated builds"),
   project: sent("keyword", "Project of the change, e.g. openstack/nova"),
-  voting: sent("integer", "1 when the job votes, 0 when not, 2 when unknown"),
+  voting: sent("integer", "1 when the job votes, 0 when not"),
   tenant: sent("keyword", "Zuul tenant"),
-  node_provider: sent("keyword", "Node provider of the build"),
-  hosts_id: sent("keyword", "Nodepool host ids of the build's nodes"),
-  hosts_region: sent("keyword", "Cloud regions of the build's nodes"),
-  zuul_executor: sent("keyword", "Zuul executor that ran the build"),
+  node_provider: sent("keyword", "Nodepool providers of the build's nodes (zuul-info/inventory.yaml)"),
+  hosts_id: sent("keyword", "Nodepool host ids of the build's nodes (zuul-info/inventory.yaml)"),
+  hosts_region: sent("keyword", "Clouds and regions of the build's nodes, <cloud>-<region> (zuul-info/inventory.yaml)"),
+  zuul_executor: sent("keyword", "Zuul executor that ran the build (zuul-info/inventory.yaml)"),
   log_url: sent("keyword", "URL of the log file"),
   change_url: sent("keyword", "URL of the change in Gerrit"),
   filename: sent("keyword", "Base name of the log file"),
@@ -52,8 +53,20 @@ export const LOG_FIELDS = {
 
 export type LogFieldName = keyof typeof LOG_FIELDS;
 
-/** Log indices are daily: `logstash-YYYY.MM.DD`, as the historical service and elastic-recheck name them. */
+/**
+ * Log indices are daily, `logstash-YYYY.MM.DD`, as the historical service and elastic-recheck
+ * name them: the day (UTC) of each document's `@timestamp`, so that the index of a day holds that
+ * day's lines and is deleted with them.
+ */
 export const LOG_INDEX_PREFIX = "logstash-";
 export const LOG_INDEX_PATTERN = `${LOG_INDEX_PREFIX}*`;
 /** elastic-recheck's `[data_source] index_format` for the same indices (strftime). */
 export const LOG_INDEX_STRFTIME = `${LOG_INDEX_PREFIX}%Y.%m.%d`;
+
+/**
+ * Zuul results of a build that failed and left logs: the bot classifies these, and the dashboard
+ * counts them as failures. Left out: SUCCESS and SKIPPED; builds stopped from outside (ABORTED,
+ * CANCELED, and RETRY, whose retry is a build of its own); and results without logs to read
+ * (NODE_FAILURE, MERGE_CONFLICT, CONFIG_ERROR, ERROR), which the bot would wait for in vain.
+ */
+export const FAILED_BUILD_RESULTS = ["FAILURE", "POST_FAILURE", "TIMED_OUT", "RETRY_LIMIT", "DISK_FULL"] as const;

@@ -26,6 +26,7 @@ import { SSH_HOSTS_OUTPUT, SSH_JUMP_HOST_OUTPUT } from "../lib/ssh-config";
 import type { LoadedDeployment } from "../lib/config/load";
 import type { DashboardsUi } from "../lib/frontend/dashboards-routes";
 import { DISTRIBUTIONS } from "../lib/images/distributions";
+import type { ServiceName } from "../lib/service-bundle";
 
 export interface DeploymentStackProps {
   /** The validated deployment, with the cloud it runs on. */
@@ -37,8 +38,8 @@ export interface DeploymentStackProps {
    * @default none: the dashboards start empty
    */
   readonly savedObjects?: Partial<Record<DashboardsUi, string>>;
-  /** The recheck service's JavaScript (lib/recheck/bundle.ts). */
-  readonly recheckServiceBundle: string;
+  /** The JavaScript of the services the servers run (lib/service-bundle.ts). */
+  readonly serviceBundles: Readonly<Record<ServiceName, string>>;
 }
 
 /** Everything one deployment of the service needs on one cloud. The stack name is the deployment name. */
@@ -116,9 +117,12 @@ export class DeploymentStack extends TerraformStack {
       flavorName: flavorName(config.ingestion.workers.flavor),
       sources: config.ingestion.sources,
       search,
+      serviceBundle: props.serviceBundles.ingestion,
+      retentionDays: props.deployment.search.retentionDays,
       downloadList: config.ingestion.download_list,
-      gitCommit: config.ingestion.git_commit,
-      scratchSizeGiB: config.ingestion.scratch_gib,
+      debugMessages: config.ingestion.debug_messages,
+      backfillHours: config.ingestion.backfill_hours,
+      pollSeconds: config.ingestion.poll_seconds,
       maxLogFileSizeMiB: config.ingestion.max_log_file_mib,
     });
     const monitoringSettings = {
@@ -183,7 +187,7 @@ export class DeploymentStack extends TerraformStack {
       jobsRe: config.recheck.jobs_re,
       logsUrl: frontend.dashboardsUrl ?? frontend.url,
       irc: config.recheck.irc,
-      serviceBundle: props.recheckServiceBundle,
+      serviceBundle: props.serviceBundles.recheck,
       dashboardDays: props.deployment.search.retentionDays,
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,

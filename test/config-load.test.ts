@@ -321,32 +321,68 @@ describe("loadConfig, the dashboards' saved objects", () => {
 });
 
 describe("loadConfig, ingestion rules", () => {
-  test("fails more workers than sources, at the worker count", () => {
+  test("fails more workers than shards, at the worker count", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "    count: 8\n", "    count: 9\n");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "count: 9", 12)}: ingestion\\.workers\\.count: 9 workers for 8 source\\(s\\)`)),
+      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "count: 9", 12)}: ingestion\\.workers\\.count: 9 workers for 8 shard\\(s\\)`)),
     ]);
   });
 
-  test("fails a bad job filter, at the source", () => {
+  test("fails more shards than workers, at the source", () => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/production.yaml", 'job_filter: "^nova-"', 'job_filter: "^nova-("');
+    editConfig(dir, "deployments/production.yaml", "shards: 7", "shards: 9");
     expect(problemsOf(dir)).toEqual([
-      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "- name: nova", 7)}: ingestion\\.sources\\[3\\]: job_filter "\\^nova-\\(": `)),
+      expect.stringMatching(new RegExp(`^${at(dir, "deployments/production.yaml", "- name: openstack", 7)}: ingestion\\.sources\\[0\\]: shards: got 9 for 8 worker\\(s\\)`)),
     ]);
   });
 
   test("fails two sources with the same name", () => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/production.yaml", "- name: neutron", "- name: nova");
-    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[4\]: duplicates the name of sources\[3\]; names must be unique/);
+    editConfig(dir, "deployments/production.yaml", "- name: opendev", "- name: openstack");
+    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[1\]: duplicates the name of sources\[0\]; names must be unique/);
   });
 
   test("fails a Zuul URL that is not a tenant API", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "zuul_api_url: https://zuul.opendev.org/api/tenant/opendev", "zuul_api_url: https://zuul.opendev.org/t/opendev");
-    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[7\]: zuul_api_url "https:\/\/zuul\.opendev\.org\/t\/opendev" is not of the form https:\/\/<host>\/api\/tenant\/<tenant>/);
+    expect(problemsOf(dir).join("\n")).toMatch(/ingestion\.sources\[1\]: zuul_api_url "https:\/\/zuul\.opendev\.org\/t\/opendev" is not of the form https:\/\/<host>\/api\/tenant\/<tenant>/);
+  });
+
+  /** The sources of the production config before the split by build uuid: one source per job family of the openstack tenant. */
+  const JOB_FAMILY_SOURCES = `  sources:
+    - name: tempest
+      zuul_api_url: https://zuul.opendev.org/api/tenant/openstack
+      tenant: openstack
+      job_filter: "^tempest-"
+    - name: openstack-rest
+      zuul_api_url: https://zuul.opendev.org/api/tenant/openstack
+      tenant: openstack
+    - name: opendev
+      zuul_api_url: https://zuul.opendev.org/api/tenant/opendev
+      tenant: opendev
+  scratch_gib: 40
+  git_commit: 510723f6fe54dee2b6e7a1da35a36a42071fbeac
+`;
+
+  test("fails a config written for the split by job name at each line that must change, saying what to write instead", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", / {2}sources:\n(?: {4}.*\n)+/, JOB_FAMILY_SOURCES);
+    editConfig(dir, "deployments/production.yaml", "    count: 8\n", "    count: 3\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "job_filter:", 19)}: ingestion.sources[0].job_filter: got "^tempest-"; is retired: each tenant is listed once and its builds are split between workers by a hash of the build uuid, never by job name; list the tenant once, with shards: <number of workers> to share it`,
+      `${at(dir, "deployments/production.yaml", "scratch_gib:", 16)}: ingestion.scratch_gib: got 40; is retired: the workers stream each file from the log server straight into the cluster and keep nothing on disk; remove the setting`,
+      `${at(dir, "deployments/production.yaml", "git_commit: 510723f", 15)}: ingestion.git_commit: got "510723f6fe54dee2b6e7a1da35a36a42071fbeac"; is retired: the workers run this repository's own ingestion service (services/ingestion), built at synth; remove the setting`,
+    ]);
+  });
+
+  test("with the retired settings removed, fails the same tenant listed twice, at the second source", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", / {2}sources:\n(?: {4}.*\n)+/, JOB_FAMILY_SOURCES.replace(/ *(job_filter|scratch_gib|git_commit):.*\n/g, ""));
+    editConfig(dir, "deployments/production.yaml", "    count: 8\n", "    count: 3\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "- name: openstack-rest", 7)}: ingestion.sources[1]: lists the tenant of sources[0] "tempest" again; list each tenant once, and give it shards: <workers> to share its builds between several workers`,
+    ]);
   });
 });
 

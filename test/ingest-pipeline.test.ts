@@ -1,31 +1,41 @@
 import { LOG_FIELDS } from "../lib/field-contract";
-import { GROK_PATTERNS, ingestPipelineBody, LINE_PATTERNS, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
-import { captureGroups, expandGrok, GrokMatcher, loadOniguruma } from "./support/grok";
+import { captureGroups, expandGrok, grokRegExp } from "../lib/ingestion/grok";
+import { GROK_PATTERNS, ingestPipelineBody, LINE_FIELDS, LINE_PATTERN, PIPELINE_NAME, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
+import { GrokMatcher, loadOniguruma } from "./support/grok";
 
 const body = ingestPipelineBody();
-const grok = body.processors[0].grok;
-let matcher: GrokMatcher;
+const grok = LINE_FIELDS.processors[0].grok;
+let oniguruma: GrokMatcher;
+const javascript = grokRegExp(LINE_PATTERN, GROK_PATTERNS);
 
 beforeAll(async () => {
   await loadOniguruma();
-  matcher = new GrokMatcher(grok.patterns, grok.pattern_definitions);
+  oniguruma = new GrokMatcher(grok.patterns, grok.pattern_definitions);
 });
+
+/**
+ * The fields of a line as the cluster's grok sets them (Oniguruma), after checking that the
+ * service's JavaScript expansion of the same pattern reads the line alike.
+ */
+const matcher = {
+  match(line: string) {
+    const fields = oniguruma.match(line);
+    const groups = javascript.exec(line)?.groups;
+    const javascriptFields = groups === undefined ? undefined : Object.fromEntries(Object.entries(groups).filter(([, value]) => value !== undefined));
+    const asText = fields === undefined ? undefined : Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, String(value)]));
+    expect(javascriptFields).toEqual(asText);
+    return fields;
+  },
+};
 
 describe("ingest pipeline: body", () => {
   test("is named for the PUT request", () => {
     expect(PIPELINE_NAME).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
   });
 
-  test("runs a grok processor on message that leaves non-matching or message-less documents unchanged", () => {
-    expect(grok).toMatchObject({ field: "message", ignore_missing: true, ignore_failure: true, patterns: LINE_PATTERNS });
-  });
-
-  test("derives build_short_uuid from build_uuid, as elastic-recheck expects", async () => {
-    const shortUuid = body.processors[1].grok;
-    expect(shortUuid).toMatchObject({ field: "build_uuid", ignore_missing: true, ignore_failure: true });
-    const uuidMatcher = new GrokMatcher(shortUuid.patterns, shortUuid.pattern_definitions);
-    expect(uuidMatcher.match("4f1c2e9a77d04b1e9c3b0d6f0a1b2c3d")).toEqual({ build_short_uuid: "4f1c2e9" });
-    expect(uuidMatcher.match("NONE")).toBeUndefined();
+  test("runs one grok processor with one anchored pattern on message, leaving non-matching or message-less documents unchanged", () => {
+    expect(body.processors).toEqual([{ grok: expect.objectContaining({ field: "message", ignore_missing: true, ignore_failure: true, patterns: [LINE_PATTERN] }) }]);
+    expect(expandGrok(LINE_PATTERN, GROK_PATTERNS).regex).toMatch(/^\(\?:\\A/);
   });
 
   test("is plain JSON", () => {
@@ -33,39 +43,33 @@ describe("ingest pipeline: body", () => {
   });
 
   test("defines every pattern it uses in pattern_definitions, and uses every one it defines", () => {
-    const used = new Set<string>();
-    for (const pattern of grok.patterns) for (const name of expandGrok(pattern, grok.pattern_definitions).used) used.add(name);
-    expect([...used].sort()).toEqual(Object.keys(GROK_PATTERNS).sort());
+    expect([...expandGrok(LINE_PATTERN, grok.pattern_definitions).used].sort()).toEqual(Object.keys(GROK_PATTERNS).sort());
   });
 
-  test("uses no capturing group other than named fields, and no field twice in one pattern", () => {
-    for (const pattern of grok.patterns) {
-      const fields = expandGrok(pattern, grok.pattern_definitions).captures.map((capture) => capture.field);
-      expect(new Set(fields).size).toBe(fields.length);
-    }
+  test("uses no capturing group other than named fields, and no field twice", () => {
+    const fields = expandGrok(LINE_PATTERN, grok.pattern_definitions).captures.map((capture) => capture.field);
+    expect(new Set(fields).size).toBe(fields.length);
     for (const definition of Object.values(grok.pattern_definitions)) expect(captureGroups(definition)).not.toContain(undefined);
   });
 
-  test("sets exactly the fields that the contract says the ingest pipeline produces", () => {
-    const set = new Set<string>();
-    for (const { grok: processor } of body.processors) {
-      for (const pattern of processor.patterns) for (const capture of expandGrok(pattern, processor.pattern_definitions).captures) set.add(capture.field);
+  test("its stages set exactly the fields they declare, and together the fields the contract says the pipeline produces", () => {
+    for (const stage of PIPELINE_STAGES) {
+      const set = stage.processors.flatMap(({ grok: processor }) => processor.patterns.flatMap((pattern) => expandGrok(pattern, processor.pattern_definitions).captures.map((capture) => capture.field)));
+      expect([...new Set(set)].sort()).toEqual([...stage.fields].sort());
     }
     const contract = Object.entries(LOG_FIELDS).filter(([, field]) => field.source === "ingest-pipeline").map(([name]) => name);
-    expect([...set].sort()).toEqual(contract.sort());
+    expect(PIPELINE_STAGES.flatMap((stage) => stage.fields).sort()).toEqual(contract.sort());
   });
 
   test("converts to integers exactly the fields the contract maps as integer", () => {
-    for (const pattern of grok.patterns) {
-      for (const capture of expandGrok(pattern, grok.pattern_definitions).captures) {
-        const type = LOG_FIELDS[capture.field as keyof typeof LOG_FIELDS].type;
-        expect([capture.field, capture.type === "int" ? "integer" : "keyword"]).toEqual([capture.field, type]);
-      }
+    for (const capture of expandGrok(LINE_PATTERN, grok.pattern_definitions).captures) {
+      const type = LOG_FIELDS[capture.field as keyof typeof LOG_FIELDS].type;
+      expect([capture.field, capture.type === "int" ? "integer" : "keyword"]).toEqual([capture.field, type]);
     }
   });
 });
 
-describe("grok expansion helper", () => {
+describe("grok expansion", () => {
   test("fails on a pattern that is not defined", () => {
     expect(() => expandGrok("%{NOPE:x}", {})).toThrow("grok pattern NOPE is not defined in pattern_definitions");
   });
@@ -82,6 +86,12 @@ describe("grok expansion helper", () => {
     const expanded = expandGrok("^%{A:a:int}[(]\\(%{B}", { A: "[0-9]+", B: "%{A:b}" });
     expect(expanded.regex).toBe("^(?<a>[0-9]+)[(]\\((?:(?<b>[0-9]+))");
     expect(expanded.captures).toEqual([{ field: "a", type: "int" }, { field: "b" }]);
+  });
+
+  test("reads \\A as the start of the text in JavaScript, never a later line's start", () => {
+    const regex = grokRegExp("\\A%{A:a}", { A: "[0-9]+" });
+    expect(regex.exec("12 x")?.groups).toEqual({ a: "12" });
+    expect(regex.exec("x\n12")).toBeNull();
   });
 });
 
@@ -193,7 +203,7 @@ describe("ingest pipeline: console lines", () => {
     });
   });
 
-  test("extracts it from a console line as logsender sends it (text before the first '|' cut)", () => {
+  test("extracts it from a console line as the service sends it (its timestamp moved to @timestamp)", () => {
     expect(matcher.match("controller |     2024-05-14 10:21:33,124 4242 DEBUG    [tempest.lib.common.rest_client] Response - Headers: {}")).toEqual({
       pid: 4242,
       loglevel: "DEBUG",

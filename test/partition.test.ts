@@ -1,145 +1,103 @@
-import { partitionSources, validateSources, type FollowedSource } from "../lib/ingestion/partition";
+import { randomBytes } from "node:crypto";
+import { partitionSources, shardOf, validateSources, type IngestionSource } from "../lib/ingestion/partition";
 
-const OPENDEV = "https://zuul.opendev.org/api/tenant";
-const source = (name: string, tenant: string, job_filter?: string): FollowedSource => ({
-  name,
-  tenant,
-  zuul_api_url: `${OPENDEV}/${tenant}`,
-  ...(job_filter === undefined ? {} : { job_filter }),
+const tenant = (name: string, shards?: number): IngestionSource => ({
+  name, zuul_api_url: `https://zuul.opendev.org/api/tenant/${name}`, ...(shards === undefined ? {} : { shards }),
 });
 
-const SOURCES = [
-  source("openstack-tempest", "openstack", "^tempest-"),
-  source("openstack-devstack", "openstack", "devstack"),
-  source("openstack-rest", "openstack"),
-  source("opendev", "opendev"),
-  source("zuul", "zuul"),
-];
-
-function names(workers: ReturnType<typeof partitionSources>): string[][] {
-  return workers.map((worker) => worker.sources.map((assigned) => assigned.source.name));
-}
+const shardsOf = (workers: ReturnType<typeof partitionSources>) => workers.map((worker) => worker.shards.map((shard) => `${shard.name} ${shard.shard + 1}/${shard.shards}`));
 
 describe("partitionSources", () => {
-  test("assigns every source to exactly one worker", () => {
-    const all = names(partitionSources(SOURCES, 3)).flat();
-    expect(all.sort()).toEqual(SOURCES.map((s) => s.name).sort());
+  test("deals the shards round-robin in declared order, each to exactly one worker", () => {
+    expect(shardsOf(partitionSources([tenant("openstack", 3), tenant("opendev"), tenant("zuul")], 3))).toEqual([
+      ["openstack 1/3", "opendev 1/1"],
+      ["openstack 2/3", "zuul 1/1"],
+      ["openstack 3/3"],
+    ]);
   });
 
-  test("deals sources round-robin in declared order", () => {
-    expect(names(partitionSources(SOURCES, 2))).toEqual([["openstack-tempest", "openstack-rest", "zuul"], ["openstack-devstack", "opendev"]]);
-  });
-
-  test("adding a worker spreads the work and keeps the first sources where they were", () => {
-    const before = partitionSources(SOURCES, 3);
-    const after = partitionSources(SOURCES, 4);
-    expect(Math.max(...after.map((w) => w.sources.length))).toBeLessThanOrEqual(Math.max(...before.map((w) => w.sources.length)));
-    expect(after.filter((w) => w.sources.length > 0)).toHaveLength(4);
-    for (let index = 0; index < 3; index++) {
-      expect(after[index].sources[0].source.name).toBe(before[index].sources[0].source.name);
+  test("puts the shards of one tenant on different workers", () => {
+    for (const workers of [partitionSources([tenant("opendev"), tenant("openstack", 7)], 8), partitionSources([tenant("a", 2), tenant("b", 3), tenant("c", 3)], 3)]) {
+      for (const worker of workers) expect(new Set(worker.shards.map((shard) => shard.name)).size).toBe(worker.shards.length);
     }
   });
 
-  test("numbers workers from 0 and keeps each source's declared position", () => {
-    const workers = partitionSources(SOURCES, 2);
-    expect(workers.map((w) => w.worker)).toEqual([0, 1]);
-    expect(workers[1].sources.map((s) => s.index)).toEqual([1, 3]);
+  test("takes the tenant from the URL", () => {
+    expect(partitionSources([tenant("openstack")], 1)[0].shards[0]).toEqual({ name: "openstack", zuulApiUrl: "https://zuul.opendev.org/api/tenant/openstack", tenant: "openstack", shard: 0, shards: 1 });
   });
 
-  test("excludes the filters of earlier sources of the same tenant, so their jobs are disjoint", () => {
-    const assigned = partitionSources(SOURCES, 5).flatMap((w) => w.sources);
-    const byName = Object.fromEntries(assigned.map((a) => [a.source.name, a.excludeJobFilters]));
-    expect(byName).toEqual({
-      "openstack-tempest": [],
-      "openstack-devstack": ["^tempest-"],
-      "openstack-rest": ["^tempest-", "devstack"],
-      opendev: [],
-      zuul: [],
-    });
-  });
-
-  test("a job goes to exactly one source of its tenant (first match wins)", () => {
-    const assigned = partitionSources(SOURCES, 5).flatMap((w) => w.sources).filter((a) => a.source.tenant === "openstack");
-    const takes = (a: (typeof assigned)[number], job: string) =>
-      (a.source.job_filter === undefined || new RegExp(a.source.job_filter).test(job)) && !a.excludeJobFilters.some((f) => new RegExp(f).test(job));
-    for (const job of ["tempest-full-py3", "devstack-platform-ubuntu-noble", "tempest-devstack-mix", "nova-next", "openstack-tox-py312"]) {
-      expect([job, assigned.filter((a) => takes(a, job)).length]).toEqual([job, 1]);
-    }
-  });
-
-  test("one worker takes every source", () => {
-    expect(names(partitionSources(SOURCES, 1))).toEqual([SOURCES.map((s) => s.name)]);
+  test("adding a worker keeps the first shards where they were", () => {
+    const before = shardsOf(partitionSources([tenant("openstack", 2), tenant("opendev"), tenant("zuul")], 2));
+    const after = shardsOf(partitionSources([tenant("openstack", 2), tenant("opendev"), tenant("zuul")], 3));
+    expect(after.map((worker) => worker[0])).toEqual([before[0][0], before[1][0], "opendev 1/1"]);
   });
 
   test("fails listing every problem", () => {
-    expect(() => partitionSources([source("a", "x"), source("a", "x")], 3)).toThrow(/^The ingestion sources have 3 problem\(s\):\n {2}sources\[1\] "a": duplicates/);
+    expect(() => partitionSources([tenant("bad name"), tenant("opendev")], 3)).toThrow(/^The ingestion sources have 3 problem\(s\):\n {2}sources\[0\] "bad name": name must be/);
+  });
+});
+
+describe("shardOf", () => {
+  const uuids = Array.from({ length: 6000 }, () => randomBytes(16).toString("hex"));
+
+  test("puts every build in exactly one of the shards, the same one every time", () => {
+    for (const uuid of uuids.slice(0, 100)) {
+      const shard = shardOf(uuid, 7);
+      expect(shard).toBeGreaterThanOrEqual(0);
+      expect(shard).toBeLessThan(7);
+      expect(shardOf(uuid, 7)).toBe(shard);
+    }
+  });
+
+  test("spreads builds evenly (each of 7 shards within 15% of its share)", () => {
+    const counts = Array.from({ length: 7 }, () => 0);
+    for (const uuid of uuids) counts[shardOf(uuid, 7)] += 1;
+    for (const count of counts) expect(Math.abs(count - uuids.length / 7)).toBeLessThan((uuids.length / 7) * 0.15);
+  });
+
+  test("does not depend on anything but the uuid (a fixed value, for every release)", () => {
+    expect([shardOf("4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", 7), shardOf("4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", 1)]).toEqual([shardOf("4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e", 7), 0]);
   });
 });
 
 describe("validateSources", () => {
-  test("accepts a sound split", () => {
-    expect(validateSources(SOURCES, 5)).toEqual([]);
+  test("accepts a tenant shared by every worker and a tenant of its own", () => {
+    expect(validateSources([tenant("openstack", 7), tenant("opendev")], 8)).toEqual([]);
   });
 
-  test("fails on a worker with nothing to do", () => {
-    expect(validateSources(SOURCES, 7)).toEqual([
-      "7 workers for 5 source(s): workers 5..6 (0-based) would have nothing to do; lower the worker count to 5, or split a tenant into more sources with job_filter",
+  test("fails a tenant listed twice, saying to give it shards instead", () => {
+    expect(validateSources([tenant("openstack"), { name: "rest", zuul_api_url: "https://zuul.opendev.org/api/tenant/openstack" }], 2)).toEqual([
+      'sources[1] "rest": lists the tenant of sources[0] "openstack" again; list each tenant once, and give it shards: <workers> to share its builds between several workers',
     ]);
   });
 
-  test("fails on duplicate source names", () => {
-    expect(validateSources([source("dup", "openstack"), source("dup", "zuul")], 2)).toEqual(['sources[1] "dup": duplicates the name of sources[0]; names must be unique']);
-  });
-
-  test("fails on two sources of the same tenant without job filters", () => {
-    expect(validateSources([source("one", "openstack"), source("two", "openstack")], 2)).toEqual([
-      expect.stringMatching(/^sources\[1\] "two": overlaps sources\[0\] "one", which takes every job of https:\/\/zuul.opendev.org\/api\/tenant\/openstack left by the sources before it/),
+  test("fails more shards than workers", () => {
+    expect(validateSources([tenant("openstack", 3)], 2)).toEqual([
+      'sources[0] "openstack": shards: got 3 for 2 worker(s); each shard needs a worker of its own: lower shards or raise ingestion.workers.count',
     ]);
   });
 
-  test("fails on a filtered source after the tenant's catch-all source", () => {
-    expect(validateSources([source("rest", "openstack"), source("tempest", "openstack", "^tempest-")], 2)).toEqual([
-      expect.stringContaining('sources[1] "tempest": overlaps sources[0] "rest"'),
+  test("fails a worker that would have nothing to do", () => {
+    expect(validateSources([tenant("openstack", 2), tenant("opendev")], 4)).toEqual([
+      "4 workers for 3 shard(s): workers 3..3 (0-based) would have nothing to do; lower the worker count to 3, or give a tenant more shards",
     ]);
   });
 
-  test("fails on two sources of the same tenant with the same job filter", () => {
-    expect(validateSources([source("a", "openstack", "^nova-"), source("b", "openstack", "^nova-")], 2)).toEqual([
-      'sources[1] "b": has the same job_filter as sources[0] "a" on https://zuul.opendev.org/api/tenant/openstack, so it would get nothing',
+  test("fails duplicate names, bad names and URLs that are not a tenant API", () => {
+    expect(validateSources([tenant("a"), { name: "a", zuul_api_url: "https://zuul.opendev.org/t/b" }, { name: "Bad!", zuul_api_url: "https://zuul.example.org/api/tenant/c" }], 3)).toEqual([
+      'sources[1] "a": duplicates the name of sources[0]; names must be unique',
+      'sources[1] "a": zuul_api_url "https://zuul.opendev.org/t/b" is not of the form https://<host>/api/tenant/<tenant>',
+      'sources[2] "Bad!": name must be 1-32 lowercase letters, digits and "-" (it names the checkpoint and labels the metrics)',
     ]);
   });
 
-  test("fails on a bad regex", () => {
-    expect(validateSources([source("a", "openstack", "tempest-(")], 1)).toEqual([
-      expect.stringMatching(/^sources\[0\] "a": job_filter "tempest-\(": is not a valid regular expression/),
+  test("fails a tenant that differs from the URL's", () => {
+    expect(validateSources([{ name: "x", zuul_api_url: "https://zuul.opendev.org/api/tenant/openstack", tenant: "opendev" }], 1)).toEqual([
+      'sources[0] "x": tenant "opendev" differs from the tenant of zuul_api_url ("openstack"); leave tenant out, or make them agree',
     ]);
   });
 
-  test("fails on a regex that Python reads differently", () => {
-    expect(validateSources([source("a", "openstack", "(?<kind>tempest)-")], 1)).toEqual([expect.stringContaining("uses named groups")]);
-  });
-
-  test("fails on a filter that matches every job", () => {
-    expect(validateSources([source("a", "openstack", ".*")], 1)).toEqual([expect.stringContaining("matches the empty string, so it matches every job")]);
-  });
-
-  test("fails on a tenant that differs from the URL's", () => {
-    expect(validateSources([{ name: "a", tenant: "zuul", zuul_api_url: `${OPENDEV}/openstack` }], 1)).toEqual([
-      'sources[0] "a": tenant "zuul" differs from the tenant of zuul_api_url ("openstack"); logscraper uses the URL\'s',
-    ]);
-  });
-
-  test("fails on a URL that is not a tenant API", () => {
-    expect(validateSources([{ name: "a", tenant: "openstack", zuul_api_url: "https://zuul.opendev.org/t/openstack" }], 1)).toEqual([
-      'sources[0] "a": zuul_api_url "https://zuul.opendev.org/t/openstack" is not of the form https://<host>/api/tenant/<tenant>',
-    ]);
-  });
-
-  test("fails on a name that cannot name a unit", () => {
-    expect(validateSources([source("Open Stack", "openstack")], 1)).toEqual([expect.stringContaining('sources[0] "Open Stack": name must be 1-32 lowercase letters')]);
-  });
-
-  test("fails on no sources and on a worker count below 1", () => {
+  test("fails an empty list and a bad worker count", () => {
     expect(validateSources([], 0)).toEqual(["worker count: got 0; expected a whole number of at least 1", "no sources: give at least one Zuul tenant to follow"]);
   });
 });

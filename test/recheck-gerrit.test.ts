@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { EventStream, review, type GerritConnection } from "../services/recheck/gerrit";
-import type { Level } from "../services/recheck/log";
+import type { Level } from "../services/shared/log";
 import { fakeGerritGate, startFakeGerrit, zuulReportEvent, type FakeGerrit } from "./support/fake-gerrit";
 import { until } from "./support/until";
 import { describeGated } from "./support/validators";

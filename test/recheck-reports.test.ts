@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseQueryFile, queryForBuild, renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
-import { recheckServiceBundle } from "../lib/recheck/bundle";
+import { serviceBundle } from "../lib/service-bundle";
 import { commentText } from "../services/recheck/report";
 import type { PendingReport } from "../services/recheck/state";
 import { failedJobs, pipelineOf } from "../services/recheck/zuul";
@@ -95,7 +95,7 @@ describe("commentText", () => {
 function runBundleWithBadSettings(node: string) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-bundle-"));
   try {
-    fs.writeFileSync(path.join(dir, "recheck.js"), recheckServiceBundle());
+    fs.writeFileSync(path.join(dir, "recheck.js"), serviceBundle("recheck"));
     fs.writeFileSync(path.join(dir, "recheck.json"), JSON.stringify({ gerrit: { host: "h", port: "29418" } }));
     const result = spawnSync(node, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], { encoding: "utf8", env: { PATH: process.env.PATH } });
     return { status: result.status, stderr: result.stderr, expected: `recheck: ${path.join(dir, "recheck.json")}: gerrit.port: got "29418"; expected a number\n` };

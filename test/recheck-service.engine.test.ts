@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { ingestPipelineBody } from "../lib/ingestion/ingest-pipeline";
 import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
-import { recheckServiceBundle } from "../lib/recheck/bundle";
+import { serviceBundle } from "../lib/service-bundle";
 import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { logMapping } from "../lib/search/engine";
@@ -110,7 +110,7 @@ describeWithSearchEngine("the recheck service", () => {
       expect((await engineRequest("PUT", `_ingest/pipeline/${prefix}-pipeline`, ingestPipelineBody())).status).toBe(200);
       expect((await engineRequest("PUT", `${prefix}-logs`, { mappings: logMapping() })).status).toBe(200);
 
-      fs.writeFileSync(path.join(dir, "recheck.js"), recheckServiceBundle());
+      fs.writeFileSync(path.join(dir, "recheck.js"), serviceBundle("recheck"));
       fs.mkdirSync(path.join(dir, "credentials"));
       fs.copyFileSync(gerrit.clientKeyFile, path.join(dir, "credentials", CREDENTIAL_NAMES.gerritKey));
       fs.chmodSync(path.join(dir, "credentials", CREDENTIAL_NAMES.gerritKey), 0o600);

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { RecheckService, RECHECK_ONLY_EXECUTABLES, type RecheckServiceProps } from "../constructs/recheck-service";
 import { loadQueries, type BugQuery } from "../lib/queries/check";
-import { recheckServiceBundle } from "../lib/recheck/bundle";
+import { serviceBundle } from "../lib/service-bundle";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { selfSignedCertificate } from "./support/certificates";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
@@ -31,7 +31,7 @@ function synthRecheck(props: Partial<RecheckServiceProps> = {}) {
     new RecheckService(scope, "recheck", {
       servers, flavorName: "m1.large", search, queries, gerritHost: "review.example.org", gerritUser: "recheck-bot",
       gerritHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey", logsUrl: "https://logs.example.org/dashboards/",
-      serviceBundle: recheckServiceBundle(), ...props,
+      serviceBundle: serviceBundle("recheck"), ...props,
     });
   });
   const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-recheck-1")!;
@@ -87,7 +87,7 @@ describe("RecheckService", () => {
   });
 
   test("ships the service bundle gzipped in the user data, run by the distribution's Node.js", () => {
-    expect(fileAt(files, "/usr/local/lib/recheck/recheck.js").content).toBe(recheckServiceBundle());
+    expect(fileAt(files, "/usr/local/lib/recheck/recheck.js").content).toBe(serviceBundle("recheck"));
     expect(parse(deliveredUserData(userData)).packages).toEqual(expect.arrayContaining(["nodejs", "openssh-client"]));
     expect(unit()).toContain("ExecStart=/usr/bin/node /usr/local/lib/recheck/recheck.js /etc/recheck/recheck.json\n");
   });

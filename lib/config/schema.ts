@@ -29,15 +29,24 @@ const sshPublicKey = z
 
 const tcpPort = z.int().min(1).max(65535);
 
+/** A setting that no longer exists: any value is an error, at its line, saying what to do instead. */
+function retired(message: string) {
+  return z
+    .unknown()
+    .refine((value) => value === undefined, { error: message })
+    .optional()
+    .describe(`Retired: setting it is an error (${message.replace(/^is retired: /, "")}).`);
+}
+
 /**
  * Ports the front end must never open to the world: admin SSH, the cluster's API and transport,
  * the dashboards' own port (they are served under /dashboards/ on 443), and the ingestion
- * workers' admin-only metrics ports (9128 and up).
+ * workers' admin-only metrics port (9128).
  */
 export const RESERVED_PORTS: readonly { readonly from: number; readonly to: number; readonly what: string }[] = [
   { from: 22, to: 22, what: "admin SSH" },
   { from: 5601, to: 5601, what: "the dashboards' own port (they are served under /dashboards/ on 443)" },
-  { from: 9128, to: 9199, what: "the ingestion workers' admin-only metrics" },
+  { from: 9128, to: 9128, what: "the ingestion workers' admin-only metrics" },
   { from: 9200, to: 9200, what: "the search API (the front end proxies it, read-only, on 443)" },
   { from: 9300, to: 9300, what: "the search cluster's transport" },
 ];
@@ -280,38 +289,45 @@ export const deploymentSchema = z
       sources: z
         .array(
           z.strictObject({
-            name: z.string().describe("Short name of the source; names the worker's units and files."),
+            name: z.string().describe("Short name of the source: the `source` label of the workers' metrics."),
             zuul_api_url: z.url({ error: "expected a URL such as https://zuul.opendev.org/api/tenant/openstack" }).describe("The tenant's Zuul REST API."),
-            tenant: z.string().describe("The Zuul tenant: the last segment of zuul_api_url."),
-            job_filter: z
-              .string()
-              .optional()
-              .describe("Python regular expression searched in job names; unset means every job not taken by an earlier source of the tenant."),
+            tenant: z.string().optional().describe("The Zuul tenant; unset means the last segment of zuul_api_url, which it must equal when set."),
+            shards: z
+              .int()
+              .min(1)
+              .max(32)
+              .default(1)
+              .describe("How many workers share the tenant: its builds are split between them by a hash of the build uuid."),
+            job_filter: retired(
+              "is retired: each tenant is listed once and its builds are split between workers by a hash of the build uuid, never by job name; " +
+                "list the tenant once, with shards: <number of workers> to share it",
+            ),
           }),
         )
         .min(1)
-        .describe("Zuul tenants (or parts of one) to follow; each runs on exactly one worker, dealt round-robin."),
+        .describe("Zuul tenants to follow, each listed once; their shards are dealt round-robin over the workers."),
       download_list: z
         .array(z.strictObject({ name: z.string().min(1), tags: z.array(z.string().min(1)) }))
         .optional()
-        .describe("Files fetched from every build (path relative to the build's log URL) and their tags; unset means the built-in list."),
-      git_commit: z
-        .string()
-        .regex(/^[0-9a-f]{40}$/, { error: "expected a full 40-digit commit id of openstack/ci-log-processing" })
-        .optional()
-        .describe("The ci-log-processing commit the workers install; unset means the one this project tests."),
-      scratch_gib: z.int().min(1).max(1000).default(20).describe("Disk budget for downloads on each worker, in GiB."),
-      max_log_file_mib: z.int().min(1).max(10240).default(256).describe("A single log file is cut at this size, in MiB."),
+        .describe("Files read from every build (path relative to the build's log URL) and their tags; unset means the built-in list."),
+      debug_messages: z
+        .enum(["drop", "keep"])
+        .default("drop")
+        .describe("drop: DEBUG messages are not indexed, their continuation lines neither; keep: they are, whole."),
+      backfill_hours: z
+        .int()
+        .min(0)
+        .max(72)
+        .default(6)
+        .describe("A new worker indexes the builds that ended this far back; also how far a worker catches up after a stop."),
+      poll_seconds: z.int().min(10).max(3600).default(60).describe("Between two listings of a tenant's builds."),
+      max_log_file_mib: z.int().min(1).max(10240).default(256).describe("A single log file is read up to this size, in MiB, and cut at a line break."),
+      git_commit: retired("is retired: the workers run this repository's own ingestion service (services/ingestion), built at synth; remove the setting"),
+      scratch_gib: retired("is retired: the workers stream each file from the log server straight into the cluster and keep nothing on disk; remove the setting"),
     }),
     recheck: z.strictObject({
       flavor: slug.describe("Flavor alias of the recheck bot and dashboard server."),
-      git_commit: z
-        .unknown()
-        .refine((value) => value === undefined, {
-          error: "is retired: the recheck service is now this repository's own (services/recheck), built at synth; remove the setting",
-        })
-        .optional()
-        .describe("Retired: the recheck service is built from this repository; setting it is an error."),
+      git_commit: retired("is retired: the recheck service is now this repository's own (services/recheck), built at synth; remove the setting"),
       gerrit: z.strictObject({
         host: z.hostname({ error: "expected a host name such as review.opendev.org" }).describe("Gerrit server; the bot uses its SSH port 29418."),
         user: z.string().min(1).describe("The bot's Gerrit account (needs the Stream Events capability)."),
@@ -325,6 +341,11 @@ export const deploymentSchema = z
       }),
       ci_username: z.string().min(1).default("zuul").describe("Gerrit account whose 'Build failed' comments the bot reads."),
       jobs_re: z.string().min(1).default("(devstack|tempest|grenade)").describe("Regular expression a failure comment must match to be classified."),
+      tenants: z
+        .array(z.string().regex(/^[A-Za-z0-9._-]+$/, { error: "expected a Zuul tenant name such as openstack" }))
+        .min(1)
+        .optional()
+        .describe("Zuul tenants whose failures the bot classifies (their logs must be indexed); unset means the tenants of ingestion.sources."),
       allow_no_queries: z
         .boolean()
         .default(false)

@@ -1,35 +1,52 @@
 /**
- * The parsing that the Logstash tier used to do, as an ingest pipeline run by the search cluster
- * on every log document (set it as the log indices' `index.default_pipeline`: logsender sends
- * no pipeline parameter). logsender indexes each line as it is, so queries on `message` keep
- * matching the whole line; the pipeline only adds the fields the historical grok extracted,
- * which elastic-recheck queries filter on (`loglevel`, `module`, ...).
+ * The parsing that the Logstash tier used to do, as an ingest pipeline the search cluster runs on
+ * every log document (the log indices' `index.default_pipeline`; the ingestion service sends no
+ * pipeline parameter). The service indexes each message as it is, so queries on `message` keep
+ * matching the whole text; the pipeline only adds the fields the historical grok extracted,
+ * which bug queries filter on (`loglevel`, `module`, ...).
  *
- * One grok processor tries three line formats, first match wins:
- * - OSLO_LINE: an oslo.log line, `2024-05-14 10:21:33.123 12345 INFO nova.compute.manager [req-...] ...`
+ * The pipeline is a list of stages (PIPELINE_STAGES), each a few processors and the fields of
+ * the contract (lib/field-contract.ts) it sets. A stage for error-like lines (issue #23's
+ * fingerprints) goes after LINE_FIELDS, gated with an `if` on what that stage set (`loglevel`,
+ * `module`) or on `tags`, so that other documents pay nothing for it; the tests check that the
+ * stages together set exactly the contract's `ingest-pipeline` fields.
+ *
+ * What it costs is measured by `npm run bench` (documents per second into the real node with the
+ * pipeline, without it, and with the previous two-processor pipeline). The cheap shape:
+ * - one grok processor with one pattern, anchored at the start of the message (`\A`: the regex
+ *   engine then tries a single position, and a line that is none of the formats fails on its
+ *   first characters); first-match-wins lists of patterns run the regex once per pattern;
+ * - nothing the worker knows already: `build_short_uuid` comes from the service, not from a
+ *   second grok on `build_uuid`.
+ *
+ * The line pattern, CI_LOG_LINE, reads three formats, each from the first character:
+ * - a syslog or journal line, `May 14 10:21:33[.123456] host program[pid]: ...`, whose text may be
+ *   an oslo.log line without date and pid, as in devstack's journal-derived `screen-*.txt` files
+ *   (`... devstack@n-cpu.service[1234]: ERROR nova.compute.manager ...`);
+ * - an oslo.log line, `2024-05-14 10:21:33.123 12345 INFO nova.compute.manager [req-...] ...`
  *   (also tempest's captured logging, `... 12345 INFO     [tempest.lib.common.rest_client] ...`);
- * - SYSLOG_LINE: a syslog or journal line, `May 14 10:21:33[.123456] host program[pid]: ...`,
- *   whose text may be an oslo.log line without date and pid, as in devstack's journal-derived
- *   `screen-*.txt` files (`... devstack@n-cpu.service[1234]: ERROR nova.compute.manager ...`);
- * - CONSOLE_LINE: a console line, `2024-05-14 10:21:33.123456 | [node | ]...`, where logsender
- *   usually has cut the text before the first "|" already; console lines have no level of
- *   their own, so the fields come from an oslo.log line printed into the console (a failed
- *   test's captured logging), and a console line without one sets nothing.
+ * - a console line, `[2024-05-14 10:21:33.123456 | ][node | ]...` (the service sends it without
+ *   its timestamp, which becomes `@timestamp`), whose fields come from an oslo.log line printed
+ *   into the console (a failed test's captured logging); console lines have no level of their
+ *   own, so other console lines set nothing.
  * A line that matches none is indexed unchanged (`ignore_failure`), as is a document without
- * `message` (`ignore_missing`).
+ * `message` (`ignore_missing`). The first line of a message decides (`\A`, not `^`: in grok's
+ * regex engine ^ also matches after every newline, and a multi-line message would take its fields
+ * from a later line).
  *
- * Every grok pattern is defined in `pattern_definitions`, from regex primitives and the base
- * patterns below, never from the cluster's built-in library: the tests expand them exactly as
- * the cluster does and run them with Oniguruma (the regex engine grok uses).
+ * Every grok pattern is defined in `pattern_definitions`, from regex primitives, never from the
+ * cluster's built-in library: the tests expand them exactly as the cluster does and run them with
+ * Oniguruma (the regex engine grok uses), and the service runs the same expansion (grok.ts).
  */
+import type { LogFieldName } from "../field-contract";
 
 /** The name of the pipeline: `PUT _ingest/pipeline/<PIPELINE_NAME>`. */
 export const PIPELINE_NAME = "ci-log-lines";
 
 /**
  * The patterns, each a regex in which `%{NAME}` inlines pattern NAME and `%{NAME:field}` (or
- * `%{NAME:field:int}`) captures it into `field`. Only non-capturing groups `(?:...)` are used
- * besides captures.
+ * `%{NAME:field:int}`) captures it into `field`. Only non-capturing groups `(?:...)` and
+ * lookaheads are used besides captures.
  */
 export const GROK_PATTERNS: Readonly<Record<string, string>> = {
   // Base patterns (the cluster's library has some of the same names; these definitions win).
@@ -52,20 +69,19 @@ export const GROK_PATTERNS: Readonly<Record<string, string>> = {
   OSLO_TIMESTAMP: "%{CI_YEAR}-%{CI_MONTHNUM}-%{CI_MONTHDAY}[ T]%{CI_TIME}(?:%{CI_FRACTION})?",
   SYSLOG_TIMESTAMP: "%{CI_MONTHNAME} %{CI_SPACED_MONTHDAY} %{CI_TIME}(?:%{CI_FRACTION})?",
   CONSOLE_TIMESTAMP: "%{CI_YEAR}-%{CI_MONTHNUM}-%{CI_MONTHDAY} %{CI_TIME}%{CI_FRACTION}",
-  // LEVEL module: what follows the date (and pid) of an oslo.log line; the module may be bracketed (tempest).
+  // LEVEL module, after the date (and pid) of an oslo.log line; the module may be bracketed (tempest).
+  LEVEL_MODULE: "%{LOGLEVEL} +\\[?%{PY_MODULE}\\]?(?= |$)",
   OSLO_LEVEL_MODULE: "%{LOGLEVEL:loglevel} +\\[?%{PY_MODULE:module}\\]?(?= |$)",
-  OSLO_PAYLOAD: "%{OSLO_TIMESTAMP} %{CI_INT:pid:int} +%{OSLO_LEVEL_MODULE}",
-
-  // \A, not ^: in grok's regex engine ^ also matches after every newline, and a multi-line
-  // message would take its fields from a later line.
-  OSLO_LINE: "\\A%{OSLO_PAYLOAD}",
-  SYSLOG_LINE:
-    "\\A%{SYSLOG_TIMESTAMP} %{CI_HOSTNAME:syslog_host} %{SYSLOG_PROGRAM:syslog_program}(?:\\[%{CI_INT:syslog_pid:int}\\])?:(?: +%{OSLO_LEVEL_MODULE})?",
-  CONSOLE_LINE: "\\A(?:%{CONSOLE_TIMESTAMP} \\| )?(?:%{CI_HOSTNAME} \\| )? *%{OSLO_PAYLOAD}",
+  // The spaces after the colon are taken only before a level and module.
+  SYSLOG_HEAD: "%{SYSLOG_TIMESTAMP} %{CI_HOSTNAME:syslog_host} %{SYSLOG_PROGRAM:syslog_program}(?:\\[%{CI_INT:syslog_pid:int}\\])?:(?: +(?=%{LEVEL_MODULE}))?",
+  // An oslo.log head, at the start or after a console line's node name (and timestamp, as other
+  // senders keep it); only with a level and module after it.
+  OSLO_HEAD: "(?:%{CONSOLE_TIMESTAMP} \\| )?(?:%{CI_HOSTNAME} \\| )? *%{OSLO_TIMESTAMP} %{CI_INT:pid:int} +(?=%{LEVEL_MODULE})",
+  CI_LOG_LINE: "\\A(?:%{SYSLOG_HEAD}|%{OSLO_HEAD})(?:%{OSLO_LEVEL_MODULE})?",
 };
 
-/** The patterns the processor tries, in order. */
-export const LINE_PATTERNS: readonly string[] = ["%{OSLO_LINE}", "%{SYSLOG_LINE}", "%{CONSOLE_LINE}"];
+/** The one pattern of the line grok. */
+export const LINE_PATTERN = "%{CI_LOG_LINE}";
 
 export interface GrokProcessor {
   readonly field: string;
@@ -74,44 +90,50 @@ export interface GrokProcessor {
   readonly ignore_missing: boolean;
   readonly ignore_failure: boolean;
   readonly description: string;
+  /** A Painless condition: the processor runs only on documents it is true for. */
+  readonly if?: string;
 }
+
+/** The processors the pipeline uses (each one key, as the ingest API writes them). */
+export type Processor = { readonly grok: GrokProcessor };
+
+export interface PipelineStage {
+  readonly name: string;
+  /** The contract fields this stage sets (those with `source: "ingest-pipeline"`). */
+  readonly fields: readonly LogFieldName[];
+  readonly processors: readonly Processor[];
+}
+
+/** loglevel, module, pid and the syslog fields, from the first line of the message. */
+export const LINE_FIELDS: PipelineStage = {
+  name: "line fields",
+  fields: ["loglevel", "module", "pid", "syslog_host", "syslog_program", "syslog_pid"],
+  processors: [
+    {
+      grok: {
+        description: "oslo.log, syslog/journal and console lines: level, module, pid, syslog host and program",
+        field: "message",
+        patterns: [LINE_PATTERN],
+        pattern_definitions: { ...GROK_PATTERNS },
+        ignore_missing: true,
+        ignore_failure: true,
+      },
+    },
+  ],
+};
+
+/** The stages in the order the pipeline runs them. */
+export const PIPELINE_STAGES: readonly PipelineStage[] = [LINE_FIELDS];
 
 export interface IngestPipelineBody {
   readonly description: string;
-  readonly processors: readonly { readonly grok: GrokProcessor }[];
+  readonly processors: readonly Processor[];
 }
 
-/**
- * elastic-recheck finds a failed build's documents by `build_short_uuid`, the first 7 characters
- * of the build's UUID, which the old submitter sent and logsender does not.
- */
-export const SHORT_UUID_PATTERNS: Readonly<Record<string, string>> = { CI_SHORT_UUID: "[0-9a-f]{7}" };
-
 /** The body of `PUT _ingest/pipeline/<PIPELINE_NAME>`. */
-export function ingestPipelineBody(): IngestPipelineBody {
+export function ingestPipelineBody(stages: readonly PipelineStage[] = PIPELINE_STAGES): IngestPipelineBody {
   return {
-    description: "Fields of CI log lines (oslo.log, syslog/journal, console) and build_short_uuid, which elastic-recheck uses; lines that match nothing are kept as they are",
-    processors: [
-      {
-        grok: {
-          description: "oslo.log, syslog/journal and console lines",
-          field: "message",
-          patterns: [...LINE_PATTERNS],
-          pattern_definitions: { ...GROK_PATTERNS },
-          ignore_missing: true,
-          ignore_failure: true,
-        },
-      },
-      {
-        grok: {
-          description: "build_short_uuid for elastic-recheck",
-          field: "build_uuid",
-          patterns: ["\\A%{CI_SHORT_UUID:build_short_uuid}"],
-          pattern_definitions: { ...SHORT_UUID_PATTERNS },
-          ignore_missing: true,
-          ignore_failure: true,
-        },
-      },
-    ],
+    description: `Fields of CI log messages (${stages.map((stage) => stage.name).join(", ")}); messages that match nothing are kept as they are`,
+    processors: stages.flatMap((stage) => stage.processors),
   };
 }

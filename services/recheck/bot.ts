@@ -7,7 +7,7 @@ import { buildTerm, queryForBuild, type BugQuery, type BuildId } from "../../lib
 import { failedJobs, pipelineOf } from "./zuul";
 import { commentText, ircLine } from "./report";
 import { totalHits, type SearchClient } from "./search";
-import { errorText, type Logger } from "./log";
+import { errorText, type Logger } from "../shared/log";
 import type { QueryLoader } from "./queries";
 
 export interface BotOptions {

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import { queryForBuild, type BugQuery } from "../../lib/queries/bug-query";
-import { writeAtomically } from "./files";
+import { writeAtomically } from "../shared/files";
 import { bugUrl } from "./report";
 import type { SearchClient } from "./search";
 

@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as readline from "node:readline";
-import { errorText, type Logger } from "./log";
+import { errorText, type Logger } from "../shared/log";
 
 export interface GerritConnection {
   readonly host: string;

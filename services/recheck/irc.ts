@@ -6,7 +6,7 @@
 import * as net from "node:net";
 import * as tls from "node:tls";
 import type { IrcChannel } from "../../lib/recheck/service-config";
-import { errorText, type Logger } from "./log";
+import { errorText, type Logger } from "../shared/log";
 
 export interface IrcOptions {
   readonly server: string;

@@ -6,12 +6,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RecheckBot } from "./bot";
-import { credentialFile, readConfig, readOptional, requiredCredential, StartError } from "./config";
+import { credentialFile, readConfig, requiredCredential } from "./config";
 import { computeDashboard, writeDashboard } from "./dashboard";
 import { EventStream, review, type GerritConnection } from "./gerrit";
 import { serveHealth } from "./health";
 import { IrcAnnouncer } from "./irc";
-import { errorText, jsonLogger } from "./log";
+import { errorText, jsonLogger } from "../shared/log";
+import { runService, stopOnSignals } from "../shared/process";
+import { readOptional, StartError, stateDirectory } from "../shared/settings";
 import { QueryLoader } from "./queries";
 import { SearchClient } from "./search";
 import { StateStore } from "./state";
@@ -20,8 +22,7 @@ async function main(args: readonly string[]): Promise<void> {
   const log = jsonLogger();
   if (args.length !== 1) throw new StartError("usage: recheck <settings.json> (with $STATE_DIRECTORY and $CREDENTIALS_DIRECTORY set, as systemd does)");
   const config = readConfig(args[0]);
-  const stateDir = process.env.STATE_DIRECTORY?.split(":")[0];
-  if (!stateDir) throw new StartError("$STATE_DIRECTORY is not set; expected the unit's StateDirectory= (or the variable, when run by hand)");
+  const stateDir = stateDirectory();
   const gerrit: GerritConnection = { ...config.gerrit, keyFile: requiredCredential("gerritKey") };
   if (!fs.existsSync(gerrit.knownHostsFile)) throw new StartError(`${args[0]}: gerrit.knownHostsFile: ${gerrit.knownHostsFile} does not exist; expected Gerrit's host key in known_hosts format`);
 
@@ -106,24 +107,13 @@ async function main(args: readonly string[]): Promise<void> {
   const dashboards = setInterval(() => void refreshDashboard(), config.dashboard.intervalSeconds * 1000);
   void refreshDashboard();
 
-  const stop = (signal: string) => {
-    log.log("info", "stopping", { signal });
+  stopOnSignals(log, () => {
     clearInterval(ticks);
     clearInterval(dashboards);
     stream.stop();
     irc?.stop();
     health.close();
-    setTimeout(() => process.exit(0), 200).unref();
-  };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof StartError) {
-    process.stderr.write(`recheck: ${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`recheck: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runService("recheck", main);

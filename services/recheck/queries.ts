@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseQueryFile, type BugQuery } from "../../lib/queries/bug-query";
-import type { Logger } from "./log";
+import type { Logger } from "../shared/log";
 
 export interface QueryFolder {
   readonly queries: readonly BugQuery[];

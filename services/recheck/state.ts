@@ -3,10 +3,9 @@
  * it has finished with (so that no build is ever reported twice). One JSON file in the state
  * directory, replaced atomically after every change.
  */
-import * as fs from "node:fs";
 import type { BuildId } from "../../lib/queries/bug-query";
-import { writeAtomically } from "./files";
-import type { Logger } from "./log";
+import { readStateFile, writeAtomically } from "../shared/files";
+import type { Logger } from "../shared/log";
 
 export type JobOutcome = { readonly bugs: readonly string[] } | { readonly timedOut: true };
 
@@ -45,22 +44,12 @@ export class StateStore {
   private state: StateFile = { pending: [], done: {} };
 
   constructor(private readonly file: string, log: Logger, private readonly keepDays = 30) {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, "utf8");
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
-      throw error;
-    }
-    try {
-      const data = JSON.parse(text) as StateFile;
-      if (!Array.isArray(data.pending) || typeof data.done !== "object" || data.done === null) throw new Error("expected pending and done");
-      this.state = data;
-    } catch (error) {
-      const aside = `${file}.unreadable-${Date.now()}`;
-      fs.renameSync(file, aside);
-      log.log("error", "the state file was unreadable; kept it aside and started afresh", { file, keptAs: aside, error: (error as Error).message });
-    }
+    const saved = readStateFile(file, log, (data) => {
+      const state = data as StateFile;
+      if (!Array.isArray(state.pending) || typeof state.done !== "object" || state.done === null) throw new Error("expected pending and done");
+      return state;
+    }, "no failure is waited on any more");
+    if (saved !== undefined) this.state = saved;
   }
 
   get pending(): readonly PendingReport[] {

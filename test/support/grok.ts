@@ -1,77 +1,13 @@
 /**
  * Grok as the search cluster runs it, for tests: a pattern is expanded into one regex
- * (`%{NAME:field}` or `%{NAME:field:type}` becomes the named group `(?<field>...)`, `%{NAME}`
- * becomes `(?:...)` with NAME's definition, recursively) and run with Oniguruma, the engine
- * behind grok (Joni, its Java port, in the cluster). Only the definitions given are used,
- * never a built-in library, so a test proves the pipeline defines every pattern it uses.
+ * (lib/ingestion/grok.ts) and run with Oniguruma, the engine behind grok (Joni, its Java port,
+ * in the cluster). Only the definitions given are used, never a built-in library, so a test
+ * proves the pipeline defines every pattern it uses.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createOnigScanner, loadWASM, type OnigScanner } from "vscode-oniguruma";
-
-const REFERENCE = /%\{([A-Za-z0-9_]+)(?::([A-Za-z0-9_@.[\]-]+))?(?::(int|long|float|double|boolean|string))?\}/g;
-
-export interface ExpandedGrok {
-  /** The Oniguruma regex. */
-  readonly regex: string;
-  /** Named captures in the order of their groups, with the type conversion grok applies. */
-  readonly captures: readonly { readonly field: string; readonly type?: string }[];
-  /** Every pattern name the expansion used. */
-  readonly used: ReadonlySet<string>;
-}
-
-/** Expands `pattern` with `definitions` only; fails on an undefined name or a cycle. */
-export function expandGrok(pattern: string, definitions: Readonly<Record<string, string>>): ExpandedGrok {
-  const used = new Set<string>();
-  const expand = (text: string, stack: readonly string[]): string =>
-    text.replace(REFERENCE, (_match, name: string, field: string | undefined, type: string | undefined) => {
-      if (!(name in definitions)) throw new Error(`grok pattern ${name} is not defined in pattern_definitions (used in ${stack.at(-1) ?? "the pattern"})`);
-      if (stack.includes(name)) throw new Error(`grok pattern ${name} refers to itself: ${[...stack, name].join(" -> ")}`);
-      used.add(name);
-      const body = expand(definitions[name], [...stack, name]);
-      // A type marker rides in the group name until the captures are listed.
-      return field === undefined ? `(?:${body})` : `(?<${field}${type ? `__${type}` : ""}>${body})`;
-    });
-  const marked = expand(pattern, []);
-  const captures: { field: string; type?: string }[] = [];
-  for (const group of captureGroups(marked)) {
-    if (group === undefined) throw new Error(`pattern ${pattern} has an unnamed capturing group "(...)": write "(?:...)"`);
-    const [field, type] = group.split("__");
-    captures.push(type === undefined ? { field } : { field, type });
-  }
-  const regex = marked.replace(/\(\?<([A-Za-z0-9_@.[\]-]+?)__(?:int|long|float|double|boolean|string)>/g, "(?<$1>");
-  return { regex, captures, used };
-}
-
-/** The capturing groups of a regex in order: a name, or undefined for a plain "(". Skips escapes and character classes. */
-export function captureGroups(regex: string): (string | undefined)[] {
-  const groups: (string | undefined)[] = [];
-  let inClass = false;
-  for (let i = 0; i < regex.length; i++) {
-    const char = regex[i];
-    if (char === "\\") {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (char === "]") inClass = false;
-      continue;
-    }
-    if (char === "[") {
-      inClass = true;
-      if (regex[i + 1] === "]") i++; // "[]...]": a literal "]" first
-      continue;
-    }
-    if (char !== "(") continue;
-    if (regex[i + 1] !== "?") {
-      groups.push(undefined);
-      continue;
-    }
-    const named = /^\(\?<([A-Za-z_][A-Za-z0-9_@.[\]-]*)>/.exec(regex.slice(i));
-    if (named) groups.push(named[1]);
-  }
-  return groups;
-}
+import { expandGrok, type ExpandedGrok } from "../../lib/ingestion/grok";
 
 let loaded: Promise<void> | undefined;
 
@@ -108,9 +44,12 @@ export class GrokMatcher {
       if (!found) continue;
       const fields: GrokFields = {};
       expanded.captures.forEach((capture, index) => {
+        // vscode-oniguruma gives UTF-16 offsets; a group that did not take part in the match comes
+        // as 4294967295, or, in a string with non-ASCII characters, as an empty group at the end.
+        // No field pattern can match the empty string, so an empty group is one that did not match.
         const group = found.captureIndices[index + 1];
-        if (!group || group.start === 4294967295 || group.start < 0) return;
-        const text = Buffer.from(line, "utf8").subarray(group.start, group.end).toString("utf8");
+        if (!group || group.start === 4294967295 || group.length === 0) return;
+        const text = line.slice(group.start, group.end);
         fields[capture.field] = capture.type === "int" || capture.type === "long" ? Number.parseInt(text, 10) : text;
       });
       return fields;

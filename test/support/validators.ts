@@ -72,6 +72,14 @@ export function toolGate(binary: string, debianPackage: string, env: NodeJS.Proc
   return { run: false, skip: `SKIPPED: ${binary} not found; install the Debian package ${debianPackage} to run these checks` };
 }
 
+/** Like toolGate, for a Python module (`python3 -c "import <module>"`), from the Debian package `debianPackage`. */
+export function pythonModuleGate(module: string, debianPackage: string, env: NodeJS.ProcessEnv = process.env): ToolGate {
+  const python = executableOf("python3");
+  if (python !== undefined && spawnSync(python, ["-c", `import ${module}`], { stdio: "ignore" }).status === 0) return { run: true };
+  if (env.CI === "true") return { run: false, fail: `Python's ${module} module not found, and CI=true requires it: install the Debian package ${debianPackage}` };
+  return { run: false, skip: `SKIPPED: Python's ${module} module not found; install the Debian package ${debianPackage} to run these checks` };
+}
+
 /** The gate of tests that need every one of `gates`: the first that does not run, else run. */
 export function allGates(...gates: ToolGate[]): ToolGate {
   return gates.find((gate) => !gate.run) ?? { run: true };
