@@ -51,6 +51,8 @@ export interface RecheckServiceProps {
   readonly ciUsername?: string;
   /** @default "(devstack|tempest|grenade)" */
   readonly jobsRe?: string;
+  /** Zuul tenants whose logs are indexed: the bot waits only on their failures. */
+  readonly tenants: readonly string[];
   /** Where visitors explore the logs (Kibana), for the links the bot prints. */
   readonly logsUrl: string;
   /** @default no IRC notifications */
@@ -138,6 +140,7 @@ export class RecheckService extends Construct implements IConnectable {
       gerrit: { host: props.gerritHost, port: gerritPort, user: props.gerritUser, knownHostsFile, comment: props.commentOnGerrit ?? true },
       ciUsername: props.ciUsername ?? "zuul",
       jobsRe: props.jobsRe ?? "(devstack|tempest|grenade)",
+      tenants: props.tenants,
       search: { urls: search.endpoints, username: search.reader.username, caFile: search.addCaCertificateTo(cloudConfig), indexPattern: LOG_INDEX_PATTERN },
       queriesDir: QUERIES_DIR,
       logsUrl: props.logsUrl,
@@ -151,9 +154,12 @@ export class RecheckService extends Construct implements IConnectable {
     };
     cloudConfig.addFile({ path: `${CONFIG_DIR}/recheck.json`, content: renderServiceConfig(settings) });
 
-    // Root-only files; systemd hands them to the service in $CREDENTIALS_DIRECTORY.
+    // Root-only files; systemd hands them to the service in $CREDENTIALS_DIRECTORY. OpenSSH
+    // refuses a key without its final newline (`error in libcrypto`), which `"$(cat key)"` strips:
+    // the key is written with exactly one, and with Unix line ends, whatever the variable holds.
+    // The arguments hold Terraform escapes (a backslash, then n or r): cdktf writes them as they are.
     const credentials: [string, string][] = [
-      [CREDENTIAL_NAMES.gerritKey, this.gerritSshKey.stringValue],
+      [CREDENTIAL_NAMES.gerritKey, Fn.format("%s\\n", [Fn.replace(Fn.trimspace(this.gerritSshKey.stringValue), "\\r", "")])],
       [CREDENTIAL_NAMES.searchPassword, search.reader.password],
       ...(this.ircPassword ? [[CREDENTIAL_NAMES.ircPassword, this.ircPassword.stringValue] as [string, string]] : []),
     ];

@@ -16,6 +16,7 @@ import { RecheckService } from "../constructs/recheck-service";
 import type { BugQuery } from "../lib/queries/check";
 import { configureStateBackend } from "./state-backend";
 import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
+import { tenantOf } from "../lib/ingestion/partition";
 import { Network } from "../constructs/network";
 import { PolicyChecks } from "../constructs/policy-checks";
 import { SearchCluster } from "../constructs/search-cluster";
@@ -185,6 +186,7 @@ export class DeploymentStack extends TerraformStack {
       commentOnGerrit: config.recheck.gerrit.comment,
       ciUsername: config.recheck.ci_username,
       jobsRe: config.recheck.jobs_re,
+      tenants: config.recheck.tenants ?? [...new Set(config.ingestion.sources.map((source) => tenantOf(source)!))],
       logsUrl: frontend.dashboardsUrl ?? frontend.url,
       irc: config.recheck.irc,
       serviceBundle: props.serviceBundles.recheck,

@@ -3,12 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseQueryFile, queryForBuild, renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
+import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { serviceBundle } from "../lib/service-bundle";
 import { commentText } from "../services/recheck/report";
 import type { PendingReport } from "../services/recheck/state";
 import { failedJobs, pipelineOf } from "../services/recheck/zuul";
 import { oldestNodeGate, oldestNodePath, OLDEST_NODE_MAJOR } from "./support/oldest-node";
-import { describeGated } from "./support/validators";
+import { describeGated, toolGate } from "./support/validators";
 
 const UUID_A = "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e";
 const UUID_B = "9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d";
@@ -30,14 +31,23 @@ https://docs.opendev.org/opendev/infra-manual/latest/developers.html#automated-t
 describe("failedJobs", () => {
   test("reads every failed job of today's and older reports, voting and not, filtered by jobs_re", () => {
     expect(failedJobs(REPORT, /(devstack|tempest|grenade)/)).toEqual([
-      { name: "tempest-full-py3", url: `https://zuul.opendev.org/t/openstack/build/${UUID_A}`, build: { uuid: UUID_A }, result: "FAILURE", voting: true },
-      { name: "nova-grenade-multinode", url: `https://zuul.opendev.org/t/openstack/build/${UUID_B}`, build: { uuid: UUID_B }, result: "FAILURE", voting: false },
+      { name: "tempest-full-py3", url: `https://zuul.opendev.org/t/openstack/build/${UUID_A}`, build: { uuid: UUID_A }, result: "FAILURE", voting: true, tenant: "openstack" },
+      { name: "nova-grenade-multinode", url: `https://zuul.opendev.org/t/openstack/build/${UUID_B}`, build: { uuid: UUID_B }, result: "FAILURE", voting: false, tenant: "openstack" },
       {
         name: "devstack-platform-centos", url: "https://logs.example.org/45/123445/3/check/devstack-platform-centos/ab12cd3/",
         build: { shortUuid: "ab12cd3" }, result: "TIMED_OUT", voting: true,
       },
     ]);
     expect(pipelineOf(REPORT)).toBe("check");
+  });
+});
+
+describe("failedJobs: results", () => {
+  test("reads every failed result that leaves logs, and no other", () => {
+    const lines = ["FAILURE", "POST_FAILURE", "TIMED_OUT", "RETRY_LIMIT", "DISK_FULL", "SUCCESS", "SKIPPED", "NODE_FAILURE", "ABORTED", "RETRY", "MERGE_CONFLICT"].map(
+      (result, i) => `- tempest-${i} https://zuul.opendev.org/t/openstack/build/${String(i).padStart(32, "a")} : ${result} in 1m 2s`,
+    );
+    expect(failedJobs(lines.join("\n"), /tempest/).map((job) => job.result)).toEqual(["FAILURE", "POST_FAILURE", "TIMED_OUT", "RETRY_LIMIT", "DISK_FULL"]);
   });
 });
 
@@ -108,6 +118,35 @@ describe("the service bundle", () => {
   test("stops on bad settings with one line naming the file and the setting", () => {
     const { status, stderr, expected } = runBundleWithBadSettings(process.execPath);
     expect({ status, stderr }).toEqual({ status: 2, stderr: expected });
+  });
+});
+
+describeGated(toolGate("ssh-keygen", "openssh-client"), "the service bundle with a Gerrit key OpenSSH cannot load", () => {
+  test("stops at start, saying which credential and why, with ssh-keygen's words", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-key-"));
+    try {
+      expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "key")]).status).toBe(0);
+      fs.mkdirSync(path.join(dir, "credentials"));
+      // What `TF_VAR_...="$(cat key)"` used to deliver: the key without its final newline.
+      fs.writeFileSync(path.join(dir, "credentials", CREDENTIAL_NAMES.gerritKey), fs.readFileSync(path.join(dir, "key"), "utf8").trimEnd(), { mode: 0o600 });
+      fs.writeFileSync(path.join(dir, "recheck.js"), serviceBundle("recheck"));
+      const settings: RecheckServiceConfig = {
+        gerrit: { host: "127.0.0.1", port: 29418, user: "bot", knownHostsFile: path.join(dir, "known_hosts"), comment: false },
+        ciUsername: "zuul", jobsRe: ".", tenants: ["openstack"], search: { urls: ["http://127.0.0.1:9"], indexPattern: "logstash-*" }, queriesDir: dir,
+        logsUrl: "https://logs.example.org/", dashboardUrl: "https://recheck.example.org/", wait: { pollSeconds: 1, timeoutSeconds: 1 },
+        dashboard: { intervalSeconds: 60, days: 1, uncategorizedHours: 1 }, healthPort: 0,
+      };
+      fs.writeFileSync(path.join(dir, "recheck.json"), renderServiceConfig(settings));
+      const result = spawnSync(process.execPath, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], {
+        encoding: "utf8", env: { PATH: process.env.PATH, STATE_DIRECTORY: dir, CREDENTIALS_DIRECTORY: path.join(dir, "credentials") },
+      });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toMatch(
+        /^recheck: credential gerrit-ssh-key: OpenSSH cannot load the Gerrit key \(ssh-keygen -y: .*(error in libcrypto|invalid format).*\); set the Terraform variable recheck_gerrit_ssh_private_key to the bot's unencrypted private key in OpenSSH format\n$/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

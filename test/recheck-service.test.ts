@@ -1,17 +1,23 @@
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { RecheckService, RECHECK_ONLY_EXECUTABLES, type RecheckServiceProps } from "../constructs/recheck-service";
+import { runTerraform } from "../lib/provider-binary";
 import { loadQueries, type BugQuery } from "../lib/queries/check";
 import { serviceBundle } from "../lib/service-bundle";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
 import { selfSignedCertificate } from "./support/certificates";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
+import { terraformGate } from "./support/terraform";
 import { deliveredUserData, executablesOf, shellScriptsOf, systemdUnitsOf, writtenFiles } from "./support/user-data";
 import {
+  allGates,
+  describeGated,
   describeWithTool,
+  toolGate,
   validateCloudConfig,
   validateNginxConfig,
   validateShellScripts,
@@ -31,7 +37,7 @@ function synthRecheck(props: Partial<RecheckServiceProps> = {}) {
     new RecheckService(scope, "recheck", {
       servers, flavorName: "m1.large", search, queries, gerritHost: "review.example.org", gerritUser: "recheck-bot",
       gerritHostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIhostkey", logsUrl: "https://logs.example.org/dashboards/",
-      serviceBundle: serviceBundle("recheck"), ...props,
+      serviceBundle: serviceBundle("recheck"), tenants: ["openstack"], ...props,
     });
   });
   const instance = resources(stack, "openstack_compute_instance_v2").find((server) => server.name === "prod-recheck-1")!;
@@ -53,7 +59,7 @@ describe("RecheckService", () => {
       recheck_gerrit_ssh_private_key: expect.objectContaining({ type: "string", sensitive: true, nullable: false }),
       recheck_irc_password: expect.objectContaining({ type: "string", sensitive: true, nullable: false }),
     });
-    expect(userData).toContain("${base64encode(var.recheck_gerrit_ssh_private_key)}");
+    expect(userData).toContain('${base64encode(format("%s\\n", replace(trimspace(var.recheck_gerrit_ssh_private_key), "\\r", "")))}');
     expect(userData).toContain("${base64encode(var.recheck_irc_password)}");
   });
 
@@ -105,6 +111,7 @@ describe("RecheckService", () => {
       gerrit: { host: "review.example.org", port: 29418, user: "recheck-bot", knownHostsFile: "/etc/recheck/gerrit_known_hosts", comment: false },
       ciUsername: "zuul",
       jobsRe: "(devstack|tempest|grenade)",
+      tenants: ["openstack"],
       search: { username: "logreader", caFile: "/etc/ci-log-analysis/search-ca.crt", indexPattern: "logstash-*" },
       queriesDir: "/etc/recheck/queries",
       wait: { pollSeconds: 40, timeoutSeconds: 1200 },
@@ -142,6 +149,49 @@ describe("RecheckService", () => {
       const executables = [...executablesOf(files), ...RECHECK_ONLY_EXECUTABLES];
       expect(Object.values(validateSystemdUnits(systemdUnitsOf(files), { providedExecutables: executables })).flat()).toEqual([]);
     });
+  });
+});
+
+describeGated(allGates(terraformGate, toolGate("ssh-keygen", "openssh-client")), "the Gerrit key as the server receives it, with real Terraform and ssh-keygen", () => {
+  const { userData } = synthRecheck();
+  const expression = /\$\{base64encode\(format\([^}]*var\.recheck_gerrit_ssh_private_key[^}]*\}/.exec(userData)![0];
+  let dir: string;
+  let key: string;
+  let publicKey: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "gerrit-key-"));
+    expect(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "bot", "-f", path.join(dir, "key")]).status).toBe(0);
+    key = fs.readFileSync(path.join(dir, "key"), "utf8");
+    publicKey = fs.readFileSync(path.join(dir, "key.pub"), "utf8").trim();
+    // The user data's own expression, evaluated by Terraform for the value the variable holds.
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ variable: { recheck_gerrit_ssh_private_key: { type: "string" } }, output: { key: { value: expression } } }));
+    runTerraform(["init", "-input=false", "-no-color"], dir, terraformEnv);
+  });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const terraformEnv = { ...process.env, TF_CLI_CONFIG_FILE: undefined, TF_DATA_DIR: undefined, CHECKPOINT_DISABLE: "1", TF_IN_AUTOMATION: "1" };
+  const loads = (file: string) => {
+    fs.chmodSync(file, 0o600);
+    const result = spawnSync("ssh-keygen", ["-y", "-P", "", "-f", file], { encoding: "utf8" });
+    return result.status === 0 ? result.stdout.trim() : `fails: ${result.stderr.trim()}`;
+  };
+
+  test("a key without its final newline, as \"$(cat key)\" gives it, is what OpenSSH refuses", () => {
+    fs.writeFileSync(path.join(dir, "stripped"), key.trimEnd());
+    expect(loads(path.join(dir, "stripped"))).toMatch(/^fails: .*(error in libcrypto|invalid format)/);
+  });
+
+  test.each([
+    ["without its final newline (\"$(cat key)\")", (text: string) => text.trimEnd()],
+    ["as the file holds it", (text: string) => text],
+    ["with blank lines after it", (text: string) => `${text}\n\n\n`],
+    ["with Windows line ends", (text: string) => text.replace(/\n/g, "\r\n")],
+  ])("%s: written with exactly one final newline, and ssh-keygen -y loads it", (_what, variant) => {
+    fs.writeFileSync(path.join(dir, "vars.json"), JSON.stringify({ recheck_gerrit_ssh_private_key: variant(key) }));
+    runTerraform(["apply", "-auto-approve", "-input=false", "-no-color", "-var-file=vars.json"], dir, terraformEnv);
+    const written = Buffer.from(runTerraform(["output", "-raw", "key"], dir, terraformEnv), "base64").toString("utf8");
+    expect(written).toBe(key);
+    fs.writeFileSync(path.join(dir, "written"), written);
+    expect(loads(path.join(dir, "written"))).toBe(publicKey);
   });
 });
 

@@ -60,7 +60,7 @@ export function shardOf(buildUuid: string, shards: number): number {
 }
 
 /** The tenant of a source: `tenant`, or the last segment of its URL. */
-function tenantOf(source: IngestionSource): string | undefined {
+export function tenantOf(source: IngestionSource): string | undefined {
   return source.tenant ?? ZUUL_TENANT_API_URL.exec(source.zuul_api_url)?.[3];
 }
 

@@ -34,6 +34,12 @@ export interface RecheckServiceConfig {
   readonly ciUsername: string;
   /** Regular expression (JavaScript syntax) a failed job's name must contain to be classified. */
   readonly jobsRe: string;
+  /**
+   * Zuul tenants whose logs are indexed: a failure of another tenant (its build URL names the
+   * tenant) is not waited on, since its logs never arrive. A failure whose URL names no tenant
+   * (an old log URL) is waited on.
+   */
+  readonly tenants: readonly string[];
   readonly search: {
     /** Every data node's base URL; the first that answers serves a request. */
     readonly urls: readonly string[];

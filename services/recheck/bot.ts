@@ -13,6 +13,8 @@ import type { QueryLoader } from "./queries";
 export interface BotOptions {
   readonly ciUsername: string;
   readonly jobsRe: RegExp;
+  /** Tenants whose logs are indexed; a failure of another tenant is not waited on. */
+  readonly tenants: ReadonlySet<string>;
   readonly indexPattern: string;
   readonly timeoutMs: number;
   readonly dashboardUrl: string;
@@ -29,6 +31,8 @@ export interface BotOptions {
 
 export interface BotCounters {
   failuresSeen: number;
+  /** Failures of tenants whose logs are not indexed: not waited on. */
+  notIngested: number;
   classified: number;
   matched: number;
   timedOut: number;
@@ -38,7 +42,7 @@ export interface BotCounters {
 }
 
 export class RecheckBot {
-  readonly counters: BotCounters = { failuresSeen: 0, classified: 0, matched: 0, timedOut: 0, comments: 0, commentErrors: 0, searchErrors: 0 };
+  readonly counters: BotCounters = { failuresSeen: 0, notIngested: 0, classified: 0, matched: 0, timedOut: 0, comments: 0, commentErrors: 0, searchErrors: 0 };
   private busy = false;
   private outbox: Promise<void> = Promise.resolve();
 
@@ -53,7 +57,14 @@ export class RecheckBot {
     if (event.type !== "comment-added") return;
     const { author, comment, change, patchSet } = event as { author?: { username?: string }; comment?: unknown; change?: Record<string, unknown>; patchSet?: Record<string, unknown> };
     if (author?.username !== this.options.ciUsername || typeof comment !== "string" || !change || !patchSet) return;
-    const jobs = failedJobs(comment, this.options.jobsRe).filter((job) => !this.options.state.knows(job.build));
+    const failed = failedJobs(comment, this.options.jobsRe).filter((job) => !this.options.state.knows(job.build));
+    const jobs = failed.filter((job) => job.tenant === undefined || this.options.tenants.has(job.tenant));
+    if (jobs.length < failed.length) {
+      this.counters.notIngested += failed.length - jobs.length;
+      this.options.log.log("info", "CI failures of a tenant whose logs are not indexed; not waited on", {
+        change: change.number, jobs: failed.filter((job) => !jobs.includes(job)).map((job) => `${job.name} (${job.tenant})`),
+      });
+    }
     if (jobs.length === 0) return;
     const report: PendingReport = {
       change: Number(change.number),

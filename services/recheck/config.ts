@@ -8,7 +8,7 @@ export function readConfig(file: string): RecheckServiceConfig {
   const data = readSettingsFile(file);
   for (const [setting, expected] of [
     ["gerrit.host", "string"], ["gerrit.port", "number"], ["gerrit.user", "string"], ["gerrit.knownHostsFile", "string"], ["gerrit.comment", "boolean"],
-    ["ciUsername", "string"], ["jobsRe", "string"], ["search.urls", "string[]"], ["search.indexPattern", "string"], ["queriesDir", "string"],
+    ["ciUsername", "string"], ["jobsRe", "string"], ["tenants", "string[]"], ["search.urls", "string[]"], ["search.indexPattern", "string"], ["queriesDir", "string"],
     ["logsUrl", "string"], ["dashboardUrl", "string"], ["wait.pollSeconds", "number"], ["wait.timeoutSeconds", "number"],
     ["dashboard.intervalSeconds", "number"], ["dashboard.days", "number"], ["dashboard.uncategorizedHours", "number"], ["healthPort", "number"],
   ] as const) checkSetting(file, data, setting, expected);

@@ -6,6 +6,7 @@
  * `data/`. Plain HTML with inline SVG: no script, nothing fetched from elsewhere.
  */
 import * as path from "node:path";
+import { FAILED_BUILD_RESULTS } from "../../lib/field-contract";
 import { queryForBuild, type BugQuery } from "../../lib/queries/bug-query";
 import { writeAtomically } from "../shared/files";
 import { bugUrl } from "./report";
@@ -58,7 +59,8 @@ export interface DashboardData {
   readonly uncategorized: readonly UncategorizedFailure[];
 }
 
-const FAILED = { term: { build_status: "FAILURE" } };
+/** Every failed result (FAILURE, TIMED_OUT, POST_FAILURE, ...), as the bot classifies them. */
+const FAILED = { terms: { build_status: [...FAILED_BUILD_RESULTS] } };
 const BUILDS = { builds: { cardinality: { field: "build_uuid" } } };
 
 function trendOf(daily: readonly { builds: number }[]): BugGraph["trend"] {

@@ -3,7 +3,7 @@
  * line) and `gerrit review`. Only the host key in the known_hosts file is accepted, and the
  * bot's key is read from a file (a systemd credential), so no secret is on a command line.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as readline from "node:readline";
 import { errorText, type Logger } from "../shared/log";
 
@@ -47,6 +47,16 @@ function sshArgs(connection: GerritConnection, command: string): string[] {
     connection.host,
     command,
   ];
+}
+
+/**
+ * Whether OpenSSH can load the bot's key, as `ssh` will: `ssh-keygen -y` reads it and prints its
+ * public half, with an empty passphrase (the bot has no one to ask). The reason when it cannot.
+ */
+export function keyProblem(keyFile: string, sshKeygenBinary = "ssh-keygen"): string | undefined {
+  const result = spawnSync(sshKeygenBinary, ["-y", "-P", "", "-f", keyFile], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+  if (result.error) return `${sshKeygenBinary} could not run: ${result.error.message}`;
+  return result.status === 0 ? undefined : result.stderr.trim() || `ssh-keygen -y exited with ${result.status}`;
 }
 
 /** A word for Gerrit's command line (and a POSIX shell's): single-quoted, `'` as `'\''`. */

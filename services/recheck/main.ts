@@ -6,9 +6,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { RecheckBot } from "./bot";
+import { CREDENTIAL_NAMES } from "../../lib/recheck/service-config";
 import { credentialFile, readConfig, requiredCredential } from "./config";
 import { computeDashboard, writeDashboard } from "./dashboard";
-import { EventStream, review, type GerritConnection } from "./gerrit";
+import { EventStream, keyProblem, review, type GerritConnection } from "./gerrit";
 import { serveHealth } from "./health";
 import { IrcAnnouncer } from "./irc";
 import { errorText, jsonLogger } from "../shared/log";
@@ -24,6 +25,13 @@ async function main(args: readonly string[]): Promise<void> {
   const config = readConfig(args[0]);
   const stateDir = stateDirectory();
   const gerrit: GerritConnection = { ...config.gerrit, keyFile: requiredCredential("gerritKey") };
+  const problem = keyProblem(gerrit.keyFile);
+  if (problem !== undefined) {
+    throw new StartError(
+      `credential ${CREDENTIAL_NAMES.gerritKey}: OpenSSH cannot load the Gerrit key (ssh-keygen -y: ${problem}); ` +
+        "set the Terraform variable recheck_gerrit_ssh_private_key to the bot's unencrypted private key in OpenSSH format",
+    );
+  }
   if (!fs.existsSync(gerrit.knownHostsFile)) throw new StartError(`${args[0]}: gerrit.knownHostsFile: ${gerrit.knownHostsFile} does not exist; expected Gerrit's host key in known_hosts format`);
 
   const search = new SearchClient({
@@ -41,6 +49,7 @@ async function main(args: readonly string[]): Promise<void> {
   const bot = new RecheckBot({
     ciUsername: config.ciUsername,
     jobsRe,
+    tenants: new Set(config.tenants),
     indexPattern: config.search.indexPattern,
     timeoutMs: config.wait.timeoutSeconds * 1000,
     dashboardUrl: config.dashboardUrl,
@@ -84,6 +93,7 @@ async function main(args: readonly string[]): Promise<void> {
     }),
     metrics: () => ({
       recheck_failures_seen_total: bot.counters.failuresSeen,
+      recheck_failures_not_ingested_total: bot.counters.notIngested,
       recheck_builds_classified_total: bot.counters.classified,
       recheck_builds_matched_total: bot.counters.matched,
       recheck_builds_timed_out_total: bot.counters.timedOut,

@@ -4,6 +4,7 @@
  * `https://zuul.opendev.org/t/<tenant>/build/<32 hex>`; older reports linked the logs, whose
  * last path segment was the build's short (7 hex) or full uuid.
  */
+import { FAILED_BUILD_RESULTS } from "../../lib/field-contract";
 import type { BuildId } from "../../lib/queries/bug-query";
 
 export interface FailedJob {
@@ -12,10 +13,12 @@ export interface FailedJob {
   readonly build: BuildId;
   readonly result: string;
   readonly voting: boolean;
+  /** The Zuul tenant, when the URL names it (`/t/<tenant>/build/<uuid>`). */
+  readonly tenant?: string;
 }
 
 /** Results whose build has logs worth classifying. */
-const FAILED_RESULTS = new Set(["FAILURE", "TIMED_OUT", "POST_FAILURE"]);
+const FAILED_RESULTS: ReadonlySet<string> = new Set(FAILED_BUILD_RESULTS);
 const JOB_LINE = /^- (\S+) (\S+) : ([A-Z_]+)\b(.*)$/;
 
 function buildIdOf(url: string): BuildId | undefined {
@@ -34,7 +37,8 @@ export function failedJobs(comment: string, jobsRe: RegExp): FailedJob[] {
     if (!match || !FAILED_RESULTS.has(match[3]) || !jobsRe.test(match[1])) continue;
     const build = buildIdOf(match[2]);
     if (build === undefined) continue;
-    jobs.push({ name: match[1], url: match[2], build, result: match[3], voting: !/\(non-voting\)/.test(match[4]) });
+    const tenant = /\/t\/([^/]+)\/build\//.exec(match[2])?.[1];
+    jobs.push({ name: match[1], url: match[2], build, result: match[3], voting: !/\(non-voting\)/.test(match[4]), ...(tenant !== undefined ? { tenant } : {}) });
   }
   return jobs;
 }
