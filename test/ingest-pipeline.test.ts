@@ -1,12 +1,11 @@
 import { LOG_FIELDS } from "../lib/field-contract";
 import { captureGroups, expandGrok, grokRegExp } from "../lib/ingestion/grok";
-import { GROK_PATTERNS, ingestPipelineBody, LINE_FIELDS, LINE_PATTERN, PIPELINE_NAME, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
+import { GROK_PATTERNS, ingestPipelineBody, LINE_FIELDS, LINE_PATTERN, lineFields, PIPELINE_NAME, PIPELINE_STAGES, servicePipeline } from "../lib/ingestion/ingest-pipeline";
 import { GrokMatcher, loadOniguruma } from "./support/grok";
 
 const body = ingestPipelineBody();
 const grok = LINE_FIELDS.processors[0].grok;
 let oniguruma: GrokMatcher;
-const javascript = grokRegExp(LINE_PATTERN, GROK_PATTERNS);
 
 beforeAll(async () => {
   await loadOniguruma();
@@ -15,15 +14,12 @@ beforeAll(async () => {
 
 /**
  * The fields of a line as the cluster's grok sets them (Oniguruma), after checking that the
- * service's JavaScript expansion of the same pattern reads the line alike.
+ * ingestion service (lineFields, the same patterns in JavaScript) sets the same on its documents.
  */
 const matcher = {
   match(line: string) {
     const fields = oniguruma.match(line);
-    const groups = javascript.exec(line)?.groups;
-    const javascriptFields = groups === undefined ? undefined : Object.fromEntries(Object.entries(groups).filter(([, value]) => value !== undefined));
-    const asText = fields === undefined ? undefined : Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, String(value)]));
-    expect(javascriptFields).toEqual(asText);
+    expect(lineFields(line)).toEqual(fields ?? {});
     return fields;
   },
 };
@@ -36,6 +32,12 @@ describe("ingest pipeline: body", () => {
   test("runs one grok processor with one anchored pattern on message, leaving non-matching or message-less documents unchanged", () => {
     expect(body.processors).toEqual([{ grok: expect.objectContaining({ field: "message", ignore_missing: true, ignore_failure: true, patterns: [LINE_PATTERN] }) }]);
     expect(expandGrok(LINE_PATTERN, GROK_PATTERNS).regex).toMatch(/^\(\?:\\A/);
+  });
+
+  test("is skipped for the service's documents, which carry the fields of every stage", () => {
+    expect(PIPELINE_STAGES.every((stage) => stage.inService !== undefined)).toBe(true);
+    expect(servicePipeline()).toBe("_none");
+    expect(servicePipeline([...PIPELINE_STAGES, { name: "cluster only", fields: [], processors: [] }])).toBeUndefined();
   });
 
   test("is plain JSON", () => {

@@ -1,5 +1,5 @@
 import { documentOf, indexOf } from "../services/ingestion/documents";
-import { levelOf, lineTime, MAX_MESSAGE_CHARS, MAX_MESSAGE_LINES, MessageReader, Utf8Lines, type Message } from "../services/ingestion/lines";
+import { lineTime, messageFields, MAX_MESSAGE_CHARS, MAX_MESSAGE_LINES, MessageReader, Utf8Lines, type Message } from "../services/ingestion/lines";
 import type { Build } from "../services/ingestion/zuul";
 import { generateLogs, type GeneratedFile } from "./fixtures/ci-logs";
 
@@ -7,7 +7,7 @@ const START = Date.parse("2026-05-14T10:00:00Z");
 const END = START + 3600_000;
 
 /** Reads a file as the indexer does: bytes in chunks of `chunkSize`, lines, messages. */
-function read(content: Buffer, options: { console?: boolean; debugMessages?: "drop" | "keep"; chunkSize?: number } = {}): Message[] {
+function read(content: Buffer, options: { console?: boolean; debugMessages?: "drop" | "keep"; chunkSize?: number } = {}): Omit<Message, "fields">[] {
   const lines = new Utf8Lines();
   const reader = new MessageReader({ console: options.console ?? false, debugMessages: options.debugMessages ?? "keep", startMs: START, endMs: END });
   const messages: Message[] = [];
@@ -16,7 +16,13 @@ function read(content: Buffer, options: { console?: boolean; debugMessages?: "dr
     for (const line of lines.push(content.subarray(offset, offset + chunkSize))) messages.push(...reader.push(line));
   }
   for (const line of lines.finish()) messages.push(...reader.push(line));
-  return [...messages, ...reader.finish()];
+  return [...messages, ...reader.finish()].map(({ fields: _fields, ...message }) => message);
+}
+
+/** The messages with their fields. */
+function readWithFields(content: Buffer, options: { console?: boolean } = {}): Message[] {
+  const reader = new MessageReader({ console: options.console ?? false, debugMessages: "keep", startMs: START, endMs: END });
+  return [...content.toString("utf8").split("\n").flatMap((line) => reader.push(line)), ...reader.finish()];
 }
 
 const expected = (file: GeneratedFile, debugMessages: "drop" | "keep") =>
@@ -143,15 +149,27 @@ describe("times", () => {
   });
 });
 
-describe("levelOf", () => {
+describe("messageFields", () => {
   test("reads the level of oslo.log, journal, tempest and console lines as the pipeline does", () => {
     expect([
-      levelOf("2026-05-14 10:21:33.001 812 DEBUG oslo_concurrency.lockutils [-] x"),
-      levelOf("May 14 10:21:33.000001 np1 devstack@q-svc.service[999]: DEBUG neutron.wsgi [-] x"),
-      levelOf("2026-05-14 10:21:33,124 4242 DEBUG    [tempest.lib.common.rest_client] x"),
-      levelOf("controller |     2026-05-14 10:21:33,124 4242 ERROR    [tempest.lib.common.rest_client] x"),
-      levelOf("controller | DEBUG is not a level here"),
+      messageFields("2026-05-14 10:21:33.001 812 DEBUG oslo_concurrency.lockutils [-] x").loglevel,
+      messageFields("May 14 10:21:33.000001 np1 devstack@q-svc.service[999]: DEBUG neutron.wsgi [-] x").loglevel,
+      messageFields("2026-05-14 10:21:33,124 4242 DEBUG    [tempest.lib.common.rest_client] x").loglevel,
+      messageFields("controller |     2026-05-14 10:21:33,124 4242 ERROR    [tempest.lib.common.rest_client] x").loglevel,
+      messageFields("controller | DEBUG is not a level here").loglevel,
     ]).toEqual(["DEBUG", "DEBUG", "DEBUG", "ERROR", undefined]);
+  });
+
+  test("gives a message the fields of its first line, integers as integers, and a plain line none", () => {
+    const messages = readWithFields(Buffer.from([
+      "May 14 10:21:33.000001 np1 devstack@n-cpu.service[999]: ERROR nova.compute.manager [-] boom",
+      "  a continuation line 2026-05-14 10:21:33.001 812 INFO x.y z",
+      "2026-05-14 10:25:01.123456 | controller | ok: [controller]",
+    ].join("\n")), { console: true });
+    expect(messages.map((message) => message.fields)).toEqual([
+      { syslog_host: "np1", syslog_program: "devstack@n-cpu.service", syslog_pid: 999, loglevel: "ERROR", module: "nova.compute.manager" },
+      {},
+    ]);
   });
 });
 
@@ -160,8 +178,13 @@ describe("documents", () => {
   const entry = { name: "controller/logs/screen-n-cpu.txt", tags: ["screen"] };
 
   test("have an id of the build, the file and the line: the same whenever the file is read", () => {
-    const message = { line: 42, timeMs: START, text: "x" };
+    const message = { line: 42, timeMs: START, text: "x", fields: {} };
     expect(documentOf(build, entry, {}, "logstash-", message).id).toBe("4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e:controller/logs/screen-n-cpu.txt:42");
+  });
+
+  test("skip the index's default pipeline: the service sets the fields of every stage itself", () => {
+    const document = documentOf(build, entry, {}, "logstash-", { line: 1, timeMs: START, text: "2026-05-14 10:00:00.000 7 INFO a.b x", fields: { pid: 7, loglevel: "INFO", module: "a.b" } });
+    expect(document).toMatchObject({ pipeline: "_none", source: { pid: 7, loglevel: "INFO", module: "a.b", line_number: 1 } });
   });
 
   test("go to the index of their line's day (UTC)", () => {

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { LOG_FIELDS } from "../lib/field-contract";
-import { ingestPipelineBody } from "../lib/ingestion/ingest-pipeline";
+import { ingestPipelineBody, LINE_FIELDS } from "../lib/ingestion/ingest-pipeline";
 import { INGESTION_CREDENTIAL, renderIngestionConfig, type IngestionServiceConfig } from "../lib/ingestion/service-config";
 import { logMapping } from "../lib/search/engine";
 import { serviceBundle } from "../lib/service-bundle";
@@ -198,6 +198,15 @@ describeWithSearchEngine("the ingestion service", () => {
         syslog_program: "devstack@n-cpu.service", syslog_pid: 12345,
       });
       for (const field of Object.keys(document)) expect(Object.keys(LOG_FIELDS)).toContain(field);
+    });
+
+    test("sets on its documents the very fields the real node's pipeline sets, so the pipeline is skipped", async () => {
+      const { body } = await engineRequest("POST", `${prefix}-*/_search`, { size: 2000, query: { match_all: {} } });
+      const stored = body.hits.hits.map((hit: { _source: Record<string, unknown> }) => hit._source) as Record<string, unknown>[];
+      const simulated = await engineRequest("POST", `_ingest/pipeline/${prefix}-pipeline/_simulate`, { docs: stored.map((doc) => ({ _source: { message: doc.message } })) });
+      const lineFieldsOf = (doc: Record<string, unknown>) => Object.fromEntries(LINE_FIELDS.fields.filter((name) => doc[name] !== undefined).map((name) => [name, doc[name]]));
+      expect(stored.map(lineFieldsOf)).toEqual(simulated.body.docs.map((result: { doc: { _source: Record<string, unknown> } }) => lineFieldsOf(result.doc._source)));
+      expect(stored.filter((doc) => doc.loglevel !== undefined).length).toBeGreaterThan(100);
     });
 
     test("indexes a file with bytes that are not UTF-8 whole, with replacement characters", async () => {

@@ -15,7 +15,7 @@
 export interface DownloadListEntry {
   /** Path of the file relative to the build's `log_url`, such as `controller/logs/syslog.txt`; fetched literally (no glob). */
   readonly name: string;
-  /** Tags put on every line of the file (logsender adds the file's base name). */
+  /** Tags put on every document of the file (the service adds the file's base name). */
   readonly tags: readonly string[];
 }
 

@@ -1,23 +1,31 @@
 /**
- * The parsing that the Logstash tier used to do, as an ingest pipeline the search cluster runs on
- * every log document (the log indices' `index.default_pipeline`; the ingestion service sends no
- * pipeline parameter). The service indexes each message as it is, so queries on `message` keep
- * matching the whole text; the pipeline only adds the fields the historical grok extracted,
- * which bug queries filter on (`loglevel`, `module`, ...).
+ * The parsing that the Logstash tier used to do: the fields the historical grok extracted from
+ * a log line, which bug queries filter on (`loglevel`, `module`, ...). Messages are indexed as
+ * they are, so queries on `message` keep matching the whole text; these fields come on top.
  *
- * The pipeline is a list of stages (PIPELINE_STAGES), each a few processors and the fields of
- * the contract (lib/field-contract.ts) it sets. A stage for error-like lines (issue #23's
- * fingerprints) goes after LINE_FIELDS, gated with an `if` on what that stage set (`loglevel`,
- * `module`) or on `tags`, so that other documents pay nothing for it; the tests check that the
- * stages together set exactly the contract's `ingest-pipeline` fields.
+ * The patterns are defined once, here, and run in two places:
+ * - in the ingestion service, in JavaScript (lineFields): it reads every message's first line
+ *   anyway (to drop DEBUG messages), so it sets the fields on its documents and sends them with
+ *   `pipeline: _none`; the data nodes, the capacity that limits the service, then parse nothing;
+ * - in the cluster, as the ingest pipeline `ci-log-lines`, the log indices' default pipeline, for
+ *   documents that other senders index (a re-import, a test's fixtures).
+ * The tests run both on the same lines (Oniguruma, grok's regex engine, and JavaScript) and check
+ * that they agree; `npm run bench` measures what the pipeline costs on the real node.
  *
- * What it costs is measured by `npm run bench` (documents per second into the real node with the
- * pipeline, without it, and with the previous two-processor pipeline). The cheap shape:
- * - one grok processor with one pattern, anchored at the start of the message (`\A`: the regex
- *   engine then tries a single position, and a line that is none of the formats fails on its
- *   first characters); first-match-wins lists of patterns run the regex once per pattern;
- * - nothing the worker knows already: `build_short_uuid` comes from the service, not from a
- *   second grok on `build_uuid`.
+ * The pipeline is a list of stages (PIPELINE_STAGES), each a few processors and the fields of the
+ * contract (lib/field-contract.ts) it sets, with their computation in the service when it has one
+ * (inService). A stage for error-like lines (issue #23's fingerprints) goes after LINE_FIELDS: with
+ * an `inService` twin the service sets its fields too; without one, the service sends its
+ * documents through the pipeline (servicePipeline), and the stage should then be gated with an
+ * `if` on what LINE_FIELDS set (`loglevel`, `module`) or on `tags`, so that other documents pay
+ * little for it. The tests check that the stages together set exactly the contract's
+ * `ingest-pipeline` fields.
+ *
+ * The pipeline's shape keeps it cheap for the documents it does parse: one grok processor with one
+ * pattern, anchored at the start of the message (`\A`: the regex engine tries a single position,
+ * and a line that is none of the formats fails on its first characters), where first-match-wins
+ * lists of patterns run the regex once per pattern; and nothing the sender knows: `build_short_uuid`
+ * comes with the document.
  *
  * The line pattern, CI_LOG_LINE, reads three formats, each from the first character:
  * - a syslog or journal line, `May 14 10:21:33[.123456] host program[pid]: ...`, whose text may be
@@ -39,6 +47,7 @@
  * Oniguruma (the regex engine grok uses), and the service runs the same expansion (grok.ts).
  */
 import type { LogFieldName } from "../field-contract";
+import { expandGrok, grokRegExp } from "./grok";
 
 /** The name of the pipeline: `PUT _ingest/pipeline/<PIPELINE_NAME>`. */
 export const PIPELINE_NAME = "ci-log-lines";
@@ -97,11 +106,31 @@ export interface GrokProcessor {
 /** The processors the pipeline uses (each one key, as the ingest API writes them). */
 export type Processor = { readonly grok: GrokProcessor };
 
+export type StageFields = Partial<Record<LogFieldName, string | number>>;
+
 export interface PipelineStage {
   readonly name: string;
   /** The contract fields this stage sets (those with `source: "ingest-pipeline"`). */
   readonly fields: readonly LogFieldName[];
   readonly processors: readonly Processor[];
+  /**
+   * The same fields as the ingestion service computes them from a message, with the same
+   * patterns (in JavaScript): the service sets them on its documents and spares the cluster the
+   * stage. Without it, the service's documents go through the pipeline.
+   */
+  readonly inService?: (message: string) => StageFields;
+}
+
+const LINE = grokRegExp(LINE_PATTERN, GROK_PATTERNS);
+const INTEGER_FIELDS = new Set(expandGrok(LINE_PATTERN, GROK_PATTERNS).captures.filter((capture) => capture.type === "int").map((capture) => capture.field));
+
+/** The fields the line grok sets on `message`, as the cluster sets them (integers converted). */
+export function lineFields(message: string): StageFields {
+  const fields: StageFields = {};
+  for (const [name, value] of Object.entries(LINE.exec(message)?.groups ?? {})) {
+    if (value !== undefined) fields[name as LogFieldName] = INTEGER_FIELDS.has(name) ? Number.parseInt(value, 10) : value;
+  }
+  return fields;
 }
 
 /** loglevel, module, pid and the syslog fields, from the first line of the message. */
@@ -120,10 +149,19 @@ export const LINE_FIELDS: PipelineStage = {
       },
     },
   ],
+  inService: lineFields,
 };
 
 /** The stages in the order the pipeline runs them. */
 export const PIPELINE_STAGES: readonly PipelineStage[] = [LINE_FIELDS];
+
+/**
+ * The `pipeline` of the ingestion service's bulk items: `_none` (the index's default pipeline is
+ * skipped) when the service sets the fields of every stage itself, else the default pipeline runs.
+ */
+export function servicePipeline(stages: readonly PipelineStage[] = PIPELINE_STAGES): "_none" | undefined {
+  return stages.every((stage) => stage.inService !== undefined) ? "_none" : undefined;
+}
 
 export interface IngestPipelineBody {
   readonly description: string;

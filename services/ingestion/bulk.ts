@@ -113,6 +113,6 @@ export class SearchWriter {
 
 function ndjson(documents: readonly Document[]): string {
   let body = "";
-  for (const document of documents) body += `${JSON.stringify({ create: { _index: document.index, _id: document.id } })}\n${JSON.stringify(document.source)}\n`;
+  for (const document of documents) body += `${JSON.stringify({ create: { _index: document.index, _id: document.id, ...(document.pipeline !== undefined ? { pipeline: document.pipeline } : {}) } })}\n${JSON.stringify(document.source)}\n`;
   return body;
 }

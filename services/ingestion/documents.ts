@@ -5,10 +5,13 @@
  *   file is read, so that the cluster refuses a document it already has (409 to a `create`)
  *   instead of adding it again: a restart, a retry, a replaced worker or a re-read file adds nothing;
  * - its index is the day (UTC) of its `@timestamp`, `<prefix>YYYY.MM.DD`, so a day's index holds
- *   that day's lines and is deleted with them.
+ *   that day's lines and is deleted with them;
+ * - it skips the index's default ingest pipeline (`_none`) when the service set the fields of
+ *   every stage itself (lib/ingestion/ingest-pipeline.ts).
  */
 import type { LogFieldName } from "../../lib/field-contract";
 import type { DownloadListEntry } from "../../lib/ingestion/download-list";
+import { servicePipeline } from "../../lib/ingestion/ingest-pipeline";
 import type { SourceShard } from "../../lib/ingestion/partition";
 import type { NodeFacts } from "./inventory";
 import type { Message } from "./lines";
@@ -19,8 +22,12 @@ export type Fields = Partial<Record<LogFieldName, string | number | readonly str
 export interface Document {
   readonly index: string;
   readonly id: string;
+  /** The bulk item's `pipeline`, when not the index's default. */
+  readonly pipeline?: string;
   readonly source: Fields;
 }
+
+const PIPELINE = servicePipeline();
 
 /** The fields every document of a build has. */
 export function buildFields(build: Build, source: SourceShard, nodes: NodeFacts): Fields {
@@ -64,6 +71,7 @@ export function documentOf(build: Build, entry: DownloadListEntry, common: Field
   return {
     index: indexOf(prefix, message.timeMs),
     id: `${build.uuid}:${entry.name}:${message.line}`,
-    source: { "@timestamp": new Date(message.timeMs).toISOString(), message: message.text, line_number: message.line, ...common },
+    ...(PIPELINE !== undefined ? { pipeline: PIPELINE } : {}),
+    source: { "@timestamp": new Date(message.timeMs).toISOString(), message: message.text, line_number: message.line, ...message.fields, ...common },
   };
 }

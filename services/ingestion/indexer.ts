@@ -20,7 +20,7 @@ import { BulkRefusedError, type BulkOutcome, type SearchWriter } from "./bulk";
 import { buildFields, documentOf, fileFields, type Document, type Fields } from "./documents";
 import { HttpError, isTransientStatus, type HttpClient, type StreamedAnswer } from "./http";
 import { NO_NODE_FACTS, nodeFacts } from "./inventory";
-import { MessageReader, Utf8Lines } from "./lines";
+import { MessageReader, Utf8Lines, type Message } from "./lines";
 import type { Build } from "./zuul";
 
 export const FILE_TRIES = 3;
@@ -158,7 +158,7 @@ export class BuildIndexer {
       batch = [];
       batchBytes = 0;
     };
-    const add = async (messages: readonly { line: number; timeMs: number; text: string }[]) => {
+    const add = async (messages: readonly Message[]) => {
       for (const message of messages) {
         if (Math.floor(message.timeMs / DAY_MS) * DAY_MS <= expiredDays) {
           expired += 1;

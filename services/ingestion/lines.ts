@@ -8,9 +8,10 @@
  *   do not (a traceback's frames, a multi-line request body, a DEBUG dump): one document, with
  *   the time of its first line, as the historical Logstash multiline filter made them. Lines
  *   before the first timestamp are documents of their own, with the build's start time.
- * - A message whose first line has the level DEBUG (read with the ingest pipeline's own pattern,
- *   lib/ingestion/ingest-pipeline.ts) is dropped whole, its continuation lines with it, or kept
- *   whole: `debugMessages`. A line that only mentions "DEBUG" is not a DEBUG message.
+ * - A message's first line gives the fields of the line patterns (loglevel, module, pid, syslog_*:
+ *   lib/ingestion/ingest-pipeline.ts, lineFields). A message whose level is DEBUG is dropped
+ *   whole, its continuation lines with it, or kept whole: `debugMessages`. A line that only
+ *   mentions "DEBUG" is not a DEBUG message.
  * - In a console file (tag `console`), a line's leading `<timestamp> | ` becomes the document's
  *   time and leaves its text; no other line is cut (uwsgi request lines, Open vSwitch's syslog
  *   lines and tables keep every `|`).
@@ -20,8 +21,7 @@
  *   of continuation lines goes on in a new document (same time, its own line number), and a
  *   single line longer than that is cut, with a note.
  */
-import { grokRegExp } from "../../lib/ingestion/grok";
-import { GROK_PATTERNS, LINE_PATTERN } from "../../lib/ingestion/ingest-pipeline";
+import { PIPELINE_STAGES, type StageFields } from "../../lib/ingestion/ingest-pipeline";
 import type { DebugMessages } from "../../lib/ingestion/service-config";
 
 export const MAX_MESSAGE_LINES = 200;
@@ -34,7 +34,6 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?/;
 const SYSLOG_TIME = /^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?= )/;
 const CONSOLE_PREFIX = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d+ \| ?/;
-const LINE = grokRegExp(LINE_PATTERN, GROK_PATTERNS);
 
 /** Splits a byte stream into lines decoded as UTF-8 with replacement characters; `\r\n` ends a line too. */
 export class Utf8Lines {
@@ -83,9 +82,9 @@ function zoneOffsetMs(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-/** The level of a message's first line as the ingest pipeline reads it (loglevel), if any. */
-export function levelOf(text: string): string | undefined {
-  return LINE.exec(text)?.groups?.loglevel;
+/** The fields of every pipeline stage the service computes itself, from a message's first line. */
+export function messageFields(firstLine: string): StageFields {
+  return Object.assign({}, ...PIPELINE_STAGES.map((stage) => stage.inService?.(firstLine) ?? {})) as StageFields;
 }
 
 export interface Message {
@@ -93,6 +92,8 @@ export interface Message {
   readonly line: number;
   readonly timeMs: number;
   readonly text: string;
+  /** The fields of its first line (messageFields). */
+  readonly fields: StageFields;
 }
 
 export interface MessageOptions {
@@ -111,7 +112,7 @@ export class MessageReader {
   /** Lines cut at MAX_MESSAGE_CHARS so far. */
   cutLines = 0;
   private lineNumber = 0;
-  private current?: { line: number; timeMs: number; parts: string[]; chars: number; debug: boolean };
+  private current?: { line: number; timeMs: number; parts: string[]; chars: number; fields: StageFields };
   private lastTimeMs: number;
   private readonly yearOf: (month: number) => number;
 
@@ -132,12 +133,12 @@ export class MessageReader {
       const current = this.current;
       if (current === undefined) {
         // Before the first dated line: a message of its own.
-        if (line.trim() !== "") done.push({ line: this.lineNumber, timeMs: this.lastTimeMs, text: line });
+        if (line.trim() !== "") done.push({ line: this.lineNumber, timeMs: this.lastTimeMs, text: line, fields: {} });
         return done;
       }
       if (current.parts.length >= MAX_MESSAGE_LINES || current.chars + line.length + 1 > MAX_MESSAGE_CHARS) {
         done.push(...this.flush());
-        this.current = { line: this.lineNumber, timeMs: current.timeMs, parts: [line], chars: line.length, debug: current.debug };
+        this.current = { line: this.lineNumber, timeMs: current.timeMs, parts: [line], chars: line.length, fields: current.fields };
       } else {
         current.parts.push(line);
         current.chars += line.length + 1;
@@ -149,7 +150,7 @@ export class MessageReader {
     const timeMs = trusted ? time : this.lastTimeMs;
     this.lastTimeMs = timeMs;
     const text = this.options.console ? line.replace(CONSOLE_PREFIX, "") : line;
-    this.current = { line: this.lineNumber, timeMs, parts: [text], chars: text.length, debug: levelOf(text) === "DEBUG" };
+    this.current = { line: this.lineNumber, timeMs, parts: [text], chars: text.length, fields: messageFields(text) };
     return done;
   }
 
@@ -160,19 +161,19 @@ export class MessageReader {
   /** A message of the service's own after the last line (a note that the file was cut), with the last time. */
   note(text: string): Message {
     this.lineNumber += 1;
-    return { line: this.lineNumber, timeMs: this.lastTimeMs, text };
+    return { line: this.lineNumber, timeMs: this.lastTimeMs, text, fields: {} };
   }
 
   private flush(): Message[] {
     const current = this.current;
     this.current = undefined;
     if (current === undefined) return [];
-    if (current.debug && this.options.debugMessages === "drop") {
+    if (current.fields.loglevel === "DEBUG" && this.options.debugMessages === "drop") {
       this.droppedDebug += 1;
       return [];
     }
     const text = current.parts.join("\n");
-    return text.trim() === "" ? [] : [{ line: current.line, timeMs: current.timeMs, text }];
+    return text.trim() === "" ? [] : [{ line: current.line, timeMs: current.timeMs, text, fields: current.fields }];
   }
 
   private cut(line: string): string {
