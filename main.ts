@@ -8,6 +8,7 @@ import { ConfigError, formatProblem } from "./lib/config/problems";
 import { serviceBundle } from "./lib/service-bundle";
 import { addUsage, emptyUsage, exceeded, formatUsage, usageOf, type QuotaUsage } from "./lib/quota";
 import { rootDiskReports } from "./lib/root-disk";
+import { ingestRate } from "./lib/ingestion/ingest-rate";
 import { searchCapacity } from "./lib/search/topology";
 import { synthesizeInto } from "./lib/synth";
 import { DeploymentStack } from "./stacks/deployment-stack";
@@ -72,7 +73,7 @@ export function main(): number {
       console.log(`  left as they are (not in ${configDir}): ${otherStacks.map((name) => `${outdir}/stacks/${name}`).join(", ")}`);
     }
     for (const deployment of config.deployments) {
-      console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}`);
+      console.log(`  ${deployment.name}: search cluster ${searchCapacity(deployment.search).summary}; ${ingestRate(deployment.search).summary}`);
       const rootDisks = rootDiskReports(deployment.config, deployment.search, deployment.cloud.config.flavors);
       console.log(`  ${deployment.name}: root disks needed/available ${rootDisks.map((disk) => `${disk.role} ${disk.requiredGiB}/${disk.availableGiB} GiB`).join(", ")}`);
     }

@@ -2,9 +2,11 @@
  * Times what reviewers and admins wait for, several runs each, and prints the median and spread
  * of the wall time: `npm run synth` of the example config, `npx cdktf synth` of the same app
  * (and their ratio), synth of a generated fleet at two sizes (seconds per 100 servers),
- * `npm test` and `npm run review`.
+ * `npm test` and `npm run review`; and the ingestion's figures (scripts/bench-ingestion.ts): a
+ * listing pass over the openstack tenant's shape, and the ingest pipeline's cost on the real node.
  *
- *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3]
+ *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3
+ *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { writeFleetConfig } from "../test/fixtures/fleet-config";
+import { benchIngest, benchListing } from "./bench-ingestion";
 
 const ROOT = path.join(__dirname, "..");
 const SYNTH = path.join(ROOT, "scripts", "synth.js");
@@ -86,9 +89,41 @@ const { values } = parseArgs({
     "fleet-runs": { type: "string", default: "3" },
     "test-runs": { type: "string", default: "3" },
     "review-runs": { type: "string", default: "3" },
+    "listing-passes": { type: "string", default: "5" },
+    "ingest-documents": { type: "string", default: "60000" },
+    "ingest-rounds": { type: "string", default: "3" },
   },
 });
 const runs = (name: keyof typeof values) => Number(values[name]);
+
+/** The ingestion's figures: a listing of the openstack tenant's shape, and the pipeline's cost on the real node. */
+async function ingestionFigures(): Promise<void> {
+  const shape = { jobs: 2500, buildsPerDay: 24_000, shards: 7 };
+  if (runs("listing-passes") > 0) {
+    const passes = await benchListing(shape, runs("listing-passes"), shape.shards);
+    const later = passes.slice(1);
+    console.log(`${"zuul listing".padEnd(22)} fake Zuul of ${shape.jobs} job names and ${shape.buildsPerDay} builds a day (a third short, half 1-2.5 h, the rest 2.5-4 h); shard 1 of ${shape.shards}, pages of 500`);
+    console.log(`${"  first start".padEnd(26)} requests=${passes[0].requests}  seconds=${fmt(passes[0].seconds)}  builds taken=${passes[0].taken} (6 h back)`);
+    console.log(
+      `${"  passes a minute apart".padEnd(26)} runs=${later.length}  requests median=${median(later.map((pass) => pass.requests))} max=${Math.max(...later.map((pass) => pass.requests))}` +
+        `  seconds median=${fmt(median(later.map((pass) => pass.seconds)))}  builds taken median=${median(later.map((pass) => pass.taken))}`,
+    );
+  }
+  if (runs("ingest-documents") > 0) {
+    const ingest = await benchIngest(ROOT, runs("ingest-documents"), runs("ingest-rounds"));
+    if (typeof ingest === "string") {
+      console.log(`${"ingest (real node)".padEnd(22)} ${ingest}`);
+      return;
+    }
+    const base = ingest.figures[0].documentsPerSecond;
+    console.log(`${"ingest (real node)".padEnd(22)} ${runs("ingest-documents")} documents of real-shaped logs, fixed ids, 2 bulk requests at a time, best of ${runs("ingest-rounds")}`);
+    for (const figure of ingest.figures) {
+      console.log(`${`  ${figure.label}`.padEnd(40)} ${Math.round(figure.documentsPerSecond)} documents/s  (${(figure.documentsPerSecond / base).toFixed(2)}x)`);
+    }
+    console.log(`${"  per vCPU".padEnd(40)} ${Math.round(base / os.cpus().length)} documents/s (${os.cpus().length} vCPUs, shared with the bench)`);
+    console.log(`${"  bytes per document".padEnd(40)} ${Math.round(ingest.bytesPerDocument)} after a flush, ${Math.round(ingest.mergedBytesPerDocument)} merged into one segment (primary store)`);
+  }
+}
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
 try {
@@ -132,3 +167,8 @@ try {
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
 }
+
+ingestionFigures().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -14,6 +14,7 @@ import {
   type DeploymentConfig,
 } from "./schema";
 import { validateDownloadList } from "../ingestion/download-list";
+import { ingestRate } from "../ingestion/ingest-rate";
 import { loadQueries, type BugQuery } from "../queries/check";
 import type { DashboardsUi } from "../frontend/dashboards-routes";
 import { parseSavedObjects, SAVED_OBJECTS_FILES } from "../frontend/saved-objects";
@@ -277,8 +278,16 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
     problems.push(
       yaml.problemAt(
         rootDisk.flavorSetting,
-        `the root disk is too small: ${rootDisk.summary}; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in ${cloud.file}` +
-          (rootDisk.role === "ingestion" ? ", or lower ingestion.scratch_gib" : ""),
+        `the root disk is too small: ${rootDisk.summary}; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in ${cloud.file}`,
+      ),
+    );
+  }
+  const rate = ingestRate(search);
+  if (!rate.fits) {
+    problems.push(
+      yaml.problemAt(
+        ["search", "daily_ingest_gib"],
+        `the data nodes cannot index that much: the cluster ${rate.summary}; raise search.data_nodes.count or give them a flavor with more vCPUs`,
       ),
     );
   }
