@@ -60,10 +60,10 @@ export const ROLE_ROOT_DISK_NEEDS: Readonly<Record<string, RoleNeeds>> = {
     role: "ingestion",
     flavorSetting: ["ingestion", "workers", "flavor"],
     flavorAlias: config.ingestion.workers.flavor,
-    needs: [
-      { what: "the scratch image for downloads (ingestion.scratch_gib)", gib: config.ingestion.scratch_gib },
-      { what: "logscraper's virtualenv", gib: 1 },
-    ],
+    // Files stream from the log servers into the cluster: nothing is downloaded to disk. Node.js
+    // and its libraries install about 60 MB (Debian 12's nodejs and libnode108); the checkpoints
+    // hold a few hours of build uuids (well under 10 MB).
+    needs: [{ what: "Node.js, the ingestion service and its checkpoints", gib: 1 }],
   }],
   recheck: (config) => [{
     role: "recheck",

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { loadConfig } from "../lib/config/load";
+import { BYTES_PER_DOCUMENT, DOCUMENTS_PER_SECOND_PER_VCPU, INDEXING_SHARE } from "../lib/ingestion/ingest-rate";
 import { ConfigError, formatProblem } from "../lib/config/problems";
 import { copyExampleConfig, editConfig, exampleConfigDir, writeConfig } from "./support/config-fixture";
 
@@ -153,26 +154,31 @@ describe("loadConfig", () => {
     ]);
   });
 
+  /** A flavor with a small disk for the evaluation's ingestion worker. */
+  function smallDiskWorker(dir: string, disk: string): void {
+    editConfig(dir, "clouds/example-cloud.yaml", "  general-2x4:\n", `  tiny:\n    name: m1.tiny\n    vcpus: 1\n    ram_gib: 1\n${disk}  general-2x4:\n`);
+    editConfig(dir, "deployments/evaluation.yaml", "  workers:\n    count: 1\n    flavor: general-2x4\n", "  workers:\n    count: 1\n    flavor: tiny\n");
+  }
+
   test("fails a role whose flavor's root disk cannot hold what the role keeps there, with the figures", () => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/evaluation.yaml", "ingestion:\n", "ingestion:\n  scratch_gib: 100\n");
+    smallDiskWorker(dir, "    disk_gib: 5\n");
     expect(problemsOf(dir)).toEqual([
-      `${at(dir, "deployments/evaluation.yaml", "flavor: general-2x4", 13)}: ingestion.workers.flavor: the root disk is too small: ingestion servers need 107 GiB ` +
-        "on their root disk (the system (image, upgrades, apt cache, journal) 6 + the scratch image for downloads (ingestion.scratch_gib) 100 + logscraper's virtualenv 1), " +
-        "flavor general-2x4 (m1.medium) has 40 GiB of disk; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in " +
-        `${path.join(dir, "clouds", "example-cloud.yaml")}, or lower ingestion.scratch_gib`,
+      `${at(dir, "deployments/evaluation.yaml", "flavor: tiny", 13)}: ingestion.workers.flavor: the root disk is too small: ingestion servers need 7 GiB ` +
+        "on their root disk (the system (image, upgrades, apt cache, journal) 6 + Node.js, the ingestion service and its checkpoints 1), " +
+        "flavor tiny (m1.tiny) has 5 GiB of disk; pick a flavor with a larger disk, or give the flavor a larger boot_volume_gib in " +
+        `${path.join(dir, "clouds", "example-cloud.yaml")}`,
     ]);
   });
 
   test("checks a flavor with a boot volume against the volume's size", () => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/evaluation.yaml", "ingestion:\n", "ingestion:\n  scratch_gib: 100\n");
-    editConfig(dir, "clouds/example-cloud.yaml", "    disk_gib: 40\n", "    disk_gib: 0\n    boot_volume_gib: 120\n");
+    smallDiskWorker(dir, "    disk_gib: 0\n    boot_volume_gib: 10\n");
     const evaluation = loadConfig(dir).deployments.find((deployment) => deployment.name === "evaluation")!;
-    expect(evaluation.cloud.config.flavors["general-2x4"]).toMatchObject({ disk_gib: 0, boot_volume_gib: 120 });
-    editConfig(dir, "clouds/example-cloud.yaml", "    boot_volume_gib: 120\n", "    boot_volume_gib: 100\n");
-    expect(problemsOf(dir)).toEqual([expect.stringContaining("ingestion.workers.flavor: the root disk is too small: ingestion servers need 107 GiB")]);
-    expect(problemsOf(dir)[0]).toContain("flavor general-2x4 (m1.medium) has its boot volume (boot_volume_gib) of 100 GiB");
+    expect(evaluation.cloud.config.flavors.tiny).toMatchObject({ disk_gib: 0, boot_volume_gib: 10 });
+    editConfig(dir, "clouds/example-cloud.yaml", "    boot_volume_gib: 10\n", "    boot_volume_gib: 6\n");
+    expect(problemsOf(dir)).toEqual([expect.stringContaining("ingestion.workers.flavor: the root disk is too small: ingestion servers need 7 GiB")]);
+    expect(problemsOf(dir)[0]).toContain("flavor tiny (m1.tiny) has its boot volume (boot_volume_gib) of 6 GiB");
   });
 
   test("fails a flavor without a root disk and without a boot volume", () => {
@@ -246,10 +252,12 @@ describe("loadConfig, search rules", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/evaluation.yaml", "daily_ingest_gib: 10", "daily_ingest_gib: 500");
     editConfig(dir, "deployments/evaluation.yaml", "volume_gib: 200", "volume_gib: 10000");
+    const rate = Math.round((500 * 2 ** 30) / BYTES_PER_DOCUMENT / 86_400).toLocaleString("en-US");
+    const budget = Math.round(4 * DOCUMENTS_PER_SECOND_PER_VCPU * INDEXING_SHARE).toLocaleString("en-US");
     expect(problemsOf(dir)).toEqual([
       `${at(dir, "deployments/evaluation.yaml", "daily_ingest_gib: 500", 21)}: search.daily_ingest_gib: the data nodes cannot index that much: ` +
-        "the cluster indexes 23,014 documents/s (500 GiB/day at 270 bytes a document), 23,014/s per data node with 1 copies, of 9,600/s it may spend (4 vCPUs × 4800/s × 0.5); " +
-        "raise search.data_nodes.count or give them a flavor with more vCPUs",
+        `the cluster indexes ${rate} documents/s (500 GiB/day at ${BYTES_PER_DOCUMENT} bytes a document), ${rate}/s per data node with 1 copies, ` +
+        `of ${budget}/s it may spend (4 vCPUs × ${DOCUMENTS_PER_SECOND_PER_VCPU}/s × ${INDEXING_SHARE}); raise search.data_nodes.count or give them a flavor with more vCPUs`,
     ]);
   });
 

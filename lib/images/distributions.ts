@@ -10,13 +10,11 @@ export interface Distribution {
   readonly displayName: string;
   /** The login user of the distribution's cloud images, which holds the admins' keys. */
   readonly defaultUser: string;
-  /** The `python3` of the release (the ingestion workers' virtualenv). */
-  readonly pythonVersion: string;
 }
 
 export const DISTRIBUTIONS = {
-  "ubuntu-24.04": { displayName: "Ubuntu 24.04 LTS (Noble Numbat)", defaultUser: "ubuntu", pythonVersion: "3.12" },
-  "debian-13": { displayName: "Debian 13 (trixie)", defaultUser: "debian", pythonVersion: "3.13" },
+  "ubuntu-24.04": { displayName: "Ubuntu 24.04 LTS (Noble Numbat)", defaultUser: "ubuntu" },
+  "debian-13": { displayName: "Debian 13 (trixie)", defaultUser: "debian" },
 } as const satisfies Record<string, Distribution>;
 
 export type DistributionName = keyof typeof DISTRIBUTIONS;
