@@ -36,6 +36,14 @@ describe("DeploymentStack", () => {
     });
   });
 
+  test("the recheck bot waits on the failures of the ingested tenants, and each tenant's shards run on different workers", () => {
+    const recheck = JSON.parse(writtenFiles(instanceNamed("production-recheck-1").user_data).find((file) => file.path === "/etc/recheck/recheck.json")!.content);
+    expect(recheck.tenants).toEqual(["openstack", "opendev"]);
+    const shards = instances().filter((instance) => roleOf(instance) === "ingestion").map((instance) =>
+      (JSON.parse(writtenFiles(instance.user_data).find((file) => file.path === "/etc/ingestion/ingestion.json")!.content).sources as { name: string; shard: number }[]).map((shard) => `${shard.name} ${shard.shard}`));
+    expect(shards).toEqual([...Array.from({ length: 7 }, (_, shard) => [`openstack ${shard}`]), ["opendev 0"]]);
+  });
+
   test("keeps each stack's state where its deployment says", () => {
     expect(production.terraform.backend).toEqual({
       s3: expect.objectContaining({ bucket: "ci-log-analysis-tfstate", key: "production.tfstate", endpoints: { s3: "https://object.example-cloud.example.org" }, use_lockfile: true }),
