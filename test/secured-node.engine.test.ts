@@ -13,6 +13,9 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
 import { logMapping, securityAdminCommonName } from "../lib/search/engine";
+import { SearchWriter } from "../services/ingestion/bulk";
+import { documentOf } from "../services/ingestion/documents";
+import { HttpClient } from "../services/ingestion/http";
 import { baseProps, freePort, rawRequest, startNginx } from "./support/nginx-live";
 import { findJavaHome, openSearchGate } from "./support/opensearch";
 import { HOSTILE, publicTestDocuments, searchReads } from "./support/public-requests";
@@ -196,6 +199,21 @@ describeGated(allGates(openSearchGate(), toolGate("jq", "jq"), toolGate("curl", 
     const auth = credentials === undefined ? undefined : credentials[1] === "" ? { username: credentials[0], password: "wrong" } : user(credentials[0], credentials[1]);
     const response = await as(auth, method, target, body);
     expect({ status: response.status, error: response.status === status ? undefined : response.body }).toEqual({ status, error: undefined });
+  });
+
+  test("the writer does what the ingestion service does: bulk create with fixed ids past the default pipeline, a re-send refused as already there", async () => {
+    const client = new HttpClient({ ca: fs.readFileSync(ca.certificate, "utf8") });
+    try {
+      const writer = new SearchWriter(client, { urls: [`https://127.0.0.1:${node.httpPort}`], ...user("logwriter", "_writer-password") });
+      const build = { uuid: "e5".repeat(16), job: "tempest-full-py3", result: "FAILURE", voting: true, logUrl: "https://logs.example.org/e5/" };
+      const entry = { name: "job-output.txt", tags: ["console"] };
+      const documents = [1, 2, 3].map((line) => documentOf(build, entry, {}, "logstash-", { line, timeMs: Date.parse("2026-01-04T10:00:00Z"), text: `line ${line}`, fields: {} }));
+      expect(documents.every((document) => document.pipeline === "_none")).toBe(true);
+      expect(await writer.write(documents)).toEqual({ created: 3, existing: 0, rejected: 0, reasons: [], retries: 0 });
+      expect(await writer.write(documents)).toEqual({ created: 0, existing: 3, rejected: 0, reasons: [], retries: 0 });
+    } finally {
+      client.close();
+    }
   });
 
   test("only the admin certificate reads the security index (the admin's password cannot)", async () => {
