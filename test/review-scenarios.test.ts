@@ -35,6 +35,8 @@ test("renaming the key pair replaces every server, detaches the data volumes and
   expect(report).toContain("## Stack `production`: 16 blocking risks, 0 warnings; 0 added, 0 removed, 28 replaced, 8 changed");
   expect(riskLines(report, /search node production-search-(data|master)-\d \(search-(data|master)\) is replaced .* because key_pair refers to openstack_compute_keypair_v2\.admin-key-pair\.name, whose value changes/)).toHaveLength(9);
   expect(riskLines(report, /\*\*BLOCKING\*\* `openstack_compute_volume_attach_v2\.[^`]+` .*: the volume attachment is replaced .* the data volume is detached from its server/)).toHaveLength(7);
+  expect(riskLines(report, /the data volume is detached from its server while it runs and attached again; search node production-search-data-\d \(search-data\) loses its data disk, with its shards\.$/)).toHaveLength(6);
+  expect(riskLines(report, /; monitoring server production-monitoring-1 \(monitoring\) loses its data disk, with the metrics history and Alertmanager's silences\.$/)).toHaveLength(1);
   expect(report).toContain(
     '| `key_pair` | same expression, its value: `"production-admin"` → `"production-admins"` | forces replacement: refers to openstack_compute_keypair_v2.admin-key-pair.name, whose value changes |',
   );

@@ -632,6 +632,34 @@ describe("risks of lifecycle changes, renames and in-place restarts", () => {
     expect(reviewStack("test", masters("m1.large"), masters("m1.xlarge", 1)).findings).toEqual([]);
   });
 
+  test("says whose data disk a replaced volume attachment takes away, after the role of the server it attaches to", () => {
+    const monitoringServer = searchNode({ name: "prod-monitoring-1", metadata: { deployment: "prod", role: "monitoring" } });
+    const attachment = (volumeId: string, instance: string) => ({ instance_id: `\${openstack_compute_instance_v2.${instance}.id}`, volume_id: volumeId });
+    const attached = (volumeId: string) => stack({
+      openstack_compute_instance_v2: { node: searchNode(), monitoring: monitoringServer },
+      openstack_compute_volume_attach_v2: { search: attachment(volumeId, "node"), metrics: attachment(volumeId, "monitoring") },
+    });
+    const { findings } = reviewStack("test", attached("v1"), attached("v2"));
+    const message = (subject: string) => findings.find((finding) => finding.subject === subject)!.message;
+    expect(rulesOf(findings)).toEqual([
+      "blocking data-volume-detached openstack_compute_volume_attach_v2.metrics",
+      "blocking data-volume-detached openstack_compute_volume_attach_v2.search",
+    ]);
+    expect(message("openstack_compute_volume_attach_v2.metrics")).toMatch(
+      /detached from its server while it runs and attached again; monitoring server prod-monitoring-1 \(monitoring\) loses its data disk, with the metrics history and Alertmanager's silences\.$/,
+    );
+    expect(message("openstack_compute_volume_attach_v2.search")).toMatch(/; search node prod-search-data-1 \(search-data\) loses its data disk, with its shards\.$/);
+  });
+
+  test("names the server of a removed volume attachment from the configuration before, when the server goes too", () => {
+    const before = stack({
+      openstack_compute_instance_v2: { w: worker({ metadata: { deployment: "prod", role: "scratch" } }) },
+      openstack_compute_volume_attach_v2: { a: { instance_id: "${openstack_compute_instance_v2.w.id}", volume_id: "v" } },
+    });
+    const { findings } = reviewStack("test", before, stack({}));
+    expect(findings.find((finding) => finding.rule === "data-volume-detached")!.message).toMatch(/; scratch server prod-ingestion-1 loses its data disk\.$/);
+  });
+
   test("suggests the moved block for a removed and an added resource of the same type and configuration", () => {
     const { findings } = reviewStack(
       "test",

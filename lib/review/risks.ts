@@ -71,7 +71,8 @@ export function findRisks(diff: StackDiff, after: StackJson | undefined, options
   // Nothing destroys the resources of a stack that is no longer synthesized: reviewStacks says what happens to them.
   if (diff.presence === "removed") return [];
   const destroyed = [...diff.removed, ...diff.replaced];
-  for (const change of destroyed) findings.push(...destructionRisks(change));
+  const serverOf = instanceLookup(diff, after);
+  for (const change of destroyed) findings.push(...destructionRisks(change, serverOf));
   for (const change of [...diff.added, ...diff.replaced, ...diff.changed]) findings.push(...worldOpenIngress(change, after));
   for (const change of [...diff.changed, ...diff.replaced, ...diff.ignored]) findings.push(...protectionRemoved(change));
   findings.push(...lifecycleRisks([...diff.changed, ...diff.replaced, ...diff.ignored]));
@@ -110,7 +111,36 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort((a, b) => rank(a) - rank(b) || (a.subject ?? "").localeCompare(b.subject ?? ""));
 }
 
-function destructionRisks(change: ResourceChange): Finding[] {
+/** An instance's configuration by its address: after the change, or before it for a removed one. */
+type InstanceLookup = (address: string) => Record<string, unknown> | undefined;
+
+function instanceLookup(diff: StackDiff, after: StackJson | undefined): InstanceLookup {
+  const current = ((after?.resource as Record<string, Record<string, Record<string, unknown>>> | undefined) ?? {})[INSTANCE] ?? {};
+  const removed = new Map(diff.removed.filter((change) => change.type === INSTANCE).map((change) => [change.address, change.before ?? {}]));
+  return (address) => current[address.slice(INSTANCE.length + 1)] ?? removed.get(address);
+}
+
+/** What a role keeps on its data volume, for the reviewer told that a server loses it. */
+const DATA_VOLUME_CONTENTS: Readonly<Record<string, { readonly server: string; readonly holds: string }>> = {
+  "search-data": { server: "search node", holds: "its shards" },
+  monitoring: { server: "monitoring server", holds: "the metrics history and Alertmanager's silences" },
+};
+
+/** Who loses the disk when a volume attachment goes: the server it attaches to, by its role. */
+function attachedServerLoss(change: ResourceChange, serverOf: InstanceLookup): string {
+  const config = change.before ?? change.after ?? {};
+  const [instance] = referencesIn(String(config.instance_id ?? "")).filter((reference) => reference.address.startsWith(`${INSTANCE}.`));
+  const server = instance ? serverOf(instance.address) : undefined;
+  const role = server ? roleOf(server) : undefined;
+  if (server === undefined || role === undefined) return "its server loses its data disk";
+  const known = DATA_VOLUME_CONTENTS[role];
+  const name = typeof server.name === "string" && !server.name.includes("${") ? ` ${server.name}` : "";
+  return known
+    ? `${known.server}${name} (${role}) loses its data disk, with ${known.holds}`
+    : `${role} server${name} loses its data disk`;
+}
+
+function destructionRisks(change: ResourceChange, serverOf: InstanceLookup): Finding[] {
   const before = change.before ?? {};
   const how =
     change.action === "replace"
@@ -150,7 +180,7 @@ function destructionRisks(change: ResourceChange): Finding[] {
       rule: "data-volume-detached",
       message:
         `the volume attachment is ${how}: the data volume is detached from its server while it runs` +
-        `${change.action === "replace" ? " and attached again" : ""}; a search node loses its data disk.`,
+        `${change.action === "replace" ? " and attached again" : ""}; ${attachedServerLoss(change, serverOf)}.`,
     }];
   }
   if (isProtected(change.action === "replace" ? change.after ?? {} : before)) {
