@@ -3,7 +3,9 @@
  * rendered configuration (only the scrape interval shortened and the paths moved into a private
  * folder), the rendered rules and the rendered status page, scraping a real node exporter with
  * the rendered flags, the real elasticsearch exporter started by the rendered wrapper script and
- * pointed at the project's test search node, the recheck service's own metrics endpoint
+ * pointed at the project's test search node (OpenSearch 3.x: with a log index of this file, a
+ * good snapshot of it in an fs repository, and for one test the flood stage's read-only block on
+ * it), the recheck service's own metrics endpoint
  * (services/recheck/health.ts) and, standing in for the ingestion workers until their service
  * lands, an endpoint serving the metrics of the ingestion contract. It shows that the cluster,
  * disk and heap series the rules use exist with those names and labels, that the rules load, and
@@ -24,10 +26,13 @@ import { serveHealth } from "../services/recheck/health";
 import { selfSignedCertificate } from "./support/certificates";
 import { chromiumGate, visit } from "./support/chromium";
 import { freePort } from "./support/nginx-live";
-import { describeWithSearchEngine, searchEngineUrl } from "./support/search-engine";
+import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
 import { allGates, describeGated, toolGate } from "./support/validators";
 
 const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
+/** This file's own log index (a `logstash-` name, as the rules count them) and snapshot repository on the shared node. */
+const INDEX = uniqueIndexName("logstash-monitoring-live");
+const REPOSITORY = uniqueIndexName("monitoring-live");
 const gate = allGates(
   toolGate("prometheus", "prometheus"),
   toolGate("prometheus-node-exporter", "prometheus-node-exporter"),
@@ -72,6 +77,13 @@ describeWithSearchEngine("monitoring against the real programs", () => {
 
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-live-"));
+      // A log index and a good snapshot of it in a repository of the node's own (path.repo), for the snapshot rules.
+      expect((await engineRequest("PUT", INDEX, {})).status).toBe(200);
+      const nodeSettings = await engineRequest("GET", "_nodes/_local/settings");
+      const [repositoryRoot] = (Object.values(nodeSettings.body.nodes)[0] as { settings: { path: { repo: string[] } } }).settings.path.repo;
+      expect((await engineRequest("PUT", `_snapshot/${REPOSITORY}`, { type: "fs", settings: { location: path.join(repositoryRoot, REPOSITORY) } })).status).toBe(200);
+      const snapshot = await engineRequest("PUT", `_snapshot/${REPOSITORY}/first?wait_for_completion=true`, { indices: INDEX, include_global_state: false });
+      expect(snapshot.body.snapshot?.state).toBe("SUCCESS");
       const [nodePort, exporterPort, recheckPort, ingestionPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
       prometheusPort = await freePort();
       const engine = new URL(await searchEngineUrl());
@@ -118,7 +130,7 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       for (const job of ["nginx", "tls"]) fs.writeFileSync(path.join(dir, "targets", `${job}.json`), "[]");
       fs.writeFileSync(path.join(dir, "rules.yml"), renderRuleFile(alertRuleGroups({
         dataNodes: 1, searchNodes: 1, watermarks: { lowPercent: 85, highPercent: 90, floodStagePercent: 95 }, retentionDays: 7,
-        plannedStoreGiB: 10, snapshots: false, sourceGapMinutes: { tempest: 60, opendev: 360 },
+        plannedStoreGiB: 10, snapshots: true, sourceGapMinutes: { tempest: 60, opendev: 360 },
       })));
       fs.writeFileSync(path.join(dir, "status-page", STATUS_PAGE_FILE), renderStatusPage("test"));
       const config = renderPrometheusConfig({
@@ -138,6 +150,9 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined)));
       for (const server of servers) server.close();
       fs.rmSync(dir, { recursive: true, force: true });
+      await engineRequest("DELETE", `_snapshot/${REPOSITORY}/first`);
+      await engineRequest("DELETE", `_snapshot/${REPOSITORY}`);
+      await engineRequest("DELETE", INDEX);
     });
 
     test("cluster health, as the red, yellow and node-count rules read it", async () => {
@@ -161,6 +176,31 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       expect(Number(heap[0].value[1])).toBeGreaterThan(0);
       expect(await queryUntil("elasticsearch_indices_store_size_bytes")).toHaveLength(1);
       expect(await queryUntil("elasticsearch_indices_indexing_index_total")).toHaveLength(1);
+    });
+
+    test("the snapshot series of the snapshot rules, with their repository and state", async () => {
+      const count = await queryUntil(`elasticsearch_snapshot_stats_number_of_snapshots{repository="${REPOSITORY}"}`);
+      expect(count[0].value[1]).toBe("1");
+      expect(await queryUntil(`elasticsearch_snapshot_stats_snapshot_start_time_timestamp{repository="${REPOSITORY}",state="SUCCESS"}`)).toHaveLength(1);
+      const latest = await queryUntil(`elasticsearch_snapshot_stats_latest_snapshot_timestamp_seconds{repository="${REPOSITORY}"}`);
+      expect(Date.now() / 1000 - Number(latest[0].value[1])).toBeLessThan(3600);
+    });
+
+    test("a read-only index (the flood stage's block) makes SearchIndicesReadOnly pending, its summary expanded", async () => {
+      const block = (value: boolean | null) => engineRequest("PUT", `${INDEX}/_settings`, { "index.blocks.read_only_allow_delete": value });
+      expect((await block(true)).status).toBe(200);
+      try {
+        type Alert = { labels: Record<string, string>; annotations: Record<string, string>; state: string };
+        let alert: Alert | undefined;
+        for (const deadline = Date.now() + 30_000; alert === undefined && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+          const response = await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/alerts`);
+          alert = ((await response.json()) as { data: { alerts: Alert[] } }).data.alerts.find((each) => each.labels.alertname === "SearchIndicesReadOnly");
+        }
+        expect(alert).toMatchObject({ state: "pending", labels: { severity: "critical" } });
+        expect(alert!.annotations.summary).toMatch(/^[1-9]\d* indices of the search cluster are blocked read-only: documents sent to them are refused\.$/);
+      } finally {
+        await block(null);
+      }
     });
 
     test("the node exporter's series of the server rules, named after the server", async () => {

@@ -47,8 +47,10 @@ const disk = (available: number) => [
   { series: 'elasticsearch_filesystem_data_size_bytes{cluster="prod",name="prod-search-data-1",mount="/var/lib/search (/dev/vdb)",path="/var/lib/search/opensearch"}', values: "100x30" },
 ];
 const diskLabels = { cluster: "prod", name: "prod-search-data-1", mount: "/var/lib/search (/dev/vdb)", path: "/var/lib/search/opensearch" };
+/** The index settings series come from the first search node's exporter, without a cluster label. */
+const settingsExporter = 'instance="prod-search-data-1",job="search"';
 const logIndices = (count: number) =>
-  Array.from({ length: count }, (_, day) => ({ series: `elasticsearch_indices_settings_total_fields{cluster="prod",index="logstash-2026.01.${String(day + 1).padStart(2, "0")}"}`, values: "60x400" }));
+  Array.from({ length: count }, (_, day) => ({ series: `elasticsearch_indices_settings_total_fields{${settingsExporter},index="logstash-2026.01.${String(day + 1).padStart(2, "0")}"}`, values: "60x400" }));
 const one = (series: string, values: string) => [{ series, values }];
 const worker = 'instance="prod-ingestion-1",job="ingestion"';
 
@@ -78,8 +80,8 @@ const CASES: Record<string, { fires: Case; quiet: Case }> = {
   SearchDiskAboveHighWatermark: { fires: { series: disk(8), at: "6m", labels: diskLabels }, quiet: { series: disk(12), at: "6m" } },
   SearchDiskAtFloodStage: { fires: { series: disk(4), at: "2m", labels: diskLabels }, quiet: { series: disk(6), at: "2m" } },
   SearchIndicesReadOnly: {
-    fires: { series: one('elasticsearch_indices_settings_stats_read_only_indices{cluster="prod"}', "2x10"), at: "6m", labels: { cluster: "prod" } },
-    quiet: { series: one('elasticsearch_indices_settings_stats_read_only_indices{cluster="prod"}', "0x10"), at: "6m" },
+    fires: { series: one(`elasticsearch_indices_settings_stats_read_only_indices{${settingsExporter}}`, "2x10"), at: "6m", labels: {} },
+    quiet: { series: one(`elasticsearch_indices_settings_stats_read_only_indices{${settingsExporter}}`, "0x10"), at: "6m" },
   },
   SearchDiskFillsWithinThreeDays: {
     // 100 MB a minute is 144 GB a day: 228 GB left after 13 hours last less than 3 days.
@@ -98,8 +100,8 @@ const CASES: Record<string, { fires: Case; quiet: Case }> = {
     },
   },
   SearchRetentionNotApplied: {
-    fires: { series: logIndices(17), at: "6h10m", labels: { cluster: "prod" } },
-    quiet: { series: [...logIndices(15), ...one('elasticsearch_indices_settings_total_fields{cluster="prod",index=".kibana_1"}', "60x400"), ...one('elasticsearch_indices_settings_total_fields{cluster="prod",index=".opendistro-ism-config"}', "60x400")], at: "6h10m" },
+    fires: { series: logIndices(17), at: "6h10m", labels: {} },
+    quiet: { series: [...logIndices(15), ...one(`elasticsearch_indices_settings_total_fields{${settingsExporter},index=".kibana_1"}`, "60x400"), ...one(`elasticsearch_indices_settings_total_fields{${settingsExporter},index=".opendistro-ism-config"}`, "60x400")], at: "6h10m" },
   },
   SearchHeapPressure: {
     fires: {

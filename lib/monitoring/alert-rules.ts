@@ -139,10 +139,11 @@ export function alertRuleGroups(settings: AlertRuleSettings): RuleGroup[] {
         },
         {
           alert: "SearchIndicesReadOnly",
-          expr: "max by (cluster) (elasticsearch_indices_settings_stats_read_only_indices) > 0",
+          // The exporter's index settings series carry no cluster label (v1.5.0 to v1.9.0): one cluster per deployment.
+          expr: "max(elasticsearch_indices_settings_stats_read_only_indices) > 0",
           for: "5m",
           severity: "critical",
-          summary: "{{ $value }} indices of {{ $labels.cluster }} are blocked read-only: documents sent to them are refused.",
+          summary: "{{ $value }} indices of the search cluster are blocked read-only: documents sent to them are refused.",
           action: "README: Monitoring, Recovering from the flood stage (remove the block once there is room).",
         },
         {
@@ -163,10 +164,10 @@ export function alertRuleGroups(settings: AlertRuleSettings): RuleGroup[] {
         },
         {
           alert: "SearchRetentionNotApplied",
-          expr: `count by (cluster) (max by (cluster, index) (elasticsearch_indices_settings_total_fields{index=~"logstash-.*"})) > ${settings.retentionDays + 2}`,
+          expr: `count(max by (index) (elasticsearch_indices_settings_total_fields{index=~"logstash-.*"})) > ${settings.retentionDays + 2}`,
           for: "6h",
           severity: "warning",
-          summary: `{{ $labels.cluster }} holds {{ $value }} daily log indices; with a retention of ${settings.retentionDays} days it should hold at most ${settings.retentionDays + 1}.`,
+          summary: `The search cluster holds {{ $value }} daily log indices; with a retention of ${settings.retentionDays} days it should hold at most ${settings.retentionDays + 1}.`,
           action: "The lifecycle policy is not deleting: GET _plugins/_ism/explain/logstash-* (OpenSearch) or GET logstash-*/_ilm/explain (Elasticsearch).",
         },
         {

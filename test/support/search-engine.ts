@@ -139,6 +139,8 @@ function plainNodeSettings(dir: string): string {
     "node.name": "test-node",
     "path.data": path.join(dir, "data"),
     "path.logs": path.join(dir, "logs"),
+    // Snapshot repositories of type fs live under it (the monitoring's snapshot rules, test/monitoring-live.engine.test.ts).
+    "path.repo": path.join(dir, "snapshots"),
     "network.host": "127.0.0.1",
     "http.port": 0,
     "transport.port": 0,
