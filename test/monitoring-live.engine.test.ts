@@ -9,25 +9,29 @@
  * (services/recheck/health.ts) and, standing in for the ingestion workers until their service
  * lands, an endpoint serving the metrics of the ingestion contract. It shows that the cluster,
  * disk and heap series the rules use exist with those names and labels, that the rules load, and
- * opens the status page in headless Chromium.
+ * opens the status page in headless Chromium, from Prometheus and through the front end's
+ * rendered nginx, which passes the page alone and refuses every other request under the status
+ * path and of Prometheus' API before Prometheus sees it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { addNodeExporter } from "../lib/monitoring/exporters";
 import { renderPrometheusConfig } from "../lib/monitoring/prometheus-config";
 import { alertRuleGroups, renderRuleFile } from "../lib/monitoring/alert-rules";
 import { bashScript, SEARCH_EXPORTER_SCRIPT } from "../lib/monitoring/scripts";
-import { renderStatusPage, STATUS_PAGE_FILE, STATUS_PAGE_PROMETHEUS_PATH } from "../lib/monitoring/status-page";
+import { renderStatusPage, STATUS_PAGE_FILE, STATUS_PAGE_PROMETHEUS_PATH, STATUS_PAGE_PUBLIC_PATH } from "../lib/monitoring/status-page";
+import { renderFrontendNginx } from "../lib/frontend/nginx";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { serveHealth } from "../services/recheck/health";
 import { selfSignedCertificate } from "./support/certificates";
 import { chromiumGate, visit } from "./support/chromium";
-import { freePort } from "./support/nginx-live";
+import { baseProps, freePort, makeCertificates, rawRequest, startNginx } from "./support/nginx-live";
 import { describeWithSearchEngine, engineRequest, searchEngineUrl, uniqueIndexName } from "./support/search-engine";
-import { allGates, describeGated, toolGate } from "./support/validators";
+import { allGates, DEBIAN_PACKAGES, describeGated, toolGate } from "./support/validators";
 
 const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
 /** This file's own log index (a `logstash-` name, as the rules count them) and snapshot repository on the shared node. */
@@ -38,7 +42,58 @@ const gate = allGates(
   toolGate("prometheus-node-exporter", "prometheus-node-exporter"),
   toolGate("prometheus-elasticsearch-exporter", "prometheus-elasticsearch-exporter"),
   chromiumGate(),
+  toolGate("nginx", DEBIAN_PACKAGES.nginx),
 );
+
+/**
+ * What a visitor may try at the front end against the monitoring: anything but reading the page
+ * is refused by nginx, before Prometheus sees it (method, raw URI, status).
+ */
+const STATUS_HOSTILE: readonly (readonly [string, string, number])[] = [
+  // Other methods on the page itself
+  ["POST", "/status/", 403],
+  ["PUT", "/status/", 403],
+  ["DELETE", "/status/", 403],
+  ["PATCH", "/status/", 403],
+  ["OPTIONS", "/status/", 403],
+  // Prometheus' own API and UI, under the status path and at the root
+  ["GET", "/status/api/v1/query?query=up", 403],
+  ["POST", "/status/api/v1/query", 403],
+  ["GET", "/status/api/v1/series?match[]=up", 403],
+  ["GET", "/status/api/v1/targets", 403],
+  ["GET", "/status/api/v1/status/config", 403],
+  ["GET", "/status/api/v1/status/flags", 403],
+  ["POST", "/status/api/v1/write", 403],
+  ["POST", "/status/api/v1/otlp/v1/metrics", 403],
+  ["POST", "/status/api/v1/admin/tsdb/delete_series?match[]=up", 403],
+  ["POST", "/status/api/v1/admin/tsdb/snapshot", 403],
+  ["POST", "/status/api/v1/admin/tsdb/clean_tombstones", 403],
+  ["PUT", "/status/api/v1/admin/tsdb/delete_series?match[]=up", 403],
+  ["POST", "/api/v1/admin/tsdb/delete_series?match[]=up", 403],
+  ["POST", "/api/v1/admin/tsdb/snapshot", 403],
+  ["GET", "/api/v1/query?query=up", 403],
+  ["POST", "/api/v1/write", 403],
+  ["POST", "/-/reload", 403],
+  ["PUT", "/-/quit", 403],
+  ["POST", "/status/-/reload", 403],
+  ["PUT", "/status/-/quit", 403],
+  ["GET", "/status/-/healthy", 403],
+  ["GET", "/federate?match[]=up", 403],
+  ["GET", "/status/federate?match[]=up", 403],
+  ["GET", "/status/graph", 403],
+  ["GET", "/graph", 403],
+  ["GET", "/status/static/index.html", 403],
+  ["GET", "/status/consoles/status.html", 403],
+  ["GET", "/consoles/status.html", 403],
+  ["GET", "/status/consoles/index.html.example", 403],
+  ["GET", "/status/index.html", 403],
+  // Tricks that would reach another path of Prometheus through the page's location
+  ["GET", "/status/../api/v1/status/config", 400],
+  ["GET", "/status/%2e%2e/api/v1/status/config", 400],
+  ["GET", "/status/%2fapi/v1/query?query=up", 400],
+  ["GET", "/status//api/v1/query?query=up", 400],
+  ["GET", "/status/./", 400],
+];
 
 interface Sample {
   readonly metric: Record<string, string>;
@@ -46,7 +101,7 @@ interface Sample {
 }
 
 describeWithSearchEngine("monitoring against the real programs", () => {
-  describeGated(gate, "Prometheus, the node exporter and the elasticsearch exporter on loopback", () => {
+  describeGated(gate, "Prometheus, the node and elasticsearch exporters and the front end's nginx on loopback", () => {
     let dir: string;
     let prometheusPort: number;
     const children: ChildProcess[] = [];
@@ -74,6 +129,10 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       if (result.length === 0) throw new Error(`no series for ${expression}; ${Object.entries(logs).map(([n, l]) => `${n}: ${l.slice(-800)}`).join("\n")}`);
       return result;
     };
+
+    /** What reached Prometheus through the front end's nginx (the relay in between records it). */
+    const reachedPrometheus: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
+    let frontendPort: number;
 
     beforeAll(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-live-"));
@@ -143,9 +202,39 @@ describeWithSearchEngine("monitoring against the real programs", () => {
         `--web.listen-address=127.0.0.1:${prometheusPort}`,
         `--web.console.templates=${path.join(dir, "status-page")}`, `--web.console.libraries=${path.join(dir, "status-page")}`,
       ]);
+
+      // The front end's rendered nginx, its status page location proxying to Prometheus through a recording relay.
+      const relay = http.createServer((request, response) => {
+        reachedPrometheus.push({ method: request.method!, url: request.url!, headers: request.headers });
+        const forwarded = http.request(`http://127.0.0.1:${prometheusPort}${request.url}`, { method: request.method }, (answer) => {
+          response.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(response);
+        });
+        forwarded.on("error", (error) => response.destroy(error));
+        request.pipe(forwarded);
+      });
+      await new Promise<void>((resolve) => relay.listen(0, "127.0.0.1", resolve));
+      servers.push(relay);
+      const frontend = path.join(dir, "frontend");
+      fs.mkdirSync(path.join(frontend, "conf"), { recursive: true });
+      fs.mkdirSync(path.join(frontend, "logs"));
+      makeCertificates(path.join(frontend, "conf"));
+      fs.writeFileSync(path.join(frontend, "conf", "reader-auth.conf"), "");
+      frontendPort = await freePort();
+      fs.writeFileSync(path.join(frontend, "conf", "nginx.conf"), renderFrontendNginx({
+        ...baseProps,
+        statusPageUpstream: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
+        requestsPerSecond: 1000,
+        httpPort: await freePort(),
+        httpsPort: frontendPort,
+        statusListen: `127.0.0.1:${await freePort()}`,
+        ipv6: false,
+      }).replace("worker_processes auto;", "worker_processes 1;"));
+      children.push(await startNginx(frontend, frontendPort));
     }, 120_000);
 
     afterAll(async () => {
+      for (const server of servers) server.closeAllConnections();
       for (const child of children) child.kill("SIGTERM");
       await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined)));
       for (const server of servers) server.close();
@@ -238,6 +327,46 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       expect(page.dom).toContain('<td id="gerrit-stream">connected</td>');
       expect(page.dom).toMatch(/<td id="indexing-rate">\d+\.\d documents\/s<\/td>/);
       expect(page.dom).not.toContain("<script");
+    });
+
+    test("the status page through the front end's nginx in headless Chromium: the same page, nothing requested from elsewhere", async () => {
+      await queryUntil("recheck_builds_classified_total");
+      reachedPrometheus.length = 0;
+      const page = await visit(`https://127.0.0.1:${frontendPort}${STATUS_PAGE_PUBLIC_PATH}`, { screenshotFile: path.join(ARTIFACTS, "monitoring-status-frontend.png") });
+      expect(page.pageRequests).toEqual([]);
+      expect(page.dom).toMatch(/<td id="cluster-health" class="(green|yellow)">(green|yellow)<\/td>/);
+      expect(page.dom).toContain('<td id="gerrit-stream">connected</td>');
+      expect(page.dom).toMatch(/<tr><td>tempest<\/td><td>\d{4}-\d\d-\d\d /);
+      // Only the page, as Prometheus renders it: nothing of the visitor's request but the method.
+      expect(reachedPrometheus.map((request) => `${request.method} ${request.url}`)).toEqual([`GET ${STATUS_PAGE_PROMETHEUS_PATH}`]);
+    });
+
+    test("the front end passes the page without the visitor's query string, cookies or credentials", async () => {
+      reachedPrometheus.length = 0;
+      const response = await rawRequest(frontendPort, "GET", "/status/?match[]=up&query=up", {
+        headers: { Cookie: "session=visitor", Authorization: "Basic dmlzaXRvcjpndWVzcw==", "X-Prometheus-Remote-Write-Version": "0.1.0" },
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toContain("CI log search: status");
+      expect(reachedPrometheus.map((request) => [request.method, request.url, request.headers.cookie, request.headers.authorization, request.headers["x-prometheus-remote-write-version"]]))
+        .toEqual([["GET", STATUS_PAGE_PROMETHEUS_PATH, undefined, undefined, undefined]]);
+    });
+
+    test("the front end sends /status on to /status/", async () => {
+      reachedPrometheus.length = 0;
+      expect((await rawRequest(frontendPort, "GET", "/status")).status).toBe(301);
+      expect(reachedPrometheus).toEqual([]);
+    });
+
+    test(`the hostile table has at least 40 requests (${STATUS_HOSTILE.length})`, () => {
+      expect(STATUS_HOSTILE.length).toBeGreaterThanOrEqual(40);
+    });
+
+    test.each(STATUS_HOSTILE)("the front end refuses %s %s (%d) before Prometheus", async (method, target, status) => {
+      reachedPrometheus.length = 0;
+      const response = await rawRequest(frontendPort, method, target, { body: method === "GET" ? "" : "up 1\n" });
+      expect(response.status).toBe(status);
+      expect(reachedPrometheus).toEqual([]);
     });
   });
 });

@@ -77,7 +77,7 @@ describe("the monitoring role in the production example", () => {
     const frontend = instances(production).find((instance) => instance.name === "production-frontend-1")!;
     const nginx = fileOf(writtenFiles(frontend.user_data), "/etc/nginx/nginx.conf").content;
     expect(nginx).toContain("location = /status/ {\n            limit_except GET { deny all; }");
-    expect(nginx).toContain("proxy_pass http://10.42.0.80:9090/consoles/status.html;");
+    expect(nginx).toContain("proxy_pass http://10.42.0.80:9090;");
   });
 
   test("every server runs the node exporter with systemd's unit states and restart counts", () => {
@@ -116,7 +116,7 @@ describe("monitoring settings in the deployment file", () => {
     expect(instances(evaluation).map((instance) => instance.metadata.role).sort()).toEqual(["frontend", "ingestion", "recheck", "search-data"]);
     const frontend = instances(evaluation).find((instance) => instance.metadata.role === "frontend")!;
     const written = writtenFiles(frontend.user_data);
-    expect(fileOf(written, "/etc/nginx/nginx.conf").content).toContain("proxy_pass http://127.0.0.1:9090/consoles/status.html;");
+    expect(fileOf(written, "/etc/nginx/nginx.conf").content).toContain("rewrite ^ /consoles/status.html? break;\n            proxy_pass http://127.0.0.1:9090;");
     expect(fileOf(written, "/etc/prometheus/prometheus.yml").content).toContain("- targets:\n          - 127.0.0.1:9113");
     expect(fileOf(written, "/etc/systemd/system/prometheus.service.d/ci-log-analysis.conf").content).toContain("--storage.tsdb.path=/var/lib/prometheus/prometheus");
     expect(Object.keys(frontend.metadata).filter((key) => key.startsWith("monitor:")).sort()).toEqual(["monitor:evaluation-ingestion-1", "monitor:evaluation-recheck-1", "monitor:evaluation-search-data-1"]);

@@ -76,8 +76,10 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.8em; text-align: left; }
 }
 
 /**
- * The front end's location for the page: GET only, nothing of the request but the method passed
- * on (no query string, no headers a visitor chose), limited per client like the search API.
+ * The front end's location for the page: GET only, and nothing of the request but the method
+ * passed on: not its query string (a console template can read it), headers or body. Every
+ * other path, Prometheus' API and UI included, falls to the front end's refusal. Limited per
+ * client like the search API.
  */
 export function statusPageLocation(upstream: string, limitZone: string): string {
   return `
@@ -85,10 +87,12 @@ export function statusPageLocation(upstream: string, limitZone: string): string 
         location = ${STATUS_PAGE_PUBLIC_PATH} {
             limit_except GET { deny all; }
             limit_req zone=${limitZone} burst=20 nodelay;
-            proxy_set_header Authorization "";
-            proxy_set_header Cookie "";
+            proxy_pass_request_headers off;
+            proxy_pass_request_body off;
             proxy_set_header Connection "";
-            proxy_pass http://${upstream}${STATUS_PAGE_PROMETHEUS_PATH};
+            # The ? drops the visitor's query string.
+            rewrite ^ ${STATUS_PAGE_PROMETHEUS_PATH}? break;
+            proxy_pass http://${upstream};
             default_type text/html;
         }`;
 }
