@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { Password } from "@cdktf/provider-random/lib/password";
 import { Fn, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import type { ComputeInstanceV2 } from "../.gen/providers/openstack/compute-instance-v2";
@@ -15,6 +16,7 @@ import {
   TARGETS_DIR,
 } from "../lib/monitoring/prometheus-config";
 import { bashScript, MONITORING_SCRIPTS } from "../lib/monitoring/scripts";
+import { ALERT_RECEIVER_PATH, SERVICE_DEFAULTS } from "../lib/recheck/service-config";
 import { renderStatusPage, STATUS_PAGE_DIR, STATUS_PAGE_FILE } from "../lib/monitoring/status-page";
 import {
   ALERTMANAGER_PORT,
@@ -38,6 +40,7 @@ const SEARCH_EXPORTER_DIR = `${NODE_CONFIG_DIR}/search-exporter`;
 const SEARCH_EXPORTER_SECRETS = `${NODE_CONFIG_DIR}/search-exporter.secrets`;
 const ALERTMANAGER_CONFIG = `${PROMETHEUS_CONFIG_DIR}/alertmanager.yml`;
 const SMTP_PASSWORD_FILE = `${PROMETHEUS_CONFIG_DIR}/smtp-password`;
+const ALERT_RECEIVER_TOKEN_FILE = `${PROMETHEUS_CONFIG_DIR}/alert-receiver-token`;
 const PACKAGES = ["prometheus", "prometheus-alertmanager", "prometheus-elasticsearch-exporter", "prometheus-blackbox-exporter"];
 /** Programs the units run that only the monitoring server has (for systemd-analyze verify in tests). */
 export const MONITORING_ONLY_EXECUTABLES: readonly string[] = [
@@ -77,6 +80,14 @@ export interface MonitoringProps {
   readonly email?: EmailAlerts;
   /** Post alerts to the URL in the sensitive variable monitoring_alert_webhook_url. @default no webhook */
   readonly webhook?: { readonly sendResolved?: boolean };
+  /**
+   * Announce alerts on IRC: Alertmanager posts them to the recheck service's alert receiver on the
+   * server of this name, with the token alertReceiverToken (give it to the RecheckService), and
+   * the stack opens the receiver's port to this server. The name, not the address: the discovery
+   * keeps the watched servers' addresses in /etc/hosts, so a replaced recheck server is found.
+   * @default no IRC
+   */
+  readonly ircAlerts?: { readonly receiverServerName: string; readonly sendResolved?: boolean };
 }
 
 /**
@@ -91,6 +102,8 @@ export class Monitoring extends Construct implements IConnectable {
   readonly connections: Connections;
   /** `address:port` of Prometheus, for the front end's status page. */
   readonly statusPageUpstream: string;
+  /** The bearer token Alertmanager sends to the IRC alert receiver (with ircAlerts). */
+  readonly alertReceiverToken?: string;
   private readonly instance: ComputeInstanceV2;
   private readonly hostJobs: readonly ScrapeJob[];
   private readonly deploymentName: string;
@@ -99,6 +112,7 @@ export class Monitoring extends Construct implements IConnectable {
     super(scope, id);
     this.deploymentName = props.servers.deploymentName;
     this.hostJobs = props.hostJobs ?? ["node"];
+    if (props.ircAlerts) this.alertReceiverToken = new Password(this, "alert-receiver-token", { length: 48, special: false }).result;
     if (props.host) {
       if (props.host.nodes.length !== 1) throw new Error(`Monitoring ${this.node.path}: the host role has ${props.host.nodes.length} servers; monitoring runs on exactly one`);
       this.role = props.host;
@@ -184,6 +198,10 @@ export class Monitoring extends Construct implements IConnectable {
     const webhookUrl = props.webhook
       ? Fn.jsonencode(variable("monitoring_alert_webhook_url", "URL alerts are posted to (Alertmanager's webhook JSON); it usually carries a token."))
       : undefined;
+    if (this.alertReceiverToken) {
+      cloudConfig.addFile({ path: ALERT_RECEIVER_TOKEN_FILE, permissions: "0600", encoding: "b64", content: Fn.base64encode(this.alertReceiverToken) });
+      secretFiles.push(ALERT_RECEIVER_TOKEN_FILE);
+    }
     cloudConfig.addFile({
       path: ALERTMANAGER_CONFIG,
       permissions: "0600",
@@ -192,6 +210,13 @@ export class Monitoring extends Construct implements IConnectable {
           ? { smarthost: props.email.smarthost, from: props.email.from, to: props.email.to, username: props.email.username, passwordFile, requireTls: props.email.requireTls ?? true }
           : undefined,
         webhook: webhookUrl ? { url: webhookUrl, sendResolved: props.webhook?.sendResolved ?? true } : undefined,
+        irc: props.ircAlerts
+          ? {
+              url: `http://${props.ircAlerts.receiverServerName}:${SERVICE_DEFAULTS.alertReceiverPort}${ALERT_RECEIVER_PATH}`,
+              tokenFile: ALERT_RECEIVER_TOKEN_FILE,
+              sendResolved: props.ircAlerts.sendResolved ?? true,
+            }
+          : undefined,
       }),
     });
     secretFiles.push(ALERTMANAGER_CONFIG);

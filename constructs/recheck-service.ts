@@ -20,6 +20,12 @@ const BUNDLE = "/usr/local/lib/recheck/recheck.js";
 const STATE_DIR = "/var/lib/recheck";
 const DASHBOARD_DIR = `${STATE_DIR}/dashboard`;
 export const RECHECK_UNIT = "recheck.service";
+const ROLE_NAME = "recheck";
+
+/** The recheck server's name (ServerRole's `<deployment>-<role>-1`), which the monitoring names before the service exists. */
+export function recheckServerName(deploymentName: string): string {
+  return `${deploymentName}-${ROLE_NAME}-1`;
+}
 /** Programs the units run that only the recheck server has (for systemd-analyze verify in tests). */
 export const RECHECK_ONLY_EXECUTABLES: readonly string[] = ["/usr/bin/node"];
 
@@ -57,6 +63,12 @@ export interface RecheckServiceProps {
   readonly logsUrl: string;
   /** @default no IRC notifications */
   readonly irc?: IrcSettings;
+  /**
+   * Announce the monitoring's alerts in this IRC channel (without #), which the bot joins: they
+   * arrive at the alert receiver with this bearer token (Monitoring.alertReceiverToken). Needs irc.
+   * @default no alert receiver
+   */
+  readonly alertReceiver?: { readonly channel: string; readonly token: string; readonly statusPageUrl?: string };
   /** The service's JavaScript (lib/recheck/bundle.ts), written gzipped into the user data. */
   readonly serviceBundle: string;
   /** Days of history in the dashboard graphs: the index retention. @default 10 */
@@ -90,6 +102,9 @@ export class RecheckService extends Construct implements IConnectable {
     if (props.dnsName && !props.acmeEmail) {
       throw new Error(`RecheckService ${this.node.path}: dnsName ${props.dnsName} needs acmeEmail for Let's Encrypt.`);
     }
+    if (props.alertReceiver && !props.irc) {
+      throw new Error(`RecheckService ${this.node.path}: alertReceiver announces alerts on IRC; it needs irc too.`);
+    }
     // Variables are named at the stack's top level, as admins pass them: --var recheck_gerrit_ssh_private_key=...
     this.gerritSshKey = new TerraformVariable(scope, "recheck_gerrit_ssh_private_key", {
       type: "string",
@@ -107,7 +122,7 @@ export class RecheckService extends Construct implements IConnectable {
     }
     this.role = new ServerRole(this, "server", {
       ...props.servers,
-      roleName: "recheck",
+      roleName: ROLE_NAME,
       description: "recheck bot and dashboard",
       count: 1,
       flavorName: props.flavorName,
@@ -115,6 +130,9 @@ export class RecheckService extends Construct implements IConnectable {
       publicTcpPorts: [80, 443],
       configureNode: (cloudConfig, node) => this.configure(cloudConfig, props, `https://${props.dnsName ?? node.publicAddress}/elastic-recheck/`, node),
     });
+    if (this.role.nodes[0].name !== recheckServerName(props.servers.deploymentName)) {
+      throw new Error(`RecheckService ${this.node.path}: its server is ${this.role.nodes[0].name}, not ${recheckServerName(props.servers.deploymentName)} as recheckServerName says`);
+    }
     this.connections = this.role.connections;
     for (const port of [80, 443]) this.connections.allowFromAnyone(Port.tcp(port), `elastic-recheck dashboard on port ${port}`);
     const egress = (addresses: readonly string[] | undefined, port: Port, description: string) =>
@@ -148,6 +166,9 @@ export class RecheckService extends Construct implements IConnectable {
       wait: { pollSeconds: props.pollSeconds ?? SERVICE_DEFAULTS.pollSeconds, timeoutSeconds: (props.logsTimeoutMinutes ?? SERVICE_DEFAULTS.timeoutSeconds / 60) * 60 },
       dashboard: { intervalSeconds: SERVICE_DEFAULTS.dashboardIntervalSeconds, days: props.dashboardDays ?? 10, uncategorizedHours: SERVICE_DEFAULTS.uncategorizedHours },
       ...(props.irc ? { irc: { server: props.irc.server, port: props.irc.port, nick: props.irc.nick, channels: props.irc.channels } } : {}),
+      ...(props.alertReceiver
+        ? { alerts: { port: SERVICE_DEFAULTS.alertReceiverPort, channel: props.alertReceiver.channel, statusPageUrl: props.alertReceiver.statusPageUrl } }
+        : {}),
       healthPort: SERVICE_DEFAULTS.healthPort,
       // The security group lets only the monitoring server reach it (constructs/monitoring.ts).
       healthAddress: "0.0.0.0",
@@ -162,6 +183,7 @@ export class RecheckService extends Construct implements IConnectable {
       [CREDENTIAL_NAMES.gerritKey, Fn.format("%s\\n", [Fn.replace(Fn.trimspace(this.gerritSshKey.stringValue), "\\r", "")])],
       [CREDENTIAL_NAMES.searchPassword, search.reader.password],
       ...(this.ircPassword ? [[CREDENTIAL_NAMES.ircPassword, this.ircPassword.stringValue] as [string, string]] : []),
+      ...(props.alertReceiver ? [[CREDENTIAL_NAMES.alertReceiverToken, props.alertReceiver.token] as [string, string]] : []),
     ];
     for (const [name, value] of credentials) {
       cloudConfig.addFile({ path: `${CREDENTIALS_DIR}/${name}`, permissions: "0600", encoding: "b64", content: Fn.base64encode(value) });

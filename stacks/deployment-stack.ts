@@ -10,9 +10,11 @@ import { Frontend } from "../constructs/frontend";
 import { IngestionWorkers } from "../constructs/ingestion-workers";
 import { Monitoring } from "../constructs/monitoring";
 import { PROMETHEUS_PORT } from "../lib/monitoring/targets";
+import { STATUS_PAGE_PUBLIC_PATH } from "../lib/monitoring/status-page";
 import { diskWatermarks, HTTP_PORT } from "../lib/search/engine";
 import { searchCapacity } from "../lib/search/topology";
-import { RecheckService } from "../constructs/recheck-service";
+import { RecheckService, recheckServerName } from "../constructs/recheck-service";
+import { SERVICE_DEFAULTS } from "../lib/recheck/service-config";
 import type { BugQuery } from "../lib/queries/check";
 import { configureStateBackend } from "./state-backend";
 import { ingestPipelineBody, PIPELINE_NAME } from "../lib/ingestion/ingest-pipeline";
@@ -145,6 +147,9 @@ export class DeploymentStack extends TerraformStack {
         ? { ...config.monitoring.alerts.email, requireTls: config.monitoring.alerts.email.require_tls }
         : undefined,
       webhook: config.monitoring.alerts.webhook ? { sendResolved: config.monitoring.alerts.webhook.send_resolved } : undefined,
+      ircAlerts: config.monitoring.alerts.irc
+        ? { receiverServerName: recheckServerName(name), sendResolved: config.monitoring.alerts.irc.send_resolved }
+        : undefined,
     };
     // A server of its own exists before the front end, which names it for the status page.
     const dedicatedMonitoring =
@@ -189,12 +194,18 @@ export class DeploymentStack extends TerraformStack {
       tenants: config.recheck.tenants ?? [...new Set(config.ingestion.sources.map((source) => tenantOf(source)!))],
       logsUrl: frontend.dashboardsUrl ?? frontend.url,
       irc: config.recheck.irc,
+      alertReceiver: config.monitoring.alerts.irc
+        ? { channel: config.monitoring.alerts.irc.channel, token: monitoring.alertReceiverToken!, statusPageUrl: `${frontend.url}${STATUS_PAGE_PUBLIC_PATH.slice(1)}` }
+        : undefined,
       serviceBundle: props.serviceBundles.recheck,
       dashboardDays: props.deployment.search.retentionDays,
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,
     });
 
+    if (config.monitoring.alerts.irc) {
+      recheck.connections.allowFrom(monitoring, Port.tcp(SERVICE_DEFAULTS.alertReceiverPort), "Alertmanager posts the alerts the recheck bot announces on IRC");
+    }
     const searchApi = { search: HTTP_PORT, tls: HTTP_PORT };
     monitoring.watch(search.dataNodes, ["node", "search", "tls"], searchApi);
     if (search.masterNodes) monitoring.watch(search.masterNodes, ["node", "search", "tls"], searchApi);

@@ -73,6 +73,27 @@ describe("the monitoring role in the production example", () => {
     expect(fileOf(files, "/etc/ci-log-analysis/search-exporter.secrets").content).toMatch(/^ES_USERNAME=monitor\nES_PASSWORD=stand-in-value\n/);
   });
 
+  test("posts the alerts for IRC to the recheck server by name, with a token generated at deploy time, on a port only it reaches", () => {
+    const alertmanager = fileOf(files, "/etc/prometheus/alertmanager.yml").content;
+    expect(alertmanager).toContain(
+      "  - name: irc\n    webhook_configs:\n      - url: http://production-recheck-1:9465/alerts\n        send_resolved: true\n        max_alerts: 50\n" +
+        "        http_config:\n          authorization:\n            type: Bearer\n            credentials_file: /etc/prometheus/alert-receiver-token\n",
+    );
+    const token = Object.keys(resourcesOf(production, "random_password")).find((name) => name.startsWith("monitoring_alert-receiver-token"))!;
+    const reference = `\${base64encode(random_password.${token}.result)}`;
+    expect(monitoringInstance.user_data).toContain(reference);
+    const recheck = instances(production).find((instance) => instance.name === "production-recheck-1")!;
+    expect(recheck.user_data).toContain(reference);
+    expect(fileOf(files, "/etc/ci-log-analysis/monitoring.env").content).toContain("GROUP_READABLE_SECRETS=/etc/prometheus/smtp-password /etc/prometheus/alert-receiver-token /etc/prometheus/alertmanager.yml\n");
+    const toReceiver = rules.filter((rule) => rule.port_range_min === 9465);
+    expect(toReceiver.map((rule) => `${rule.direction} ${groupName(rule.security_group_id)} ${groupName(rule.remote_group_id)} ${rule.remote_ip_prefix ?? ""}`).sort()).toEqual([
+      "egress production-monitoring production-recheck ",
+      "ingress production-recheck production-monitoring ",
+    ]);
+    const settings = JSON.parse(fileOf(writtenFiles(recheck.user_data), "/etc/recheck/recheck.json").content);
+    expect(settings.alerts).toEqual({ port: 9465, channel: "openstack-ci-log-alerts", statusPageUrl: expect.stringMatching(/^https:\/\/.+\/status\/$/) });
+  });
+
   test("the front end serves the status page from the monitoring server, GET only", () => {
     const frontend = instances(production).find((instance) => instance.name === "production-frontend-1")!;
     const nginx = fileOf(writtenFiles(frontend.user_data), "/etc/nginx/nginx.conf").content;
@@ -100,6 +121,18 @@ describe("monitoring settings in the deployment file", () => {
     const dir = copyExampleConfig();
     fs.appendFileSync(path.join(dir, "deployments/staging.yaml"), "\nmonitoring:\n  host: frontend\n");
     expect(() => synthConfig(dir)).toThrow(/staging\.yaml:\d+:\d+: monitoring\.host: got "frontend" on the provider network of .*provider-cloud\.yaml; expected "dedicated"/);
+  });
+
+  test("fails alerts to IRC without recheck.irc, at the line", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/evaluation.yaml", "monitoring:\n  volume_gib: 10", "monitoring:\n  alerts:\n    irc: { channel: ci-log-alerts }\n  volume_gib: 10");
+    expect(() => synthConfig(dir)).toThrow(/evaluation\.yaml:\d+:\d+: monitoring\.alerts\.irc: needs recheck\.irc: the recheck bot announces the alerts on its IRC connection/);
+  });
+
+  test("fails an IRC alerts channel written with #, at the line", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "channel: openstack-ci-log-alerts", 'channel: "#openstack-ci-log-alerts"');
+    expect(() => synthConfig(dir)).toThrow(/production\.yaml:\d+:\d+: monitoring\.alerts\.irc\.channel: got "#openstack-ci-log-alerts"; expected a channel name without #/);
   });
 
   test("fails a source gap for a source the deployment does not have, with a suggestion", () => {
@@ -154,10 +187,10 @@ describeGated(allGates(toolGate("promtool", "prometheus"), toolGate("amtool", "p
     expect(status).toBe(0);
   });
 
-  test("amtool check-config: e-mail and webhook receivers, inhibitions", () => {
+  test("amtool check-config: e-mail, webhook and IRC receivers, inhibitions", () => {
     const { status, output } = run("amtool", "check-config", path.join(dir, "alertmanager.yml"));
     expect(output).toContain("SUCCESS");
-    expect(output).toContain(" - 2 inhibit rules\n - 3 receivers");
+    expect(output).toContain(" - 2 inhibit rules\n - 4 receivers");
     expect(status).toBe(0);
   });
 
@@ -173,6 +206,9 @@ describeGated(allGates(toolGate("promtool", "prometheus"), toolGate("amtool", "p
   });
 });
 
+/** What the server's /etc/hosts holds before the discovery's block (cloud-init's lines). */
+const OWN_HOSTS = "127.0.0.1 localhost\n127.0.1.1 production-monitoring-1\n::1 localhost ip6-localhost\n";
+
 describeGated(allGates(toolGate("curl", "curl"), toolGate("jq", "jq")), "the discovery script against a metadata service on loopback", () => {
   let dir: string;
   let server: http.Server;
@@ -184,6 +220,7 @@ describeGated(allGates(toolGate("curl", "curl"), toolGate("jq", "jq")), "the dis
     fs.writeFileSync(path.join(dir, "discover"), script, { mode: 0o755 });
     // Records what the script asks systemd to do.
     fs.writeFileSync(path.join(dir, "systemctl"), `#!/bin/sh\necho "$*" >> "${dir}/systemctl.log"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "hosts"), OWN_HOSTS);
     metadata = Object.fromEntries(
       Object.entries(monitoringInstance.metadata as Record<string, string>).map(([key, value]) => [key, value.replace(/^\$\{[^}]+\}/, `192.0.2.${key.length}`)]),
     );
@@ -210,6 +247,7 @@ describeGated(allGates(toolGate("curl", "curl"), toolGate("jq", "jq")), "the dis
         TARGETS_DIR: path.join(dir, "targets"), SEARCH_EXPORTER_DIR: path.join(dir, "exporters"),
         METADATA_URL: metadataUrl,
         SYSTEMCTL: path.join(dir, "systemctl"),
+        HOSTS_FILE: path.join(dir, "hosts"),
       },
       }, (error, _stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stderr }));
     });
@@ -235,14 +273,37 @@ describeGated(allGates(toolGate("curl", "curl"), toolGate("jq", "jq")), "the dis
     expect(calls.filter((call) => call.startsWith("restart"))).toHaveLength(9);
   });
 
+  test("names every watched server in a block of /etc/hosts after the lines already there (Alertmanager's IRC receiver is named so)", () => {
+    const hosts = fs.readFileSync(path.join(dir, "hosts"), "utf8");
+    expect(hosts.startsWith(`${OWN_HOSTS}# BEGIN watched servers (monitoring-discovery)\n`)).toBe(true);
+    expect(hosts.endsWith("# END watched servers\n")).toBe(true);
+    expect(hosts).toContain("\n10.42.0.48 production-search-data-1\n");
+    expect(hosts).toMatch(/\n192\.0\.2\.\d+ production-recheck-1\n/);
+    const block = hosts.slice(hosts.indexOf("# BEGIN")).split("\n").slice(1, -2);
+    expect(block).toHaveLength(19);
+    expect(block.every((line) => /^\d+\.\d+\.\d+\.\d+ production-[a-z-]+-\d+$/.test(line))).toBe(true);
+  });
+
   test("changes nothing on a second run, and stops the exporter of a node that is gone", async () => {
+    const hostsBefore = fs.statSync(path.join(dir, "hosts")).ino;
     expect((await discover()).calls).toEqual([]);
+    expect(fs.statSync(path.join(dir, "hosts")).ino).toBe(hostsBefore);
     delete metadata["monitor:production-search-master-3"];
     const { status, calls } = await discover();
     expect(status).toBe(0);
     expect(calls).toEqual(["disable --now search-exporter@production-search-master-3.service"]);
     expect(targets("search")).toHaveLength(8);
     expect(fs.existsSync(path.join(dir, "exporters", "production-search-master-3.env"))).toBe(false);
+  });
+
+  test("follows a replaced server's new address in /etc/hosts, and keeps what cloud-init wrote there", async () => {
+    metadata["monitor:production-recheck-1"] = metadata["monitor:production-recheck-1"].replace(/^\S+/, "10.42.0.200");
+    fs.appendFileSync(path.join(dir, "hosts"), "203.0.113.7 written-later\n");
+    expect((await discover()).status).toBe(0);
+    const hosts = fs.readFileSync(path.join(dir, "hosts"), "utf8");
+    expect(hosts.match(/ production-recheck-1$/gm)).toHaveLength(1);
+    expect(hosts).toContain("\n10.42.0.200 production-recheck-1\n");
+    expect(hosts.startsWith(`${OWN_HOSTS}203.0.113.7 written-later\n# BEGIN watched servers`)).toBe(true);
   });
 
   test("keeps the files as they are when the metadata service does not answer", async () => {

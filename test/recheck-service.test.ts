@@ -214,6 +214,20 @@ describe("RecheckService without IRC", () => {
   });
 });
 
+describe("RecheckService with the monitoring's alert receiver", () => {
+  test("takes the receiver's token as a credential and names the alerts channel and the status page in its settings", () => {
+    const { files, userData } = synthRecheck({ irc, alertReceiver: { channel: "ci-log-alerts", token: "test-token-not-a-secret", statusPageUrl: "https://logs.example.org/status/" } });
+    expect(JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content).alerts).toEqual({ port: 9465, channel: "ci-log-alerts", statusPageUrl: "https://logs.example.org/status/" });
+    expect(fileAt(files, "/etc/recheck/credentials/alert-receiver-token").permissions).toBe("0600");
+    expect(userData).toContain('content: "${base64encode("test-token-not-a-secret")}"');
+    expect(fileAt(files, "/etc/systemd/system/recheck.service").content).toContain("LoadCredential=alert-receiver-token:/etc/recheck/credentials/alert-receiver-token\n");
+  });
+
+  test("fails without IRC, on which it announces the alerts", () => {
+    expect(() => synthRecheck({ alertReceiver: { channel: "ci-log-alerts", token: "t" } })).toThrow(/alertReceiver announces alerts on IRC; it needs irc too/);
+  });
+});
+
 describe("RecheckService with Gerrit's and the IRC server's addresses", () => {
   test("reaches Gerrit's SSH port and the IRC port at those addresses only", () => {
     const irc = { server: "irc.example.org", port: 6697, nick: "recheckbot", channels: { qa: { projects: ["all"], events: ["negative"] as "negative"[] } } };

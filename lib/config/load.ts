@@ -320,7 +320,7 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
   return problems;
 }
 
-/** Monitoring settings that depend on others: the dedicated server's own settings, the sources named. */
+/** Monitoring settings that depend on others: the dedicated server's own settings, IRC, the sources named. */
 function monitoringProblems(yaml: YamlFile, config: DeploymentConfig, cloud: LoadedCloud): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { monitoring } = config;
@@ -338,6 +338,14 @@ function monitoringProblems(yaml: YamlFile, config: DeploymentConfig, cloud: Loa
         problems.push(yaml.problemAt(["monitoring", setting], "only with monitoring.host: dedicated; the front end's server has no flavor or volume of its own for monitoring: remove it, or set host: dedicated"));
       }
     }
+  }
+  if (monitoring.alerts.irc && !config.recheck.irc) {
+    problems.push(
+      yaml.problemAt(
+        ["monitoring", "alerts", "irc"],
+        "needs recheck.irc: the recheck bot announces the alerts on its IRC connection; set recheck.irc (server, nick, channels), or remove monitoring.alerts.irc",
+      ),
+    );
   }
   const sources = config.ingestion.sources.map((source) => source.name);
   for (const name of Object.keys(monitoring.source_gaps)) {

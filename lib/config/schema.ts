@@ -28,6 +28,7 @@ const sshPublicKey = z
   });
 
 const tcpPort = z.int().min(1).max(65535);
+const ircChannel = z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected a channel name without #" });
 
 /** A setting that no longer exists: any value is an error, at its line, saying what to do instead. */
 function retired(message: string) {
@@ -361,7 +362,7 @@ export const deploymentSchema = z
             .describe("The IRC server's addresses as CIDRs; the IRC port then reaches only these. Unset means any address."),
           nick: z.string().min(1),
           channels: z.record(
-            z.string().regex(/^[A-Za-z0-9_-]+$/, { error: "expected a channel name without #" }),
+            ircChannel,
             z.strictObject({
               projects: z.array(z.string().min(1)).min(1).describe("Launchpad projects announced here, or 'all'."),
               events: z.array(z.enum(["positive", "negative"])).min(1),
@@ -433,6 +434,13 @@ export const deploymentSchema = z
               })
               .optional()
               .describe("Alerts posted as Alertmanager's webhook JSON to the URL in the Terraform variable monitoring_alert_webhook_url (it usually carries a token); unset means none."),
+            irc: z
+              .strictObject({
+                channel: ircChannel.describe("The channel (without #) the recheck bot announces the alerts in; it joins it besides recheck.irc.channels."),
+                send_resolved: z.boolean().default(true).describe("Also announce when an alert is resolved."),
+              })
+              .optional()
+              .describe("Alerts announced on IRC by the recheck bot, on its own connection (needs recheck.irc); unset means none."),
           })
           .prefault({})
           .describe("Where alerts go. With none set, alerts show on the status page and in Alertmanager only."),

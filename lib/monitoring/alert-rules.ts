@@ -379,7 +379,7 @@ export function alertRuleGroups(settings: AlertRuleSettings): RuleGroup[] {
           expr: "increase(alertmanager_notifications_failed_total[30m]) > 0",
           severity: "warning",
           summary: "Alertmanager failed to deliver {{ $value }} notifications through {{ $labels.integration }} in the last 30 minutes.",
-          action: "journalctl -u prometheus-alertmanager: the SMTP password, the webhook URL, or egress to them.",
+          action: "journalctl -u prometheus-alertmanager: the SMTP password, the webhook URL, egress to them, or (webhook to the recheck server) the bot off IRC: journalctl -u recheck.",
         },
       ],
     },

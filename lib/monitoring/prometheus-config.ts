@@ -112,10 +112,29 @@ export interface WebhookReceiver {
   readonly sendResolved: boolean;
 }
 
+/** The recheck service's alert receiver (services/recheck/alerts.ts), which announces alerts on IRC. */
+export interface IrcReceiver {
+  /** Its URL, naming the recheck server, which the discovery keeps in /etc/hosts. */
+  readonly url: string;
+  /** A file holding the bearer token the receiver asks for. */
+  readonly tokenFile: string;
+  readonly sendResolved: boolean;
+}
+
 export interface AlertmanagerConfigProps {
   readonly email?: EmailReceiver;
   readonly webhook?: WebhookReceiver;
+  readonly irc?: IrcReceiver;
 }
+
+/**
+ * The IRC route's timing: the receiver announces each alert once and limits its lines itself, so
+ * Alertmanager may tell it often: a group's first alerts after 10 s, its changes every 30 s.
+ */
+const IRC_GROUP_WAIT = "10s";
+const IRC_GROUP_INTERVAL = "30s";
+/** Alerts per notification; the receiver counts the rest (truncatedAlerts). */
+const IRC_MAX_ALERTS = 50;
 
 /** Every alert goes to every configured receiver; without one, alerts stay in Alertmanager and on the status page. */
 export function renderAlertmanagerConfig(props: AlertmanagerConfigProps): string {
@@ -139,6 +158,18 @@ export function renderAlertmanagerConfig(props: AlertmanagerConfigProps): string
   if (props.webhook) {
     receivers.push({ name: "webhook", webhook_configs: [{ url: props.webhook.url, send_resolved: props.webhook.sendResolved }] });
     routes.push({ receiver: "webhook", continue: true });
+  }
+  if (props.irc) {
+    receivers.push({
+      name: "irc",
+      webhook_configs: [{
+        url: props.irc.url,
+        send_resolved: props.irc.sendResolved,
+        max_alerts: IRC_MAX_ALERTS,
+        http_config: { authorization: { type: "Bearer", credentials_file: props.irc.tokenFile } },
+      }],
+    });
+    routes.push({ receiver: "irc", continue: true, group_wait: IRC_GROUP_WAIT, group_interval: IRC_GROUP_INTERVAL });
   }
   return stringify(
     {

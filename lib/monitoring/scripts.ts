@@ -11,11 +11,15 @@ import { APT_RETRIES } from "../cloud-init/systemd-unit";
  * `search-exporter@<server>` instance per search node, on loopback ports from
  * FIRST_SEARCH_EXPORTER_PORT. The first search node's exporter also reads what is the same for
  * the whole cluster (snapshots, index settings), so the cluster answers that once per scrape.
- * When the metadata service does not answer, the files stay as they are.
+ * It also names the watched servers in a block of /etc/hosts, where Alertmanager finds the
+ * receiver its webhook URL names (the recheck server, whose address changes with each
+ * replacement); cloud-init may rewrite /etc/hosts at boot, the next run a minute later puts the
+ * block back. When the metadata service does not answer, the files stay as they are.
  */
 export const DISCOVERY_SCRIPT = `: "\${TARGETS_DIR:?}" "\${SEARCH_EXPORTER_DIR:?}" "\${FIRST_SEARCH_EXPORTER_PORT:?}" "\${TARGET_METADATA_PREFIX:?}"
 : "\${METADATA_URL:=http://169.254.169.254/openstack/latest/meta_data.json}"
 : "\${SYSTEMCTL:=systemctl}"
+: "\${HOSTS_FILE:=/etc/hosts}"
 
 mkdir -p "$TARGETS_DIR" "$SEARCH_EXPORTER_DIR"
 metadata=$(curl --silent --show-error --fail --max-time 20 "$METADATA_URL")
@@ -64,6 +68,18 @@ for env_file in "$SEARCH_EXPORTER_DIR"/*.env; do
   esac
 done
 write_targets search "$search_targets"
+
+begin="# BEGIN watched servers (monitoring-discovery)"
+end="# END watched servers"
+hosts=$(mktemp "$(dirname "$HOSTS_FILE")/.hosts.XXXXXX")
+{
+  awk -v begin="$begin" -v end="$end" '$0 == begin { skip = 1 } !skip { print } $0 == end { skip = 0 }' "$HOSTS_FILE"
+  printf '%s\\n' "$begin"
+  jq -r '.[] | "\\(.address) \\(.server)"' <<<"$targets"
+  printf '%s\\n' "$end"
+} > "$hosts"
+chmod 0644 "$hosts"
+if cmp -s "$hosts" "$HOSTS_FILE"; then rm -f "$hosts"; else mv "$hosts" "$HOSTS_FILE"; fi
 `;
 
 /**

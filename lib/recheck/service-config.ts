@@ -10,6 +10,8 @@ export const CREDENTIAL_NAMES = {
   gerritKey: "gerrit-ssh-key",
   searchPassword: "search-password",
   ircPassword: "irc-password",
+  /** The bearer token Alertmanager sends to the alert receiver. */
+  alertReceiverToken: "alert-receiver-token",
 } as const;
 
 export interface IrcChannel {
@@ -79,6 +81,18 @@ export interface RecheckServiceConfig {
     /** PEM file of a CA to trust besides the system's (tests). @default the system's */
     readonly caFile?: string;
   };
+  /**
+   * The receiver of the monitoring's alerts (services/recheck/alerts.ts), announcing them in one
+   * IRC channel; it needs `irc` and the alert-receiver-token credential. @default no receiver
+   */
+  readonly alerts?: {
+    /** It listens at this port (0: any free port) on healthAddress. */
+    readonly port: number;
+    /** Channel name without `#`, joined besides the announcement channels. */
+    readonly channel: string;
+    /** The public status page, linked when alerts are summed up. @default no link */
+    readonly statusPageUrl?: string;
+  };
   /** The health and metrics endpoint listens at this port (0: any free port). */
   readonly healthPort: number;
   /** ...and this address (`0.0.0.0`: every address, for the monitoring server). @default 127.0.0.1 */
@@ -96,4 +110,9 @@ export const SERVICE_DEFAULTS = {
   dashboardIntervalSeconds: 30 * 60,
   uncategorizedHours: 24,
   healthPort: 9464,
+  /** Only the monitoring server's security group reaches it (constructs/monitoring.ts). */
+  alertReceiverPort: 9465,
 } as const;
+
+/** Where the alert receiver takes Alertmanager's notifications. */
+export const ALERT_RECEIVER_PATH = "/alerts";

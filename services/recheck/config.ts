@@ -15,6 +15,7 @@ export function readConfig(file: string): RecheckServiceConfig {
   checkSetting(file, data, "search.username", "string", true);
   checkSetting(file, data, "search.caFile", "string", true);
   checkSetting(file, data, "irc", "object", true);
+  checkSetting(file, data, "alerts", "object", true);
   const config = data as RecheckServiceConfig;
   try {
     new RegExp(config.jobsRe);
@@ -22,6 +23,11 @@ export function readConfig(file: string): RecheckServiceConfig {
     throw new StartError(`${file}: jobsRe: ${(error as Error).message}`);
   }
   if (config.irc) for (const setting of ["server", "nick"]) checkSetting(file, data, `irc.${setting}`, "string");
+  if (config.alerts) {
+    checkSetting(file, data, "alerts.port", "number");
+    checkSetting(file, data, "alerts.channel", "string");
+    if (!config.irc) throw new StartError(`${file}: alerts: the alerts are said on the bot's IRC connection; expected irc too`);
+  }
   return config;
 }
 

@@ -14,6 +14,8 @@ export interface IrcOptions {
   readonly nick: string;
   readonly password?: string;
   readonly channels: Readonly<Record<string, IrcChannel>>;
+  /** Channels joined besides those, for say() (the monitoring's alerts channel). @default none */
+  readonly otherChannels?: readonly string[];
   /** PEM text of a CA to trust. @default the system's */
   readonly ca?: string;
   readonly log: Logger;
@@ -50,10 +52,18 @@ export class IrcAnnouncer {
     this.socket?.end();
   }
 
+  /** Whether the server has accepted the bot (lines are sent at once, not queued). */
+  get connected(): boolean {
+    return this.registered;
+  }
+
   announce(project: string, kind: "positive" | "negative", text: string): void {
-    for (const channel of channelsFor(this.options.channels, project, kind)) {
-      this.queue.push(`PRIVMSG #${channel} :${text.replace(/[\r\n]+/g, " ")}`);
-    }
+    for (const channel of channelsFor(this.options.channels, project, kind)) this.say(channel, text);
+  }
+
+  /** Says a line in one channel (without #). */
+  say(channel: string, text: string): void {
+    this.queue.push(`PRIVMSG #${channel} :${text.replace(/[\r\n]+/g, " ")}`);
     this.queue = this.queue.slice(-MAX_QUEUED);
     this.flush();
   }
@@ -92,7 +102,7 @@ export class IrcAnnouncer {
         else if (command === "001") {
           this.registered = true;
           this.backoffMs = 2000;
-          const names = Object.keys(this.options.channels).map((name) => `#${name}`);
+          const names = [...new Set([...Object.keys(this.options.channels), ...(this.options.otherChannels ?? [])])].map((name) => `#${name}`);
           if (names.length > 0) socket.write(`JOIN ${names.join(",")}\r\n`);
           log.log("info", "connected to IRC", { server: this.options.server, channels: names });
           this.flush();

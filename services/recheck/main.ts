@@ -11,6 +11,7 @@ import { credentialFile, readConfig, requiredCredential } from "./config";
 import { computeDashboard, writeDashboard } from "./dashboard";
 import { EventStream, keyProblem, review, type GerritConnection } from "./gerrit";
 import { serveHealth } from "./health";
+import { AlertAnnouncer, serveAlertReceiver } from "./alerts";
 import { IrcAnnouncer } from "./irc";
 import { errorText, jsonLogger } from "../shared/log";
 import { runService, stopOnSignals } from "../shared/process";
@@ -44,7 +45,13 @@ async function main(args: readonly string[]): Promise<void> {
   const queries = new QueryLoader(config.queriesDir, log);
   const state = new StateStore(path.join(stateDir, "state.json"), log);
   const irc = config.irc
-    ? new IrcAnnouncer({ ...config.irc, password: readOptional(credentialFile("ircPassword")), ca: config.irc.caFile ? fs.readFileSync(config.irc.caFile, "utf8") : undefined, log })
+    ? new IrcAnnouncer({
+        ...config.irc,
+        otherChannels: config.alerts ? [config.alerts.channel] : [],
+        password: readOptional(credentialFile("ircPassword")),
+        ca: config.irc.caFile ? fs.readFileSync(config.irc.caFile, "utf8") : undefined,
+        log,
+      })
     : undefined;
   const bot = new RecheckBot({
     ciUsername: config.ciUsername,
@@ -107,7 +114,21 @@ async function main(args: readonly string[]): Promise<void> {
       recheck_gerrit_stream_connections_total: stream.connections,
     }),
   }, config.healthAddress);
-  log.log("info", "recheck service started", { healthPort: health.port, pendingReports: state.pending.length, comment: config.gerrit.comment, irc: Boolean(irc) });
+  const alertsConfig = config.alerts;
+  const alerts = alertsConfig && irc ? new AlertAnnouncer({ say: (text) => irc.say(alertsConfig.channel, text), statusPageUrl: alertsConfig.statusPageUrl }) : undefined;
+  const alertReceiver = alertsConfig && irc && alerts
+    ? await serveAlertReceiver({
+        port: alertsConfig.port,
+        host: config.healthAddress ?? "127.0.0.1",
+        token: readOptional(requiredCredential("alertReceiverToken"))!,
+        announcer: alerts,
+        ready: () => irc.connected,
+        log,
+      })
+    : undefined;
+  log.log("info", "recheck service started", {
+    healthPort: health.port, pendingReports: state.pending.length, comment: config.gerrit.comment, irc: Boolean(irc), alertReceiverPort: alertReceiver?.port ?? null,
+  });
 
   stream.start();
   irc?.start();
@@ -122,6 +143,8 @@ async function main(args: readonly string[]): Promise<void> {
     clearInterval(dashboards);
     stream.stop();
     irc?.stop();
+    alerts?.stop();
+    alertReceiver?.close();
     health.close();
   });
 }
