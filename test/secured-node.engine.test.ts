@@ -3,15 +3,17 @@
  * opensearch.yml (addresses, ports and paths rewritten for loopback), its rendered
  * opensearch-security/*.yml over the plugin's defaults, certificates from a CA made here for the
  * rendered subjects, then the rendered setup script (search-setup) with securityadmin. Then the
- * README's "who can read what", user by user, with real requests; the front end's hostile table
- * with nginx in front of this node; and a role changed later reaching the cluster.
+ * README's "who can read what", user by user, with real requests; the monitoring's exporter as
+ * user monitor; the front end's hostile table with nginx in front of this node; and a role
+ * changed later reaching the cluster.
  */
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { renderFrontendNginx } from "../lib/frontend/nginx";
+import { bashScript, SEARCH_EXPORTER_SCRIPT } from "../lib/monitoring/scripts";
 import { logMapping, securityAdminCommonName } from "../lib/search/engine";
 import { SearchWriter } from "../services/ingestion/bulk";
 import { documentOf } from "../services/ingestion/documents";
@@ -191,6 +193,10 @@ describeGated(allGates(openSearchGate(), toolGate("jq", "jq"), toolGate("curl", 
     ["the admin", ["admin", "_admin-password"], "GET", "_plugins/_security/api/internalusers/logreader", undefined, 200],
     ["the admin", ["admin", "_admin-password"], "POST", ".opendistro_security/_doc", { x: 1 }, 403],
     ["the admin", ["admin", "_admin-password"], "DELETE", ".opendistro_security", undefined, 403],
+    ["monitor", ["monitor", "monitor-password"], "GET", "_cluster/health", undefined, 200],
+    ["monitor", ["monitor", "monitor-password"], "GET", "_all/_settings", undefined, 200],
+    ["monitor", ["monitor", "monitor-password"], "POST", `${LOGS}/_search`, {}, 403],
+    ["monitor", ["monitor", "monitor-password"], "GET", `${LOGS}/_doc/1`, undefined, 403],
     ["nobody", undefined, "POST", `${LOGS}/_search`, {}, 401],
     ["a wrong password", ["logreader", ""], "POST", `${LOGS}/_search`, {}, 401],
   ];
@@ -287,6 +293,37 @@ describeGated(allGates(openSearchGate(), toolGate("jq", "jq"), toolGate("curl", 
         expect([400, 403, 404, 405]).toContain(response.status);
       },
     );
+  });
+
+  describeGated(toolGate("prometheus-elasticsearch-exporter", "prometheus-elasticsearch-exporter"), "the monitoring's exporter as user monitor", () => {
+    test("reads every collector the alert rules use, through the rendered wrapper, with TLS from the cluster's CA", async () => {
+      fs.writeFileSync(path.join(dir, "search-exporter"), bashScript(SEARCH_EXPORTER_SCRIPT), { mode: 0o755 });
+      const port = await freePort();
+      const exporter = spawn(path.join(dir, "search-exporter"), [], {
+        env: {
+          PATH: process.env.PATH, ES_URI: `https://127.0.0.1:${node.httpPort}`, EXPORTER_PORT: String(port), ES_CA: ca.certificate,
+          ES_USERNAME: "monitor", ES_PASSWORD: passwords.of("monitor-password"), CLUSTER_COLLECTORS: "1", EXPORTER: "prometheus-elasticsearch-exporter",
+        },
+        stdio: "ignore",
+      });
+      try {
+        let metrics = "";
+        for (const deadline = Date.now() + 30_000; !/^elasticsearch_node_stats_up /m.test(metrics) && Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 500))) {
+          metrics = await fetch(`http://127.0.0.1:${port}/metrics`).then((response) => response.text(), () => "");
+        }
+        const value = (series: RegExp) => metrics.split("\n").find((line) => series.test(line))?.split(" ").pop();
+        for (const collector of ["cluster_health", "node_stats", "indices_settings_stats", "snapshot_stats"]) {
+          expect(`${collector} ${value(new RegExp(`^elasticsearch_${collector}_up `))}`).toBe(`${collector} 1`);
+        }
+        const healthy = metrics.split("\n").filter((line) => /^elasticsearch_cluster_health_status\{cluster="[^"]+",color="(green|yellow)"\} 1$/.test(line));
+        expect(healthy).toHaveLength(1);
+        expect(value(/^elasticsearch_filesystem_data_available_bytes\{/)).toMatch(/^[0-9.e+]+$/);
+        expect(value(/^elasticsearch_jvm_memory_used_bytes\{area="heap"/)).toMatch(/^[0-9.e+]+$/);
+        expect(value(new RegExp(`^elasticsearch_indices_settings_total_fields\\{index="${LOGS}"\\}`))).toBeDefined();
+      } finally {
+        exporter.kill();
+      }
+    });
   });
 
   /**
