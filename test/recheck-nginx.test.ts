@@ -24,7 +24,7 @@ describeWithTool("nginx", "the recheck dashboard's nginx, running on loopback", 
     port = httpsPort;
     fs.writeFileSync(path.join(dir, "conf", "nginx.conf"), renderDashboardNginx({
       serverName: "127.0.0.1", webRoot: dashboard, dataDir: path.join(dashboard, "data"), tlsCertificateFile: "cert.pem", tlsKeyFile: "key.pem",
-      acmeWebroot: "acme", httpPort, httpsPort, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
+      acmeWebroot: "acme", httpPort, httpsPort, statusListen: `127.0.0.1:${await freePort()}`, ipv6: false, runtime: { pidFile: "logs/nginx.pid", logDir: "logs", tempDir: "logs" },
     }));
     nginx = await startNginx(dir, httpsPort, { serveAsTestUser: true });
   });

@@ -252,6 +252,7 @@ describeGated(allGates(openSearchGate(), toolGate("jq", "jq"), toolGate("curl", 
           connectionsPerClient: 3,
           httpPort: await freePort(),
           httpsPort: nginxPort,
+          statusListen: `127.0.0.1:${await freePort()}`,
           ipv6: false,
         }).replace("worker_processes auto;", "worker_processes 1;"),
       );
