@@ -6,14 +6,15 @@
  * pointed at the project's test search node (OpenSearch 3.x: with a log index of this file, a
  * good snapshot of it in an fs repository, and for one test the flood stage's read-only block on
  * it), the recheck service's own metrics endpoint
- * (services/recheck/health.ts) and, standing in for the ingestion workers until their service
- * lands, an endpoint serving the metrics of the ingestion contract. It shows that the cluster,
+ * (services/recheck/health.ts) and the ingestion service's bundle indexing a build of each of two
+ * tenants from fake Zuuls into the node. It shows that the cluster,
  * disk and heap series the rules use exist with those names and labels, that the rules load, and
  * opens the status page in headless Chromium, from Prometheus and through the front end's
  * rendered nginx, which passes the page alone and refuses every other request under the status
  * path and of Prometheus' API before Prometheus sees it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +28,13 @@ import { renderStatusPage, STATUS_PAGE_FILE, STATUS_PAGE_PROMETHEUS_PATH, STATUS
 import { renderFrontendNginx } from "../lib/frontend/nginx";
 import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
 import { serveHealth } from "../services/recheck/health";
+import { METRICS } from "../services/ingestion/metrics";
+import { INGESTION_CREDENTIAL, renderIngestionConfig, type IngestionServiceConfig } from "../lib/ingestion/service-config";
+import { serviceBundle } from "../lib/service-bundle";
+import { generateLogs, inventoryYaml } from "./fixtures/ci-logs";
+import { startFaultyCluster } from "./support/faulty-cluster";
+import { FakeZuul, type FakeBuild } from "./support/fake-zuul";
+import { oldestNodePath } from "./support/oldest-node";
 import { selfSignedCertificate } from "./support/certificates";
 import { chromiumGate, visit } from "./support/chromium";
 import { baseProps, freePort, makeCertificates, rawRequest, startNginx } from "./support/nginx-live";
@@ -37,6 +45,18 @@ const ARTIFACTS = path.join(__dirname, "..", "test-artifacts");
 /** This file's own log index (a `logstash-` name, as the rules count them) and snapshot repository on the shared node. */
 const INDEX = uniqueIndexName("logstash-monitoring-live");
 const REPOSITORY = uniqueIndexName("monitoring-live");
+/** The ingestion service's daily indices. */
+const INGESTED_PREFIX = uniqueIndexName("logstash-monitoring-ingested");
+/** The oldest Node.js the services support when at hand, as the ingestion and recheck tests run them. */
+const oldestNode = fs.existsSync(oldestNodePath()) ? oldestNodePath() : process.execPath;
+
+/** A finished build whose logs a fake Zuul serves (test/fixtures/ci-logs.ts). */
+function ingestedBuild(seed: number, endMs: number): FakeBuild {
+  const startMs = endMs - 30 * 60_000;
+  const logs = new Map<string, Buffer | string>(generateLogs(seed, startMs, { linesPerFile: 20 }).map((file) => [file.name, file.content]));
+  logs.set("zuul-info/inventory.yaml", inventoryYaml("ze01.opendev.org", [{ name: "controller", cloud: "rax", region: "DFW", provider: "rax-dfw", hostId: `host-${seed}` }]));
+  return { uuid: `${seed}`.repeat(32), job: "tempest-full-py3", startMs, endMs, result: "FAILURE", change: 900000 + seed, logs };
+}
 const gate = allGates(
   toolGate("prometheus", "prometheus"),
   toolGate("prometheus-node-exporter", "prometheus-node-exporter"),
@@ -106,6 +126,8 @@ describeWithSearchEngine("monitoring against the real programs", () => {
     let prometheusPort: number;
     const children: ChildProcess[] = [];
     const servers: http.Server[] = [];
+    /** The fake Zuuls and the cluster in front of the node, closed at the end. */
+    const stopAfterwards: (() => Promise<unknown>)[] = [];
     const logs: Record<string, string> = {};
     const start = (name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env) => {
       const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -169,14 +191,35 @@ describeWithSearchEngine("monitoring against the real programs", () => {
         health: () => ({ ok: true, details: {} }),
         metrics: () => ({ recheck_gerrit_stream_up: 1, recheck_builds_classified_total: 42, recheck_builds_matched_total: 17, recheck_builds_timed_out_total: 1 }),
       }, "127.0.0.1"));
-      // The ingestion metrics contract (OWNERS.md), until the workers' own service lands.
-      const newest = Math.floor(Date.now() / 1000) - 600;
-      const ingestion = http.createServer((_request, response) => response.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" }).end(
-        `ingestion_newest_indexed_build_timestamp_seconds{source="tempest"} ${newest}\ningestion_documents_sent_total{source="tempest"} 1000\n` +
-          `ingestion_newest_indexed_build_timestamp_seconds{source="opendev"} ${newest - 3600}\ningestion_documents_sent_total{source="opendev"} 10\n`,
-      ));
-      await new Promise<void>((resolve) => ingestion.listen(ingestionPort, "127.0.0.1", resolve));
-      servers.push(ingestion);
+      // The ingestion service's bundle, as a worker runs it, indexing one build of each of two
+      // tenants from fake Zuuls into the node (behind HTTPS and basic auth): its /metrics is what
+      // the ingestion rules and the status page read.
+      const ingestedEnd = Date.now() - 10 * 60_000;
+      const zuuls = [await FakeZuul.start([ingestedBuild(1, ingestedEnd)]), await FakeZuul.start([ingestedBuild(2, ingestedEnd - 3600_000)], { tenant: "opendev" })];
+      stopAfterwards.push(() => Promise.all(zuuls.map((zuul) => zuul.close())));
+      const writerPassword = randomBytes(12).toString("hex");
+      const cluster = await startFaultyCluster(dir, engine.origin, { username: "logwriter", password: writerPassword });
+      stopAfterwards.push(() => cluster.close());
+      fs.mkdirSync(path.join(dir, "ingestion-credentials"));
+      fs.writeFileSync(path.join(dir, "ingestion-credentials", INGESTION_CREDENTIAL), `${writerPassword}\n`, { mode: 0o600 });
+      const ingestionConfig: IngestionServiceConfig = {
+        sources: [
+          { name: "tempest", zuulApiUrl: zuuls[0].apiUrl, tenant: "openstack", shard: 0, shards: 1 },
+          { name: "opendev", zuulApiUrl: zuuls[1].apiUrl, tenant: "opendev", shard: 0, shards: 1 },
+        ],
+        downloadList: generateLogs(1, 0, { linesPerFile: 1 }).map((file) => ({ name: file.name, tags: [...file.tags] })),
+        zuul: { caFile: cluster.caFile, pageSize: 50, pollSeconds: 1, backfillHours: 24 },
+        search: { urls: [cluster.url], username: "logwriter", caFile: cluster.caFile, indexPrefix: `${INGESTED_PREFIX}-`, retentionDays: 3 },
+        lines: { debugMessages: "drop", maxFileBytes: 1024 * 1024 },
+        parallelBuilds: 2,
+        metrics: { port: ingestionPort, address: "127.0.0.1" },
+      };
+      fs.writeFileSync(path.join(dir, "ingestion.json"), renderIngestionConfig(ingestionConfig));
+      fs.writeFileSync(path.join(dir, "ingestion.js"), serviceBundle("ingestion"));
+      fs.mkdirSync(path.join(dir, "ingestion-state"));
+      start("ingestion", oldestNode, [path.join(dir, "ingestion.js"), path.join(dir, "ingestion.json")], {
+        PATH: process.env.PATH, STATE_DIRECTORY: path.join(dir, "ingestion-state"), CREDENTIALS_DIRECTORY: path.join(dir, "ingestion-credentials"),
+      });
 
       // Prometheus with the rendered files.
       fs.mkdirSync(path.join(dir, "targets"));
@@ -238,7 +281,9 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       for (const child of children) child.kill("SIGTERM");
       await Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once("exit", resolve)) : undefined)));
       for (const server of servers) server.close();
+      for (const stop of stopAfterwards) await stop();
       fs.rmSync(dir, { recursive: true, force: true });
+      await engineRequest("DELETE", `${INGESTED_PREFIX}-*`);
       await engineRequest("DELETE", `_snapshot/${REPOSITORY}/first`);
       await engineRequest("DELETE", `_snapshot/${REPOSITORY}`);
       await engineRequest("DELETE", INDEX);
@@ -297,6 +342,26 @@ describeWithSearchEngine("monitoring against the real programs", () => {
       expect(root[0].metric).toMatchObject({ instance: "test-search-data-1", role: "search-data", job: "node" });
       expect(await queryUntil('node_vmstat_oom_kill{job="node"}')).toHaveLength(1);
       expect((await queryUntil('up{job="node"}'))[0].value[1]).toBe("1");
+    });
+
+    test("the ingestion service's own metrics: every name of the contract, per source, and the newest indexed build of each", async () => {
+      const newest = await queryUntil('ingestion_newest_indexed_build_timestamp_seconds{job="ingestion"} > 0');
+      expect(newest.map((sample) => sample.metric.source).sort()).toEqual(["opendev", "tempest"]);
+      expect(newest.every((sample) => sample.metric.instance === "test-ingestion-1")).toBe(true);
+      // The build each fake Zuul served ended 10 minutes (tempest) and 70 minutes (opendev) before the run.
+      const age = (source: string) => Date.now() / 1000 - Number(newest.find((sample) => sample.metric.source === source)!.value[1]);
+      expect(age("tempest")).toBeGreaterThan(9 * 60);
+      expect(age("opendev") - age("tempest")).toBeCloseTo(3600, -1);
+      const contract = [
+        "ingestion_builds_seen_total", "ingestion_builds_indexed_total", "ingestion_builds_failed_total", "ingestion_documents_sent_total",
+        "ingestion_documents_failed_total", "ingestion_newest_indexed_build_timestamp_seconds", "ingestion_last_successful_pass_timestamp_seconds",
+      ];
+      for (const name of contract) expect(Object.keys(METRICS)).toContain(name);
+      const series = await queryUntil('{job="ingestion", __name__=~"ingestion_.+"}');
+      for (const name of contract) {
+        expect([name, series.filter((sample) => sample.metric.__name__ === name).map((sample) => sample.metric.source).sort()]).toEqual([name, ["opendev", "tempest"]]);
+      }
+      expect(Number((await queryUntil('sum(ingestion_documents_sent_total{job="ingestion"}) > 0'))[0].value[1])).toBeGreaterThan(0);
     });
 
     test("every rule loads and is evaluated without an error", async () => {
