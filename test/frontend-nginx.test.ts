@@ -2,7 +2,8 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { dashboardsRoutesOf, DASHBOARDS_ROUTES, SIGN_IN_ROUTES } from "../lib/frontend/dashboards-routes";
+import { dashboardsRoutesOf, DASHBOARDS_ROUTES, RECORDED_REQUESTS, SIGN_IN_ROUTES } from "../lib/frontend/dashboards-routes";
+import { DEFAULT_ENGINE_VERSIONS } from "../lib/search/topology";
 import { clientKeyMap, READ_ONLY_ENDPOINTS, renderFrontendNginx } from "../lib/frontend/nginx";
 import { baseProps, DASHBOARDS_AUTH, freePort, makeCertificates, rawRequest, READER_AUTH, startNginx } from "./support/nginx-live";
 import { describeWithTool, validateNginxConfig } from "./support/validators";
@@ -46,10 +47,21 @@ describe("renderFrontendNginx", () => {
     expect(patterns(renderFrontendNginx(osdProps))).toEqual([...signIn, ...dashboardsRoutesOf("opensearch-dashboards").map((route) => route.pattern)]);
   });
 
-  test("every dashboards rule names the repository and file it was read from", () => {
-    for (const route of [...DASHBOARDS_ROUTES, ...SIGN_IN_ROUTES]) {
-      expect(route.source).toEqual({ repository: expect.stringMatching(/^(elastic|opensearch-project)\//), release: expect.stringMatching(/^\d/), file: expect.stringMatching(/^[a-z].*\.tsx?$/) });
-    }
+  /** A release tag or a full commit: never a release line such as "9.x" or a branch. */
+  const PINNED_REF = /^(?:[0-9a-f]{40}|\d+\.\d+\.\d+(?:\.\d+)?)$/;
+  const pinned = { repository: expect.stringMatching(/^(elastic|opensearch-project)\//), ref: expect.stringMatching(PINNED_REF), file: expect.stringMatching(/^[a-z].*\.(?:tsx?|js)$/), anchor: expect.stringMatching(/\S/) };
+
+  test("every dashboards rule and recorded request names the pinned file version it was read from and what that file says", () => {
+    for (const { source } of [...DASHBOARDS_ROUTES, ...SIGN_IN_ROUTES, ...RECORDED_REQUESTS]) expect(source).toEqual(pinned);
+  });
+
+  test("fails the pinned-reference check for a release line", () => {
+    expect({ ...DASHBOARDS_ROUTES[0].source, ref: "9.x" }).not.toEqual(pinned);
+  });
+
+  test("reads the security plugin at the tag of the deployed OpenSearch Dashboards", () => {
+    const tags = new Set(SIGN_IN_ROUTES.map(({ source }) => source).filter((source) => source.repository === "opensearch-project/security-dashboards-plugin").map((source) => source.ref));
+    expect([...tags]).toEqual([`${DEFAULT_ENGINE_VERSIONS.opensearch}.0`]);
   });
 
   test("has no dashboards location without dashboards", () => {
