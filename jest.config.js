@@ -14,7 +14,7 @@ module.exports = {
   // Jest keeps one core for itself by default, which on a 2-core machine means one worker.
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$", "\\.provider\\.test\\.ts$"] },
+    { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$", "\\.provider\\.test\\.ts$", "\\.boot\\.test\\.ts$"] },
     // Tests against the real OpenStack provider binary, built from its Go module (lib/provider-binary.ts).
     { ...common, displayName: "provider", testMatch: ["**/*.provider.test.ts"] },
     // Tests against a real search engine node, which the global setup starts (test/support/search-engine.ts).
@@ -26,5 +26,7 @@ module.exports = {
       globalSetup: "<rootDir>/test/engine/global-setup.ts",
       globalTeardown: "<rootDir>/test/engine/global-teardown.ts",
     },
+    // Servers booted from their rendered user data in a Debian root (test/support/debian-root.ts): minutes each.
+    { ...common, displayName: "boot", testMatch: ["**/*.boot.test.ts"] },
   ],
 };
