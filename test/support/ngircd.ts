@@ -37,7 +37,14 @@ export async function startNgircd(channels: readonly string[]): Promise<IrcServe
     "[Options]", "PAM = no", "Ident = no", "DNS = no",
     "[SSL]", `CertFile = ${dir}/cert.pem`, `KeyFile = ${dir}/key.pem`, `Ports = ${tlsPort}`, "",
   ].join("\n"));
-  const server: ChildProcess = spawn(findExecutable("ngircd")!, ["-n", "-f", path.join(dir, "ngircd.conf")], { stdio: "ignore" });
+  const server: ChildProcess = spawn(findExecutable("ngircd")!, ["-n", "-f", path.join(dir, "ngircd.conf")], { stdio: ["ignore", "pipe", "pipe"] });
+  // What ngircd printed and how it ended, for the error when it never listens (a port taken
+  // between freePort and its bind, a bad config) instead of a bare timeout.
+  let output = "";
+  server.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  let exit: string | undefined;
+  server.once("exit", (code, signal) => (exit = `exited with ${signal ?? code}`));
   const stop = () => {
     listener?.destroy();
     server.kill();
@@ -45,15 +52,18 @@ export async function startNgircd(channels: readonly string[]): Promise<IrcServe
   };
   let listener: net.Socket | undefined;
   try {
-    for (let attempt = 0; listener === undefined; attempt += 1) {
+    // A loaded 2-core machine can take many seconds to start it: the deadline is generous.
+    const deadline = Date.now() + 45_000;
+    while (listener === undefined) {
       listener = await new Promise<net.Socket | undefined>((resolve) => {
         const socket = net.connect(plainPort, "127.0.0.1", () => resolve(socket));
         socket.once("error", () => resolve(undefined));
       });
-      if (listener === undefined) {
-        if (attempt > 100) throw new Error("ngircd did not start");
-        await new Promise((resolve) => setTimeout(resolve, 100));
+      if (listener !== undefined) break;
+      if (exit !== undefined || Date.now() > deadline) {
+        throw new Error(`ngircd did not listen on 127.0.0.1:${plainPort} (${exit ?? "still running after 45 s"}); it printed:\n${output}`);
       }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const received: string[] = [];
     let buffer = "";
