@@ -49,6 +49,11 @@ export const LOG_FIELDS = {
   syslog_host: parsed("keyword", "Host name of a syslog line"),
   syslog_program: parsed("keyword", "Program of a syslog or journal line"),
   syslog_pid: parsed("integer", "Process id of a syslog or journal line"),
+  error_normalized: parsed(
+    "keyword",
+    "The error text of an error-like message (oslo.log ERROR/CRITICAL, a traceback's final exception line, a tempest or console failure), ids, addresses, numbers, hex, times and temporary paths replaced by <uuid>, <ip>, <n>, <hex>, <time>, <tmp> (lib/signatures)",
+  ),
+  error_fingerprint: parsed("keyword", "The first 16 hex digits of the SHA-1 of error_normalized: the same error in every build"),
 } as const satisfies Record<string, LogField>;
 
 export type LogFieldName = keyof typeof LOG_FIELDS;

@@ -5,8 +5,8 @@
  *   (services/ingestion/lister.ts): requests and seconds of a first start and of the passes after;
  * - the ingest pipeline's cost on the real test node: documents per second of the same
  *   documents (made by the service's own code from real-shaped logs, fixed ids, `create`) as the
- *   service sends them (line fields set, the pipeline skipped), through the pipeline (without the
- *   line fields), through the pipeline before the ingestion rework, and as the service sends
+ *   service sends them (line fields and error fingerprints set, the pipeline skipped), through the
+ *   pipeline (without those fields), through the pipeline before the ingestion rework, and as the service sends
  *   them but with ids the node picks; and the bytes one document takes on disk (the capacity
  *   check's BYTES_PER_DOCUMENT).
  */
@@ -14,7 +14,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ingestPipelineBody, LINE_FIELDS } from "../lib/ingestion/ingest-pipeline";
+import { ingestPipelineBody, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
 import { logMapping } from "../lib/search/engine";
 import { jsonLogger } from "../services/shared/log";
 import { Checkpoint } from "../services/ingestion/checkpoint";
@@ -112,12 +112,13 @@ interface Variant {
   readonly label: string;
   /** The index's default pipeline; undefined: none. */
   readonly pipeline?: string;
-  /** Send the documents as the service does (its fields, `pipeline: _none`), or without the line fields, for the default pipeline. */
+  /** Send the documents as the service does (its fields, `pipeline: _none`), or without the pipeline's fields, for the default pipeline. */
   readonly asService: boolean;
   readonly fixedIds: boolean;
 }
 
-const withoutLineFields = (source: Document["source"]) => Object.fromEntries(Object.entries(source).filter(([name]) => !(LINE_FIELDS.fields as readonly string[]).includes(name)));
+const PIPELINE_FIELDS: readonly string[] = PIPELINE_STAGES.flatMap((stage) => stage.fields);
+const withoutPipelineFields = (source: Document["source"]) => Object.fromEntries(Object.entries(source).filter(([name]) => !PIPELINE_FIELDS.includes(name)));
 
 async function indexAll(index: string, documents: readonly Document[], variant: Variant): Promise<number> {
   const settings = { number_of_shards: 1, number_of_replicas: 0, ...(variant.pipeline ? { "index.default_pipeline": variant.pipeline } : {}) };
@@ -126,7 +127,7 @@ async function indexAll(index: string, documents: readonly Document[], variant: 
   for (let offset = 0; offset < documents.length; offset += 1000) {
     batches.push(documents.slice(offset, offset + 1000).map((doc) => {
       const action = { _index: index, ...(variant.fixedIds ? { _id: doc.id } : {}), ...(variant.asService && doc.pipeline ? { pipeline: doc.pipeline } : {}) };
-      return `${JSON.stringify({ create: action })}\n${JSON.stringify(variant.asService ? doc.source : withoutLineFields(doc.source))}\n`;
+      return `${JSON.stringify({ create: action })}\n${JSON.stringify(variant.asService ? doc.source : withoutPipelineFields(doc.source))}\n`;
     }).join(""));
   }
   const started = process.hrtime.bigint();

@@ -1,10 +1,17 @@
 import { LOG_FIELDS } from "../lib/field-contract";
 import { captureGroups, expandGrok, grokRegExp } from "../lib/ingestion/grok";
-import { GROK_PATTERNS, ingestPipelineBody, LINE_FIELDS, LINE_PATTERN, lineFields, PIPELINE_NAME, PIPELINE_STAGES, servicePipeline } from "../lib/ingestion/ingest-pipeline";
+import { GROK_PATTERNS, ingestPipelineBody, LINE_FIELDS, LINE_PATTERN, lineFields, PIPELINE_NAME, PIPELINE_STAGES, servicePipeline, type GrokProcessor, type Processor } from "../lib/ingestion/ingest-pipeline";
 import { GrokMatcher, loadOniguruma } from "./support/grok";
 
 const body = ingestPipelineBody();
-const grok = LINE_FIELDS.processors[0].grok;
+const grok = (LINE_FIELDS.processors[0] as { grok: GrokProcessor }).grok;
+
+/** The fields a processor sets: a grok's captures, a script's `ctx.<field> =`, a gsub's field (which it rewrites, never sets). */
+function fieldsSetBy(processor: Processor): string[] {
+  if ("grok" in processor) return processor.grok.patterns.flatMap((pattern) => expandGrok(pattern, processor.grok.pattern_definitions).captures.map((capture) => capture.field));
+  if ("script" in processor) return [...processor.script.source.matchAll(/ctx\.([a-z_]+) =/g)].map((match) => match[1]);
+  return [];
+}
 let oniguruma: GrokMatcher;
 
 beforeAll(async () => {
@@ -29,8 +36,9 @@ describe("ingest pipeline: body", () => {
     expect(PIPELINE_NAME).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
   });
 
-  test("runs one grok processor with one anchored pattern on message, leaving non-matching or message-less documents unchanged", () => {
-    expect(body.processors).toEqual([{ grok: expect.objectContaining({ field: "message", ignore_missing: true, ignore_failure: true, patterns: [LINE_PATTERN] }) }]);
+  test("starts with the line fields: one grok processor with one anchored pattern on message, leaving non-matching or message-less documents unchanged", () => {
+    expect(LINE_FIELDS.processors).toEqual([{ grok: expect.objectContaining({ field: "message", ignore_missing: true, ignore_failure: true, patterns: [LINE_PATTERN] }) }]);
+    expect(body.processors[0]).toEqual(LINE_FIELDS.processors[0]);
     expect(expandGrok(LINE_PATTERN, GROK_PATTERNS).regex).toMatch(/^\(\?:\\A/);
   });
 
@@ -56,7 +64,7 @@ describe("ingest pipeline: body", () => {
 
   test("its stages set exactly the fields they declare, and together the fields the contract says the pipeline produces", () => {
     for (const stage of PIPELINE_STAGES) {
-      const set = stage.processors.flatMap(({ grok: processor }) => processor.patterns.flatMap((pattern) => expandGrok(pattern, processor.pattern_definitions).captures.map((capture) => capture.field)));
+      const set = stage.processors.flatMap(fieldsSetBy);
       expect([...new Set(set)].sort()).toEqual([...stage.fields].sort());
     }
     const contract = Object.entries(LOG_FIELDS).filter(([, field]) => field.source === "ingest-pipeline").map(([name]) => name);

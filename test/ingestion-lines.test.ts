@@ -1,4 +1,5 @@
 import { documentOf, indexOf } from "../services/ingestion/documents";
+import { fingerprintOf } from "../lib/signatures/normalize";
 import { lineTime, messageFields, MAX_MESSAGE_CHARS, MAX_MESSAGE_LINES, MessageReader, Utf8Lines, type Message } from "../services/ingestion/lines";
 import type { Build } from "../services/ingestion/zuul";
 import { generateLogs, type GeneratedFile } from "./fixtures/ci-logs";
@@ -160,14 +161,14 @@ describe("messageFields", () => {
     ]).toEqual(["DEBUG", "DEBUG", "DEBUG", "ERROR", undefined]);
   });
 
-  test("gives a message the fields of its first line, integers as integers, and a plain line none", () => {
+  test("gives a message the fields of its first line, integers as integers, its error fingerprint when it is error-like, and a plain line none", () => {
     const messages = readWithFields(Buffer.from([
       "May 14 10:21:33.000001 np1 devstack@n-cpu.service[999]: ERROR nova.compute.manager [-] boom",
       "  a continuation line 2026-05-14 10:21:33.001 812 INFO x.y z",
       "2026-05-14 10:25:01.123456 | controller | ok: [controller]",
     ].join("\n")), { console: true });
     expect(messages.map((message) => message.fields)).toEqual([
-      { syslog_host: "np1", syslog_program: "devstack@n-cpu.service", syslog_pid: 999, loglevel: "ERROR", module: "nova.compute.manager" },
+      { syslog_host: "np1", syslog_program: "devstack@n-cpu.service", syslog_pid: 999, loglevel: "ERROR", module: "nova.compute.manager", error_normalized: "boom", error_fingerprint: fingerprintOf("boom") },
       {},
     ]);
   });

@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { LOG_FIELDS } from "../lib/field-contract";
-import { ingestPipelineBody, LINE_FIELDS } from "../lib/ingestion/ingest-pipeline";
+import { ingestPipelineBody, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
 import { INGESTION_CREDENTIAL, renderIngestionConfig, type IngestionServiceConfig } from "../lib/ingestion/service-config";
 import { logMapping } from "../lib/search/engine";
 import { serviceBundle } from "../lib/service-bundle";
@@ -204,9 +204,11 @@ describeWithSearchEngine("the ingestion service", () => {
       const { body } = await engineRequest("POST", `${prefix}-*/_search`, { size: 2000, query: { match_all: {} } });
       const stored = body.hits.hits.map((hit: { _source: Record<string, unknown> }) => hit._source) as Record<string, unknown>[];
       const simulated = await engineRequest("POST", `_ingest/pipeline/${prefix}-pipeline/_simulate`, { docs: stored.map((doc) => ({ _source: { message: doc.message } })) });
-      const lineFieldsOf = (doc: Record<string, unknown>) => Object.fromEntries(LINE_FIELDS.fields.filter((name) => doc[name] !== undefined).map((name) => [name, doc[name]]));
-      expect(stored.map(lineFieldsOf)).toEqual(simulated.body.docs.map((result: { doc: { _source: Record<string, unknown> } }) => lineFieldsOf(result.doc._source)));
+      const pipelineFields = PIPELINE_STAGES.flatMap((stage) => stage.fields);
+      const pipelineFieldsOf = (doc: Record<string, unknown>) => Object.fromEntries(pipelineFields.filter((name) => doc[name] !== undefined).map((name) => [name, doc[name]]));
+      expect(stored.map(pipelineFieldsOf)).toEqual(simulated.body.docs.map((result: { doc: { _source: Record<string, unknown> } }) => pipelineFieldsOf(result.doc._source)));
       expect(stored.filter((doc) => doc.loglevel !== undefined).length).toBeGreaterThan(100);
+      expect(stored.filter((doc) => doc.error_fingerprint !== undefined).length).toBeGreaterThan(10);
     });
 
     test("indexes a file with bytes that are not UTF-8 whole, with replacement characters", async () => {

@@ -14,12 +14,11 @@
  *
  * The pipeline is a list of stages (PIPELINE_STAGES), each a few processors and the fields of the
  * contract (lib/field-contract.ts) it sets, with their computation in the service when it has one
- * (inService). A stage for error-like lines (issue #23's fingerprints) goes after LINE_FIELDS: with
- * an `inService` twin the service sets its fields too; without one, the service sends its
- * documents through the pipeline (servicePipeline), and the stage should then be gated with an
- * `if` on what LINE_FIELDS set (`loglevel`, `module`) or on `tags`, so that other documents pay
- * little for it. The tests check that the stages together set exactly the contract's
- * `ingest-pipeline` fields.
+ * (inService; without one, the service would send its documents through the pipeline:
+ * servicePipeline). After LINE_FIELDS comes the error fingerprints' stage
+ * (lib/signatures/error-lines.ts), gated by `if` conditions on what LINE_FIELDS set, so that
+ * documents that are no error pay little for it. The tests check that the stages together set
+ * exactly the contract's `ingest-pipeline` fields.
  *
  * The pipeline's shape keeps it cheap for the documents it does parse: one grok processor with one
  * pattern, anchored at the start of the message (`\A`: the regex engine tries a single position,
@@ -47,6 +46,7 @@
  * Oniguruma (the regex engine grok uses), and the service runs the same expansion (grok.ts).
  */
 import type { LogFieldName } from "../field-contract";
+import { errorFieldsStage } from "../signatures/error-lines";
 import { expandGrok, grokRegExp } from "./grok";
 
 /** The name of the pipeline: `PUT _ingest/pipeline/<PIPELINE_NAME>`. */
@@ -103,8 +103,24 @@ export interface GrokProcessor {
   readonly if?: string;
 }
 
+export interface GsubProcessor {
+  readonly field: string;
+  /** A Java regular expression. */
+  readonly pattern: string;
+  readonly replacement: string;
+  readonly ignore_missing: boolean;
+  readonly description: string;
+}
+
+export interface ScriptProcessor {
+  readonly lang: "painless";
+  readonly source: string;
+  readonly description: string;
+  readonly if?: string;
+}
+
 /** The processors the pipeline uses (each one key, as the ingest API writes them). */
-export type Processor = { readonly grok: GrokProcessor };
+export type Processor = { readonly grok: GrokProcessor } | { readonly gsub: GsubProcessor } | { readonly script: ScriptProcessor };
 
 export type StageFields = Partial<Record<LogFieldName, string | number>>;
 
@@ -114,11 +130,12 @@ export interface PipelineStage {
   readonly fields: readonly LogFieldName[];
   readonly processors: readonly Processor[];
   /**
-   * The same fields as the ingestion service computes them from a message, with the same
-   * patterns (in JavaScript): the service sets them on its documents and spares the cluster the
-   * stage. Without it, the service's documents go through the pipeline.
+   * The same fields as the ingestion service computes them from a message (its whole text) and
+   * the fields the stages before set, with the same patterns (in JavaScript): the service sets
+   * them on its documents and spares the cluster the stage. Without it, the service's documents
+   * go through the pipeline.
    */
-  readonly inService?: (message: string) => StageFields;
+  readonly inService?: (message: string, earlier: StageFields) => StageFields;
 }
 
 const LINE = grokRegExp(LINE_PATTERN, GROK_PATTERNS);
@@ -149,11 +166,23 @@ export const LINE_FIELDS: PipelineStage = {
       },
     },
   ],
-  inService: lineFields,
+  // The first line decides: in JavaScript `$` is only the text's end (in Oniguruma a line's).
+  inService: (message) => lineFields(message.split("\n", 1)[0]),
 };
 
+/** error_normalized and error_fingerprint of error-like messages (lib/signatures/error-lines.ts). */
+export const ERROR_FIELDS: PipelineStage = errorFieldsStage(GROK_PATTERNS);
+
 /** The stages in the order the pipeline runs them. */
-export const PIPELINE_STAGES: readonly PipelineStage[] = [LINE_FIELDS];
+export const PIPELINE_STAGES: readonly PipelineStage[] = [LINE_FIELDS, ERROR_FIELDS];
+
+/**
+ * The fields of the stages that have their computation in the service, for a message (its whole
+ * text), in the stages' order, on top of `earlier` (what the stages before them set).
+ */
+export function serviceFields(message: string, stages: readonly PipelineStage[] = PIPELINE_STAGES, earlier: StageFields = {}): StageFields {
+  return stages.reduce<StageFields>((fields, stage) => ({ ...fields, ...stage.inService?.(message, fields) }), earlier);
+}
 
 /**
  * The `pipeline` of the ingestion service's bulk items: `_none` (the index's default pipeline is

@@ -9,7 +9,8 @@
  *   the time of its first line, as the historical Logstash multiline filter made them. Lines
  *   before the first timestamp are documents of their own, with the build's start time.
  * - A message's first line gives the fields of the line patterns (loglevel, module, pid, syslog_*:
- *   lib/ingestion/ingest-pipeline.ts, lineFields). A message whose level is DEBUG is dropped
+ *   lib/ingestion/ingest-pipeline.ts, lineFields); an error-like message also gets its error
+ *   fingerprint (error_normalized, error_fingerprint: lib/signatures/error-lines.ts). A message whose level is DEBUG is dropped
  *   whole, its continuation lines with it, or kept whole: `debugMessages`. A line that only
  *   mentions "DEBUG" is not a DEBUG message.
  * - In a console file (tag `console`), a line's leading `<timestamp> | ` becomes the document's
@@ -21,7 +22,7 @@
  *   of continuation lines goes on in a new document (same time, its own line number), and a
  *   single line longer than that is cut, with a note.
  */
-import { PIPELINE_STAGES, type StageFields } from "../../lib/ingestion/ingest-pipeline";
+import { LINE_FIELDS, PIPELINE_STAGES, serviceFields, type StageFields } from "../../lib/ingestion/ingest-pipeline";
 import type { DebugMessages } from "../../lib/ingestion/service-config";
 
 export const MAX_MESSAGE_LINES = 200;
@@ -82,17 +83,20 @@ function zoneOffsetMs(zone: string | undefined): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2))) * 60_000;
 }
 
-/** The fields of every pipeline stage the service computes itself, from a message's first line. */
-export function messageFields(firstLine: string): StageFields {
-  return Object.assign({}, ...PIPELINE_STAGES.map((stage) => stage.inService?.(firstLine) ?? {})) as StageFields;
+/** The fields of every pipeline stage the service computes itself, for a message (its whole text). */
+export function messageFields(text: string): StageFields {
+  return serviceFields(text);
 }
+
+/** The stages after the line fields, which read the whole message (error fingerprints). */
+const WHOLE_MESSAGE_STAGES = PIPELINE_STAGES.filter((stage) => stage !== LINE_FIELDS);
 
 export interface Message {
   /** Line of the file where the message starts (1-based). */
   readonly line: number;
   readonly timeMs: number;
   readonly text: string;
-  /** The fields of its first line (messageFields). */
+  /** The fields of its first line (the line fields), and of the whole message (error fingerprints). */
   readonly fields: StageFields;
 }
 
@@ -150,7 +154,7 @@ export class MessageReader {
     const timeMs = trusted ? time : this.lastTimeMs;
     this.lastTimeMs = timeMs;
     const text = this.options.console ? line.replace(CONSOLE_PREFIX, "") : line;
-    this.current = { line: this.lineNumber, timeMs, parts: [text], chars: text.length, fields: messageFields(text) };
+    this.current = { line: this.lineNumber, timeMs, parts: [text], chars: text.length, fields: serviceFields(text, [LINE_FIELDS]) };
     return done;
   }
 
@@ -173,7 +177,7 @@ export class MessageReader {
       return [];
     }
     const text = current.parts.join("\n");
-    return text.trim() === "" ? [] : [{ line: current.line, timeMs: current.timeMs, text, fields: current.fields }];
+    return text.trim() === "" ? [] : [{ line: current.line, timeMs: current.timeMs, text, fields: serviceFields(text, WHOLE_MESSAGE_STAGES, current.fields) }];
   }
 
   private cut(line: string): string {
