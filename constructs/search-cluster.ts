@@ -23,7 +23,7 @@ import {
   type SetupRequest,
   type SnapshotTarget,
 } from "../lib/search/engine";
-import { DASHBOARDS_EDITOR_ROLE, DASHBOARDS_READER_ROLE, OPENSEARCH_DASHBOARDS_ROLES, OPENSEARCH_DASHBOARDS_TENANCY } from "../lib/frontend/dashboards-access";
+import { DASHBOARDS_EDITOR_ROLE, DASHBOARDS_READER_ROLE, OPENSEARCH_DASHBOARDS_ROLES, openSearchDashboardsTenancy } from "../lib/frontend/dashboards-access";
 import { INSTALL_SEARCH_ENGINE_SCRIPT, SEARCH_BOOTSTRAP_GUARD_SCRIPT, SEARCH_SETUP_SCRIPT } from "../lib/search/node-scripts";
 import { heapGiB, type SearchTopology } from "../lib/search/topology";
 import { Port, type Connections, type IConnectable } from "./connections";
@@ -425,7 +425,7 @@ export class SearchCluster extends Construct implements IConnectable {
               authentication_backend: { type: "internal" },
             },
           },
-          kibana: OPENSEARCH_DASHBOARDS_TENANCY,
+          kibana: openSearchDashboardsTenancy(this.dashboardsServer.username),
         },
       },
     });

@@ -30,7 +30,7 @@ describe.each(UIS)("the shipped saved objects of %s", (ui) => {
 
   test("find every failed Zuul result in the failed builds search, not only FAILURE", () => {
     const { query } = (byId(objects, "failed-builds").attributes.kibanaSavedObjectMeta as { searchSourceJSON: { query: { query: string } } }).searchSourceJSON;
-    expect(query.query).toBe(`build_status:(${ZUUL_FAILED_RESULTS.join(" or ")})`);
+    expect(query).toEqual({ query: `build_status:(${ZUUL_FAILED_RESULTS.join(" OR ")})`, language: "lucene" });
   });
 
   test("build the CI failures dashboard from failures per job and per project over time and the error lines by module and level", () => {
@@ -81,6 +81,22 @@ describe("parseSavedObjects fails", () => {
     const edited = lines("kibana");
     edited[2] = edited[2].replace('\\"field\\": \\"build_name\\"', '\\"field\\": \\"job_name\\"');
     expect(problemsOf("kibana", edited)).toEqual([{ line: 3, setting: "attributes", message: "field job_name is not a log field (lib/field-contract.ts)" }]);
+  });
+
+  test("fails a query that does not parse or names a field that is not a log field, at its line", () => {
+    const edited = lines("opensearch-dashboards");
+    edited[1] = edited[1].replace("build_status:(FAILURE OR", "build_status:(FAILURE OR OR");
+    edited[4] = edited[4].replace("loglevel:(ERROR", "log_level:(ERROR");
+    expect(problemsOf("opensearch-dashboards", edited).map((problem) => [problem.line, problem.setting])).toEqual([
+      [2, "attributes.kibanaSavedObjectMeta.searchSourceJSON.query.query"],
+      [5, "attributes.kibanaSavedObjectMeta.searchSourceJSON.query.query"],
+    ]);
+  });
+
+  test("fails a DQL query, which the config cannot check", () => {
+    const edited = lines("kibana");
+    edited[1] = edited[1].replace('\\"language\\": \\"lucene\\"', '\\"language\\": \\"kuery\\"');
+    expect(problemsOf("kibana", edited)[0]).toEqual({ line: 2, setting: "attributes.kibanaSavedObjectMeta.searchSourceJSON", message: expect.stringContaining('query.language: expected "lucene"') });
   });
 
   test("fails a reference to an object the file lacks, a repeated id and a wrong count", () => {

@@ -355,9 +355,9 @@ describe("SearchCluster (OpenSearch)", () => {
     expect(config("roles.yml").dashboards_reader.tenant_permissions).toEqual([{ tenant_patterns: ["global_tenant"], allowed_actions: ["kibana_all_read"] }]);
   });
 
-  test("gives the dashboards one tenant, the global one: read only for visitors, writable by the editor", () => {
+  test("gives the dashboards one tenant, the global one: read only for visitors, writable by the editor; the server's user is the dashboards server", () => {
     const config = (name: string) => parse(fileOf(master, `/etc/ci-log-analysis/search/config/opensearch-security/${name}`)!.content);
-    expect(config("config.yml").config.dynamic.kibana).toEqual({ multitenancy_enabled: true, private_tenant_enabled: false, default_tenant: "global_tenant" });
+    expect(config("config.yml").config.dynamic.kibana).toEqual({ multitenancy_enabled: true, private_tenant_enabled: false, default_tenant: "global_tenant", server_username: "dashboards" });
     expect(config("roles.yml").dashboards_editor.tenant_permissions).toEqual([{ tenant_patterns: ["global_tenant"], allowed_actions: ["kibana_all_write"] }]);
     expect(config("roles_mapping.yml").dashboards_editor).toEqual({ users: ["dashboardseditor"] });
   });

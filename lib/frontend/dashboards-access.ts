@@ -61,5 +61,12 @@ export const OPENSEARCH_DASHBOARDS_ROLES = {
   },
 };
 
-/** The security plugin's multitenancy (config.yml `config.dynamic.kibana`): the global tenant only. */
-export const OPENSEARCH_DASHBOARDS_TENANCY = { multitenancy_enabled: true, private_tenant_enabled: false, default_tenant: GLOBAL_TENANT };
+/**
+ * The security plugin's multitenancy (config.yml `config.dynamic.kibana`): the global tenant
+ * only, and the dashboards server's own user. The plugin lets only that user (by default
+ * `kibanaserver`) reach the saved objects index outside a tenant: under any other name the
+ * server's migrations and its own reads and writes of `.kibana` are refused.
+ */
+export function openSearchDashboardsTenancy(serverUsername: string) {
+  return { multitenancy_enabled: true, private_tenant_enabled: false, default_tenant: GLOBAL_TENANT, server_username: serverUsername };
+}

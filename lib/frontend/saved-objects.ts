@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import { LOG_FIELDS } from "../field-contract";
+import { analyzeQuery } from "../queries/lucene";
 import type { DashboardsUi } from "./dashboards-routes";
 
 /** The file of each UI in the config folder's `dashboards/`. */
@@ -36,8 +37,16 @@ const jsonString = <T extends z.ZodType>(schema: T) =>
     return z.NEVER;
   });
 
+/**
+ * The starter objects' queries are Lucene: the language of elastic-recheck's queries, which the
+ * config checks here as it checks those (lib/queries/lucene.ts) and the engine runs as
+ * `query_string`; a DQL query could be checked only by a running dashboards server.
+ */
 const searchSource = z.strictObject({
-  query: z.strictObject({ query: z.string(), language: z.enum(["kuery", "lucene"]) }),
+  query: z.strictObject({
+    query: z.string(),
+    language: z.literal("lucene", { error: 'expected "lucene" (the starter objects\' queries are Lucene, checked when the config is loaded; DQL is not checked)' }),
+  }),
   filter: z.array(z.unknown()),
   indexRefName: z.string().optional(),
 });
@@ -146,6 +155,12 @@ function fieldsUsed(object: SavedObject): string[] {
   ];
 }
 
+/** The query of a saved object's search source, when it has one. */
+function queryOf(object: SavedObject): string {
+  const attributes = object.attributes as { kibanaSavedObjectMeta?: { searchSourceJSON: { query: { query: string } } } };
+  return attributes.kibanaSavedObjectMeta?.searchSourceJSON.query.query ?? "";
+}
+
 /** The references a saved object's attributes name (`panelRefName`, `savedSearchRefName`, `indexRefName`). */
 function referenceNamesUsed(object: SavedObject): string[] {
   const attributes = object.attributes as {
@@ -209,6 +224,10 @@ export function parseSavedObjects(ui: DashboardsUi, text: string): { objects: Sa
     const names = new Set(object.references.map((ref) => ref.name));
     for (const name of referenceNamesUsed(object).filter((used) => !names.has(used))) {
       problems.push({ line: object.line, setting: "references", message: `the attributes use reference ${name}, which the object does not have` });
+    }
+    const query = queryOf(object);
+    for (const issue of query.trim() === "" ? [] : analyzeQuery(query).issues) {
+      problems.push({ line: object.line, setting: "attributes.kibanaSavedObjectMeta.searchSourceJSON.query.query", message: `${issue.message} (in ${JSON.stringify(query)} at offset ${issue.offset})` });
     }
     for (const field of fieldsUsed(object).filter((used) => !(used in LOG_FIELDS))) {
       problems.push({ line: object.line, setting: "attributes", message: `field ${field} is not a log field (lib/field-contract.ts)` });

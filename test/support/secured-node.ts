@@ -261,8 +261,8 @@ export interface SecuredResponse {
 }
 
 /** One HTTPS request to a node, verified against the test CA; an object body is JSON, a string NDJSON. */
-export function httpsRequest(port: number, ca: TestCa, method: string, requestPath: string, options: { auth?: Credentials; body?: unknown } = {}): Promise<SecuredResponse> {
-  const headers: Record<string, string> = {};
+export function httpsRequest(port: number, ca: TestCa, method: string, requestPath: string, options: { auth?: Credentials; body?: unknown; headers?: Record<string, string> } = {}): Promise<SecuredResponse> {
+  const headers: Record<string, string> = { ...options.headers };
   let payload: string | undefined;
   if (typeof options.body === "string") {
     headers["content-type"] = "application/x-ndjson";
