@@ -65,6 +65,15 @@ export interface ServerProps {
   readonly public?: boolean;
 }
 
+/** The server's user data; a document over Nova's limit fails naming the server and its role. */
+function renderUserData(props: ServerProps): string {
+  try {
+    return props.cloudConfig.render();
+  } catch (error) {
+    throw new Error(`Server ${props.name} (role ${props.metadata.role}): ${(error as Error).message}`);
+  }
+}
+
 /**
  * One server: instance, its network attachment, an optional protected data volume mounted by
  * its stable virtio id, and a floating IP when it must be reachable from outside.
@@ -134,7 +143,7 @@ export class Server extends Construct {
       metadata: props.metadata,
       // Rendered at synth, so that what is added to the document after the server was created
       // (for instance the addresses of the other cluster members) is part of it.
-      userData: Lazy.stringValue({ produce: () => props.cloudConfig.render() }),
+      userData: Lazy.stringValue({ produce: () => renderUserData(props) }),
       schedulerHints: [{ group: props.serverGroupId }],
       network: [port ? { port: port.id } : { uuid: props.network.networkId }],
       securityGroups: port ? undefined : [props.securityGroup.resource.name],

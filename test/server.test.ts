@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FIND_DATA_VOLUME_FUNCTION, Server, type ServerProps } from "../constructs/server";
-import { CloudConfigBuilder } from "../lib/cloud-init/cloud-config";
+import { CloudConfigBuilder, MAX_USER_DATA_BYTES } from "../lib/cloud-init/cloud-config";
 import type { NetworkConfig } from "../lib/config/schema";
 import { resources, synthStack } from "./support/stack";
 
@@ -139,6 +139,12 @@ describe("Server, stateless", () => {
     expect(() => synthServer({ fixedIpv4Address: "10.42.0.20" })).toThrow(
       "Server d-role-1: a fixed address needs a stateful server; set stateful: true or drop the address.",
     );
+  });
+
+  test("fails a user data document over Nova's limit, naming the server, its role and the size", () => {
+    const cloudConfig = new CloudConfigBuilder();
+    cloudConfig.addFile({ path: "/etc/large", content: "x".repeat(MAX_USER_DATA_BYTES) });
+    expect(() => synthServer({ cloudConfig })).toThrow(new RegExp(`Server d-role-1 \\(role role\\): cloud-config user data is \\d+ bytes; the limit is ${MAX_USER_DATA_BYTES} bytes`));
   });
 });
 
