@@ -44,17 +44,24 @@ export interface WrittenFile {
   readonly permissions: string;
 }
 
+/** A `write_files` entry of a cloud-config, as the YAML gives it. */
+export interface WriteFilesEntry extends WrittenFile {
+  readonly encoding?: string;
+  readonly owner?: string;
+  readonly defer?: boolean;
+}
+
+/** The text cloud-init writes for a `write_files` entry (decoding b64 and gz+b64). */
+export function decodedContent(file: WriteFilesEntry): string {
+  return file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8")
+    : file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")
+    : file.content;
+}
+
 /** Every file the user data writes, decoded, as the server writes it. */
 export function writtenFiles(userData: string): WrittenFile[] {
-  const document = parse(deliveredUserData(userData)) as { write_files?: (WrittenFile & { encoding?: string })[] };
-  return (document.write_files ?? []).map((file) => ({
-    path: file.path,
-    permissions: file.permissions,
-    content:
-      file.encoding === "b64" ? Buffer.from(file.content, "base64").toString("utf8")
-      : file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8")
-      : file.content,
-  }));
+  const document = parse(deliveredUserData(userData)) as { write_files?: WriteFilesEntry[] };
+  return (document.write_files ?? []).map((file) => ({ path: file.path, permissions: file.permissions, content: decodedContent(file) }));
 }
 
 const STAND_IN_UNIT = "[Unit]\nDescription=Stand-in for a unit a package installs\n\n[Service]\nExecStart=/bin/true\n";
