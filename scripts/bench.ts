@@ -3,10 +3,11 @@
  * of the wall time: `npm run synth` of the example config, `npx cdktf synth` of the same app
  * (and their ratio), synth of a generated fleet at two sizes (seconds per 100 servers),
  * `npm test` and `npm run review`; and the ingestion's figures (scripts/bench-ingestion.ts): a
- * listing pass over the openstack tenant's shape, and the ingest pipeline's cost on the real node.
+ * listing pass over the openstack tenant's shape, and the ingest pipeline's cost on the real node;
+ * and the boot tests' times per role (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
  *
  *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3
- *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3]
+ *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3 --boot-runs 1]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -92,6 +93,7 @@ const { values } = parseArgs({
     "listing-passes": { type: "string", default: "5" },
     "ingest-documents": { type: "string", default: "60000" },
     "ingest-rounds": { type: "string", default: "3" },
+    "boot-runs": { type: "string", default: "1" },
   },
 });
 const runs = (name: keyof typeof values) => Number(values[name]);
@@ -164,8 +166,38 @@ try {
   if (runs("review-runs") > 0) {
     console.log(summary("npm run review", timeRuns("npm", ["run", "review", "--silent", "--", "--base", "HEAD"], runs("review-runs"), {}, [0, 1])));
   }
+  if (runs("boot-runs") > 0) bootFigures(runs("boot-runs"));
 } finally {
   fs.rmSync(tmp, { recursive: true, force: true });
+}
+
+/** The boot tests' own figures: each role's seconds to cloud-init's end and to its units settled, and the project's wall time. */
+function bootFigures(count: number): void {
+  const perRole = new Map<string, { cloudInit: number[]; settled: number[] }>();
+  const wall: number[] = [];
+  for (let run = 0; run < count; run++) {
+    const started = Date.now();
+    const result = spawnSync(path.join(ROOT, "node_modules", ".bin", "jest"), ["--selectProjects", "boot"], { cwd: ROOT, encoding: "utf8" });
+    wall.push((Date.now() - started) / 1000);
+    if (result.status !== 0) {
+      console.log(`${"boot tests".padEnd(22)} failed (exit ${result.status}): npx jest --selectProjects boot says why`);
+      return;
+    }
+    for (const [, role, cloudInit, settled] of `${result.stdout}\n${result.stderr}`.matchAll(/^boot of (.+): cloud-init done after (\d+) s, units settled after (\d+) s/gm)) {
+      const figures = perRole.get(role) ?? { cloudInit: [], settled: [] };
+      figures.cloudInit.push(Number(cloudInit));
+      figures.settled.push(Number(settled));
+      perRole.set(role, figures);
+    }
+  }
+  if (perRole.size === 0) {
+    console.log(`${"boot tests".padEnd(22)} skipped (they print what to install)`);
+    return;
+  }
+  console.log(`${"boot tests".padEnd(22)} runs=${count}  wall median=${fmt(median(wall))} s (2 boots at a time)`);
+  for (const [role, figures] of perRole) {
+    console.log(`${`  ${role}`.padEnd(40)} cloud-init done median=${median(figures.cloudInit)} s  units settled median=${median(figures.settled)} s`);
+  }
 }
 
 ingestionFigures().catch((error: unknown) => {
