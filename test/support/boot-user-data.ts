@@ -10,6 +10,7 @@
  *   a certificate that CA signs, one per name, and its PKCS#8 key;
  * - `openstack_networking_floatingip_v2.<name>.address`: an address of TEST-NET-1 (192.0.2.0/24);
  * - `openstack_blockstorage_volume_v3.<name>.id`: a random UUID (the volume's serial is its first 20 characters);
+ * - `openstack_objectstorage_container_v1.<name>.name`: the Swift container's name, `boot-test-<name>`;
  * - `var.<name>`: the value the test passes for it (the stack's secrets, e.g. the Gerrit key).
  *
  * Each reference becomes a string literal in the template, so Terraform's own functions
@@ -22,7 +23,7 @@ import * as path from "node:path";
 import { hashSync } from "bcryptjs";
 import { openssl } from "./certificates";
 
-const REFERENCE = /\b(random_password|tls_self_signed_cert|tls_locally_signed_cert|tls_private_key|openstack_networking_floatingip_v2|openstack_blockstorage_volume_v3)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\b/g;
+const REFERENCE = /\b(random_password|tls_self_signed_cert|tls_locally_signed_cert|tls_private_key|openstack_networking_floatingip_v2|openstack_blockstorage_volume_v3|openstack_objectstorage_container_v1)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\b/g;
 
 /** The values of one deployment, made once and shared by its servers (one CA, one password per name). */
 export class DeployValues {
@@ -67,6 +68,8 @@ export class DeployValues {
         return `192.0.2.${this.nextAddress++}`;
       case "openstack_blockstorage_volume_v3.id":
         return randomUUID();
+      case "openstack_objectstorage_container_v1.name":
+        return `boot-test-${name}`.toLowerCase();
       default:
         throw new Error(`the user data reads ${type}.${name}.${attribute}, for which the test makes no value`);
     }
