@@ -2,12 +2,15 @@
  * Times what reviewers and admins wait for, several runs each, and prints the median and spread
  * of the wall time: `npm run synth` of the example config, `npx cdktf synth` of the same app
  * (and their ratio), synth of a generated fleet at two sizes (seconds per 100 servers),
- * `npm test` and `npm run review`; and the ingestion's figures (scripts/bench-ingestion.ts): a
+ * `npm test` and `npm run review`; the ingestion's figures (scripts/bench-ingestion.ts): a
  * listing pass over the openstack tenant's shape, and the ingest pipeline's cost on the real node;
- * and the boot tests' times per role (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
+ * the test search cluster's (scripts/bench-cluster.ts): its start, a data node's restart and a
+ * cluster-manager's replacement, each to a green cluster; and the boot tests' times per role
+ * (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
  *
  *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3
- *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3 --boot-runs 1]
+ *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3 --cluster-runs 1
+ *                     --boot-runs 1]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,6 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { writeFleetConfig } from "../test/fixtures/fleet-config";
+import { benchCluster } from "./bench-cluster";
 import { benchIngest, benchListing } from "./bench-ingestion";
 
 const ROOT = path.join(__dirname, "..");
@@ -93,6 +97,7 @@ const { values } = parseArgs({
     "listing-passes": { type: "string", default: "5" },
     "ingest-documents": { type: "string", default: "60000" },
     "ingest-rounds": { type: "string", default: "3" },
+    "cluster-runs": { type: "string", default: "1" },
     "boot-runs": { type: "string", default: "1" },
   },
 });
@@ -125,6 +130,21 @@ async function ingestionFigures(): Promise<void> {
     console.log(`${"  per vCPU".padEnd(40)} ${Math.round(base / os.cpus().length)} documents/s (${os.cpus().length} vCPUs, shared with the bench)`);
     console.log(`${"  bytes per document".padEnd(40)} ${Math.round(ingest.bytesPerDocument)} after a flush, ${Math.round(ingest.mergedBytesPerDocument)} merged into one segment (primary store)`);
   }
+}
+
+/** The test search cluster's figures: its start, a data node's restart, a cluster-manager's replacement, each to green. */
+async function clusterFigures(): Promise<void> {
+  if (runs("cluster-runs") === 0) return;
+  const figures = await benchCluster(runs("cluster-runs"));
+  if (typeof figures === "string") {
+    console.log(`${"search cluster".padEnd(22)} ${figures}`);
+    return;
+  }
+  const spread = (values: readonly number[]) => `median=${fmt(median(values))} s  min=${fmt(Math.min(...values))} s  max=${fmt(Math.max(...values))} s`;
+  console.log(`${"search cluster".padEnd(22)} 3 cluster-manager and 2 data nodes from the production example's rendered files, security plugin, TLS on transport; runs=${figures.startSeconds.length}`);
+  console.log(`${"  start to green".padEnd(40)} ${spread(figures.startSeconds)}`);
+  console.log(`${"  data node killed, restarted".padEnd(40)} ${spread(figures.dataNodeRestartSeconds)}`);
+  console.log(`${"  cluster-manager replaced, empty disk".padEnd(40)} ${spread(figures.managerReplacementSeconds)}`);
 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-"));
@@ -200,7 +220,9 @@ function bootFigures(count: number): void {
   }
 }
 
-ingestionFigures().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+ingestionFigures()
+  .then(clusterFigures)
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

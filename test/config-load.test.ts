@@ -33,6 +33,11 @@ describe("loadConfig", () => {
     expect(production.config.search.data_nodes).toEqual({ count: 6, flavor: "search-data", volume_gib: 1024 });
   });
 
+  test("the example production runs OpenSearch, the community's engine, and staging keeps the Elasticsearch path shown", () => {
+    const engines = Object.fromEntries(loadConfig(exampleConfigDir).deployments.map((deployment) => [deployment.name, [deployment.config.search.engine, deployment.config.search.version]]));
+    expect(engines).toEqual({ evaluation: ["opensearch", undefined], production: ["opensearch", undefined], staging: ["elasticsearch", undefined] });
+  });
+
   test("applies documented defaults", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "clouds/example-cloud.yaml", / {2}ipv4_cidr: .*\n {2}dns_nameservers: .*\n/, "");
@@ -279,11 +284,22 @@ describe("loadConfig, search rules", () => {
     ]);
   });
 
-  test("fails a release line whose signing key the project does not know, at its line", () => {
+  test.each([
+    ["staging", "elasticsearch", "10.0.0", "8.x or 9.x"],
+    ["production", "opensearch", "4.0.0", "2.x or 3.x"],
+  ])("fails a release line whose signing key the project does not know, at its line (%s: %s %s)", (deployment, engine, version, known) => {
     const dir = copyExampleConfig();
-    editConfig(dir, "deployments/staging.yaml", "engine: elasticsearch", "engine: elasticsearch\n  version: 10.0.0");
+    editConfig(dir, `deployments/${deployment}.yaml`, `engine: ${engine}`, `engine: ${engine}\n  version: ${version}`);
     expect(problemsOf(dir)).toEqual([
-      `${at(dir, "deployments/staging.yaml", "version: 10.0.0", 12)}: search.version: got "10.0.0"; expected a release of elasticsearch 8.x or 9.x`,
+      `${at(dir, `deployments/${deployment}.yaml`, `version: ${version}`, 12)}: search.version: got "${version}"; expected a release of ${engine} ${known}`,
+    ]);
+  });
+
+  test("fails an engine version that is not a full release number, at its line", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "engine: opensearch", "engine: opensearch\n  version: \"3.8\"");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", 'version: "3.8"', 12)}: search.version: got "3.8"; expected a full release number such as 3.8.0`,
     ]);
   });
 

@@ -132,61 +132,66 @@ describeGated(toolGate("jq", "jq"), "the cluster setup script, run against a loo
  * counterpart, a replaced master joining a real cluster, is in test/search-cluster.engine.test.ts.
  */
 describeGated(toolGate("jq", "jq"), "the first-bootstrap guard of a master, run against loopback peers", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "search-bootstrap-"));
-  let peer: https.Server;
-  let clusterUuid = "";
-  let port = 0;
-  const settings = 'cluster.name: "prod"\ncluster.initial_cluster_manager_nodes: ["prod-search-master-1","prod-search-master-2"]\nnode.name: "prod-search-master-1"\n';
+  describe.each([
+    ["opensearch", "cluster.initial_cluster_manager_nodes"],
+    ["elasticsearch", "cluster.initial_master_nodes"],
+  ])("on %s (%s)", (engine, bootstrapSetting) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "search-bootstrap-"));
+    let peer: https.Server;
+    let clusterUuid = "";
+    let port = 0;
+    const settings = `cluster.name: "prod"\n${bootstrapSetting}: ["prod-search-master-1","prod-search-master-2"]\nnode.name: "prod-search-master-1"\n`;
 
-  beforeAll(async () => {
-    makeCertificates(dir);
-    peer = https.createServer({ key: fs.readFileSync(path.join(dir, "node.key")), cert: fs.readFileSync(path.join(dir, "node.crt")) }, (_request, response) => {
-      response.setHeader("content-type", "application/json");
-      response.end(JSON.stringify({ name: "prod-search-master-2", cluster_name: "prod", cluster_uuid: clusterUuid }));
+    beforeAll(async () => {
+      makeCertificates(dir);
+      peer = https.createServer({ key: fs.readFileSync(path.join(dir, "node.key")), cert: fs.readFileSync(path.join(dir, "node.crt")) }, (_request, response) => {
+        response.setHeader("content-type", "application/json");
+        response.end(JSON.stringify({ name: "prod-search-master-2", cluster_name: "prod", cluster_uuid: clusterUuid }));
+      });
+      await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
+      port = (peer.address() as net.AddressInfo).port;
     });
-    await new Promise<void>((resolve) => peer.listen(0, "127.0.0.1", resolve));
-    port = (peer.address() as net.AddressInfo).port;
-  });
 
-  afterAll(async () => {
-    peer?.closeAllConnections();
-    await new Promise<void>((resolve) => peer?.close(() => resolve()));
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function guard(uuid: string): Promise<{ status: number | null; stdout: string; config: string; staged: string }> {
-    clusterUuid = uuid;
-    const run = fs.mkdtempSync(path.join(dir, "run-"));
-    for (const folder of ["config/certs", "staged", "curl-home"]) fs.mkdirSync(path.join(run, folder), { recursive: true });
-    fs.copyFileSync(path.join(dir, "ca.crt"), path.join(run, "config", "certs", "ca.crt"));
-    fs.writeFileSync(path.join(run, "config", "opensearch.yml"), settings);
-    fs.writeFileSync(path.join(run, "staged", "opensearch.yml"), settings);
-    // The second peer is where the rendered address points; curl's startup file sends it to the test's peer.
-    fs.writeFileSync(path.join(run, "curl-home", ".curlrc"), `connect-to = 127.0.0.1:9200:127.0.0.1:${port}\n`);
-    fs.writeFileSync(path.join(run, "guard.sh"), `#!/bin/bash\nset -euo pipefail\n${SEARCH_BOOTSTRAP_GUARD_SCRIPT}`, { mode: 0o755 });
-    const result = await runProcess("bash", [path.join(run, "guard.sh")], {
-      env: {
-        PATH: process.env.PATH, CURL_HOME: path.join(run, "curl-home"), TMPDIR: run,
-        ENGINE: "opensearch", ENGINE_CONFIG_DIR: path.join(run, "config"), STAGED_CONFIG: path.join(run, "staged"),
-        ADMIN_USER: "admin", ADMIN_PASSWORD, PEER_MASTERS: "127.0.0.9,127.0.0.1",
-      },
+    afterAll(async () => {
+      peer?.closeAllConnections();
+      await new Promise<void>((resolve) => peer?.close(() => resolve()));
+      fs.rmSync(dir, { recursive: true, force: true });
     });
-    return {
-      status: result.status, stdout: result.stdout,
-      config: fs.readFileSync(path.join(run, "config", "opensearch.yml"), "utf8"), staged: fs.readFileSync(path.join(run, "staged", "opensearch.yml"), "utf8"),
-    };
-  }
 
-  test("a replacement whose peers answer for a formed cluster drops the setting before its first start", async () => {
-    const run = await guard("f3c1xG2yQm6yXn0d2rJ6Qw");
-    expect(run.status).toBe(0);
-    expect(run.stdout).toBe("master 127.0.0.1 answers for a formed cluster: joining it, without the first-bootstrap setting\n");
-    expect(run.config).toBe('cluster.name: "prod"\nnode.name: "prod-search-master-1"\n');
-    expect(run.staged).toBe(run.config);
-  });
+    async function guard(uuid: string): Promise<{ status: number | null; stdout: string; config: string; staged: string }> {
+      clusterUuid = uuid;
+      const run = fs.mkdtempSync(path.join(dir, "run-"));
+      for (const folder of ["config/certs", "staged", "curl-home"]) fs.mkdirSync(path.join(run, folder), { recursive: true });
+      fs.copyFileSync(path.join(dir, "ca.crt"), path.join(run, "config", "certs", "ca.crt"));
+      fs.writeFileSync(path.join(run, "config", `${engine}.yml`), settings);
+      fs.writeFileSync(path.join(run, "staged", `${engine}.yml`), settings);
+      // The second peer is where the rendered address points; curl's startup file sends it to the test's peer.
+      fs.writeFileSync(path.join(run, "curl-home", ".curlrc"), `connect-to = 127.0.0.1:9200:127.0.0.1:${port}\n`);
+      fs.writeFileSync(path.join(run, "guard.sh"), `#!/bin/bash\nset -euo pipefail\n${SEARCH_BOOTSTRAP_GUARD_SCRIPT}`, { mode: 0o755 });
+      const result = await runProcess("bash", [path.join(run, "guard.sh")], {
+        env: {
+          PATH: process.env.PATH, CURL_HOME: path.join(run, "curl-home"), TMPDIR: run,
+          ENGINE: engine, ENGINE_CONFIG_DIR: path.join(run, "config"), STAGED_CONFIG: path.join(run, "staged"),
+          ADMIN_USER: "admin", ADMIN_PASSWORD, PEER_MASTERS: "127.0.0.9,127.0.0.1",
+        },
+      });
+      return {
+        status: result.status, stdout: result.stdout,
+        config: fs.readFileSync(path.join(run, "config", `${engine}.yml`), "utf8"), staged: fs.readFileSync(path.join(run, "staged", `${engine}.yml`), "utf8"),
+      };
+    }
 
-  test("on a cluster's first boot (no peer has joined a cluster yet) the setting stays", async () => {
-    const run = await guard("_na_");
-    expect([run.status, run.stdout, run.config]).toEqual([0, "", settings]);
+    test("a replacement whose peers answer for a formed cluster drops the setting before its first start", async () => {
+      const run = await guard("f3c1xG2yQm6yXn0d2rJ6Qw");
+      expect(run.status).toBe(0);
+      expect(run.stdout).toBe("master 127.0.0.1 answers for a formed cluster: joining it, without the first-bootstrap setting\n");
+      expect(run.config).toBe('cluster.name: "prod"\nnode.name: "prod-search-master-1"\n');
+      expect(run.staged).toBe(run.config);
+    });
+
+    test("on a cluster's first boot (no peer has joined a cluster yet) the setting stays", async () => {
+      const run = await guard("_na_");
+      expect([run.status, run.stdout, run.config]).toEqual([0, "", settings]);
+    });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The public front end's request tables, shared by the tests that run the rendered nginx in
  * front of the plain test node (test/frontend-nginx.engine.test.ts) and in front of the secured
- * node (test/secured-node.engine.test.ts).
+ * cluster's data nodes (test/search-cluster.engine.test.ts).
  */
 import { MAX_PUBLIC_HITS } from "../../lib/frontend/nginx";
 

@@ -5,8 +5,8 @@
  * checks they agree). It is the server started by its own bootstrap from a home folder laid out
  * like the package's, with the modules transport-netty4, analysis-common, ingest-common and
  * lang-painless (test/support/opensearch.ts says how, and what differs from a packaged node).
- * The secured node and the five-node cluster are in test/support/secured-node.ts and
- * test/support/search-cluster.ts.
+ * The five-node cluster with the security plugin is in test/support/search-cluster.ts (its
+ * nodes: test/support/secured-node.ts).
  *
  * For test authors, the whole API:
  *

@@ -1,11 +1,12 @@
 /**
  * OpenSearch nodes with the real security plugin, started from a stack's RENDERED files: the
- * node's opensearch.yml (addresses, ports and paths rewritten for loopback, nothing else), the
+ * node's opensearch.yml (addresses, ports and paths rewritten for loopback, and only the settings
+ * a test names dropped), the
  * opensearch-security/*.yml files laid over the plugin's own defaults as the install script lays
  * them over the package's, certificates from a CA made at test time for the rendered subjects,
  * and the Terraform references to generated passwords replaced by passwords generated here.
- * Used by test/secured-node.engine.test.ts (one node) and test/search-cluster.engine.test.ts
- * (five nodes). The plugin is tested at the newest release Maven Central serves,
+ * Used by test/support/search-cluster.ts (the five nodes of test/search-cluster.engine.test.ts).
+ * The plugin is tested at the newest release Maven Central serves,
  * <opensearch.security.version> in test/engine/pom.xml, on the server release it is built for.
  */
 import type { ChildProcess } from "node:child_process";
@@ -15,9 +16,9 @@ import * as https from "node:https";
 import * as path from "node:path";
 import bcrypt from "bcryptjs";
 import { NODE_CONFIG_DIR } from "../../lib/cloud-init/cloud-config";
-import { CERT_FILES } from "../../lib/search/engine";
+import { CERT_FILES, CLUSTER_TLS_NAME } from "../../lib/search/engine";
 import { openssl } from "./certificates";
-import { launchOpenSearch, logTail, openSearchHome, pomProperty, publishedPort, stopOpenSearch } from "./opensearch";
+import { launchOpenSearch, openSearchHome, pomProperty, stopOpenSearch } from "./opensearch";
 import { writtenFiles, type WrittenFile } from "./user-data";
 
 export const STAGED_CONFIG = `${NODE_CONFIG_DIR}/search/config`;
@@ -103,6 +104,12 @@ export function renderNodeSettings(settings: Map<string, unknown>): string {
   return [...settings].map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join("\n") + "\n";
 }
 
+/**
+ * The settings loopback rewrites: addresses, ports and paths. Every other rendered setting is
+ * kept as rendered (a test compares the started file with the rendered one key by key).
+ */
+export const LOOPBACK_REWRITTEN_SETTINGS = ["network.bind_host", "network.publish_host", "http.port", "transport.port", "discovery.seed_hosts", "path.data", "path.logs"] as const;
+
 /** What loopback changes in the rendered settings: addresses, ports and paths; everything else is as rendered. */
 export interface LoopbackPlacement {
   readonly httpPort: number;
@@ -111,11 +118,16 @@ export interface LoopbackPlacement {
   readonly seedHosts: readonly string[];
   readonly dataDir: string;
   readonly logsDir: string;
+  /**
+   * Rendered settings the test node cannot take, with the reason (each must be in the rendered file).
+   * @default none
+   */
+  readonly dropped?: readonly string[];
 }
 
 export function placeOnLoopback(rendered: Map<string, unknown>, placement: LoopbackPlacement): Map<string, unknown> {
   const settings = new Map(rendered);
-  const rewritten: Record<string, unknown> = {
+  const rewritten: Record<(typeof LOOPBACK_REWRITTEN_SETTINGS)[number], unknown> = {
     "network.bind_host": "127.0.0.1",
     "network.publish_host": "127.0.0.1",
     "http.port": placement.httpPort,
@@ -127,6 +139,9 @@ export function placeOnLoopback(rendered: Map<string, unknown>, placement: Loopb
   for (const [key, value] of Object.entries(rewritten)) {
     if (!settings.has(key)) throw new Error(`the rendered settings have no ${key}: the loopback rewrite is out of date`);
     settings.set(key, value);
+  }
+  for (const key of placement.dropped ?? []) {
+    if (!settings.delete(key)) throw new Error(`the rendered settings have no ${key} to drop: the loopback rewrite is out of date`);
   }
   // Not a rewrite: the node tells the test where it listens.
   settings.set("node.portsfile", true);
@@ -178,34 +193,46 @@ export interface NodeStart {
    */
   readonly keepData?: boolean;
   /**
-   * The opensearch.yml to start from instead of the rendered one (a script changed it).
-   * @default the rendered file
+   * Rendered settings the node cannot take here (see LoopbackPlacement.dropped).
+   * @default none
    */
-  readonly settingsText?: string;
+  readonly droppedSettings?: readonly string[];
+}
+
+/** A node's folder laid out from its rendered files, not yet started. */
+export interface LaidOutNode {
+  readonly start: NodeStart;
+  /** The engine's config folder (/etc/opensearch on a server). */
+  readonly configDir: string;
+  /** The staged copy of the config (STAGED_CONFIG on a server), which the rendered scripts edit too. */
+  readonly stagedDir: string;
 }
 
 /**
- * Lays out a node's config folder from its rendered files and starts it. The security files go
- * over the plugin's defaults (its config/ folder is what the package installs in
- * /etc/opensearch/opensearch-security/), as install-search-engine copies the staged ones over.
+ * Lays out a node's config folder from its rendered files: its opensearch.yml placed on loopback,
+ * the security files over the plugin's defaults (its config/ folder is what the package installs
+ * in /etc/opensearch/opensearch-security/), as install-search-engine copies the staged ones over,
+ * and a certificate from the test CA for the rendered subject and address (and 127.0.0.1).
  */
-export function startRenderedNode(start: NodeStart): StartedNode {
+export function layOutRenderedNode(start: NodeStart): LaidOutNode {
   const { node, dir } = start;
   const configDir = path.join(dir, "config");
+  const stagedDir = path.join(dir, "staged");
   const dataDir = path.join(dir, "data");
   const logsDir = path.join(dir, "logs");
   if (!start.keepData) fs.rmSync(dir, { recursive: true, force: true });
-  fs.rmSync(configDir, { recursive: true, force: true });
-  fs.rmSync(logsDir, { recursive: true, force: true });
-  for (const folder of [path.join(configDir, "certs"), path.join(configDir, "opensearch-security"), dataDir, logsDir]) fs.mkdirSync(folder, { recursive: true });
+  for (const folder of [configDir, stagedDir, logsDir]) fs.rmSync(folder, { recursive: true, force: true });
+  for (const folder of [path.join(configDir, "certs"), path.join(configDir, "opensearch-security"), stagedDir, dataDir, logsDir]) fs.mkdirSync(folder, { recursive: true });
 
-  const rendered = parseNodeSettings(start.settingsText ?? fileOf(node, `${STAGED_CONFIG}/opensearch.yml`));
+  const rendered = parseNodeSettings(fileOf(node, `${STAGED_CONFIG}/opensearch.yml`));
   if (rendered.get("node.name") !== node.name) throw new Error(`${node.name}'s opensearch.yml names node ${String(rendered.get("node.name"))}`);
-  const settings = placeOnLoopback(rendered, { httpPort: start.httpPort, transportPort: start.transportPort, seedHosts: start.seedHosts, dataDir, logsDir });
-  fs.writeFileSync(path.join(configDir, "opensearch.yml"), renderNodeSettings(settings));
+  const placement = { httpPort: start.httpPort, transportPort: start.transportPort, seedHosts: start.seedHosts, dataDir, logsDir, dropped: start.droppedSettings };
+  const settings = renderNodeSettings(placeOnLoopback(rendered, placement));
+  fs.writeFileSync(path.join(configDir, "opensearch.yml"), settings);
+  fs.writeFileSync(path.join(stagedDir, "opensearch.yml"), settings);
 
-  // The node's certificate for the rendered subject (CN = the server's name, the cluster's TLS name), on loopback.
-  const issued = start.ca.issue(node.name, node.name, { dnsNames: [node.name, "search-cluster"], ipAddresses: ["127.0.0.1"] });
+  // CN = the server's name, SANs as constructs/search-cluster.ts gives them, plus loopback.
+  const issued = start.ca.issue(node.name, node.name, { dnsNames: [node.name, CLUSTER_TLS_NAME], ipAddresses: [String(rendered.get("network.publish_host")), "127.0.0.1"] });
   fs.copyFileSync(issued.cert, path.join(configDir, CERT_FILES.certificate));
   fs.copyFileSync(issued.key, path.join(configDir, CERT_FILES.key));
   fs.copyFileSync(start.ca.certificate, path.join(configDir, CERT_FILES.ca));
@@ -217,26 +244,15 @@ export function startRenderedNode(start: NodeStart): StartedNode {
   for (const file of node.files.filter((written) => written.path.startsWith(`${STAGED_CONFIG}/opensearch-security/`))) {
     fs.writeFileSync(path.join(configDir, "opensearch-security", path.basename(file.path)), file.content);
   }
-
-  const logFile = path.join(dir, "node.log");
-  const child = launchOpenSearch({ home: start.home, configDir, logFile, heapMiB: start.heapMiB, tmpDir: dir });
-  return { name: node.name, dir, configDir, httpPort: start.httpPort, transportPort: start.transportPort, process: child, logFile };
+  return { start, configDir, stagedDir };
 }
 
-/**
- * Polls `probe` (a request to the node) until it returns true; fails with the node's log when the
- * node exits or `timeoutMs` passes.
- */
-export async function awaitNode(node: StartedNode, what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (node.process.exitCode !== null || node.process.signalCode !== null) {
-      throw new Error(`${node.name} exited (${node.process.exitCode ?? node.process.signalCode}) while waiting for ${what}; its log:\n${logTail(node.logFile)}`);
-    }
-    if (publishedPort(path.join(node.dir, "logs"), "http") !== undefined && (await probe().catch(() => false))) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} on ${node.name}; its log:\n${logTail(node.logFile)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+/** Starts a laid-out node from its config folder as it is now (a rendered script may have edited it). */
+export function launchLaidOutNode(laidOut: LaidOutNode): StartedNode {
+  const { start, configDir } = laidOut;
+  const logFile = path.join(start.dir, "node.log");
+  const child = launchOpenSearch({ home: start.home, configDir, logFile, heapMiB: start.heapMiB, tmpDir: start.dir });
+  return { name: start.node.name, dir: start.dir, configDir, httpPort: start.httpPort, transportPort: start.transportPort, process: child, logFile };
 }
 
 export async function stopNode(node: StartedNode): Promise<void> {
