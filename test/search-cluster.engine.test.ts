@@ -113,10 +113,12 @@ describeGated(
         const health = await as(adminAuth(), "GET", "_cluster/health");
         expect([health.body.status, health.body.number_of_nodes, health.body.number_of_data_nodes]).toEqual(["green", 5, 2]);
         const nodes = (await as(adminAuth(), "GET", "_cat/nodes?format=json&h=id,name,node.roles,cluster_manager&full_id=true")).body as { id: string; name: string; "node.roles": string; cluster_manager: string }[];
+        // Each node's roles as rendered: cluster_manager on the masters, data and ingest on the data nodes.
         expect(Object.fromEntries(nodes.map((node) => [node.name, node["node.roles"]]))).toEqual({
-          ...Object.fromEntries(MANAGERS.map((name) => [name, "m"])),
-          ...Object.fromEntries(DATA.map((name) => [name, "di"])),
+          ...Object.fromEntries(MANAGERS.map((name) => [name, "cluster_manager"])),
+          ...Object.fromEntries(DATA.map((name) => [name, "data,ingest"])),
         });
+        for (const name of cluster.names) expect(cluster.rolesOf(name).join(",")).toBe(MANAGERS.includes(name) ? "cluster_manager" : "data,ingest");
         expect(MANAGERS).toContain(nodes.find((node) => node.cluster_manager === "*")?.name);
         // The first voting configuration is what cluster.initial_cluster_manager_nodes named: the three masters.
         const state = await as(adminAuth(), "GET", "_cluster/state/metadata?filter_path=metadata.cluster_coordination.last_committed_config");
