@@ -18,7 +18,8 @@
  *     CI runs as root, which the server refuses, and the machine's memory is shared;
  *   - the Java agent that sandboxes plugins (the 3.x successor of the security manager) is not
  *     attached;
- *   - small heaps, the serial collector and the C1 compiler only: quick starts on 2 cores.
+ *   - small heaps, the serial collector and the C1 compiler only, and a class data archive of the
+ *     server's classes (see classDataArchive): quick starts on 2 cores.
  *
  * Each node runs under `setpriv --pdeathsig SIGTERM`, so it stops when the process that started
  * it dies, however that process ends.
@@ -256,10 +257,55 @@ export interface NodeLaunch {
   readonly tmpDir: string;
 }
 
+/**
+ * The JVM's class data archive of a home's server classes (CDS, `-XX:SharedArchiveFile`): it
+ * halves the CPU a node takes to start (about 9 s to 4.7 s for the plain node), which matters
+ * with the cluster's five nodes and restarts on two cores. The first node started without one
+ * records it (`-XX:ArchiveClassesAtExit`); it is kept only when that JVM exited by itself (a
+ * SIGTERM, not a SIGKILL, which leaves a partial file), then used by every later start. One
+ * archive per home and JDK release, next to the home; a JDK that cannot use it runs without.
+ */
+function classDataArchive(home: string, javaHome: string): { flag: string; recorded?: (child: ChildProcess) => void } | undefined {
+  const release = /^JAVA_RUNTIME_VERSION="([^"]+)"/m.exec(readIfExists(path.join(javaHome, "release")) ?? "")?.[1];
+  if (release === undefined) return undefined;
+  const archive = path.join(home, `classes-${release.replace(/[^A-Za-z0-9.+_-]/g, "_")}.jsa`);
+  if (fs.existsSync(archive)) return { flag: `-XX:SharedArchiveFile=${archive}` };
+  const lock = `${archive}.recording`;
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`, { flag: "wx" });
+  } catch {
+    // Another process records it, unless that process is gone.
+    const owner = Number(readIfExists(lock));
+    if (Number.isInteger(owner) && owner > 0 && isAlive(owner)) return undefined;
+    fs.rmSync(lock, { force: true });
+    return classDataArchive(home, javaHome);
+  }
+  const partial = `${archive}.partial-${process.pid}`;
+  return {
+    flag: `-XX:ArchiveClassesAtExit=${partial}`,
+    recorded: (child) =>
+      child.once("exit", (code) => {
+        if (code !== null && fs.existsSync(partial)) fs.renameSync(partial, archive);
+        fs.rmSync(partial, { force: true });
+        fs.rmSync(lock, { force: true });
+      }),
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Spawns one node; it runs until killed, or until the process that spawned it dies. */
 export function launchOpenSearch(launch: NodeLaunch): ChildProcess {
   const javaHome = requireJavaHome();
   if (!fs.existsSync(path.join(launch.configDir, "log4j2.properties"))) fs.writeFileSync(path.join(launch.configDir, "log4j2.properties"), LOG4J2_PROPERTIES);
+  const archive = classDataArchive(launch.home, javaHome);
   const jvm = [
     `-Xms${launch.heapMiB}m`,
     `-Xmx${launch.heapMiB}m`,
@@ -275,21 +321,24 @@ export function launchOpenSearch(launch: NodeLaunch): ChildProcess {
     `-Dopensearch.path.home=${launch.home}`,
     `-Dopensearch.path.conf=${launch.configDir}`,
     "-Dopensearch.distribution.type=tar",
+    ...(archive ? [archive.flag] : []),
   ];
   const log = fs.openSync(launch.logFile, "a");
   try {
-    return spawn(
+    const child = spawn(
       "setpriv",
       ["--pdeathsig", "SIGTERM", path.join(javaHome, "bin", "java"), ...jvm, "-cp", path.join(launch.home, "lib", "*"), "org.opensearch.bootstrap.OpenSearch"],
       { stdio: ["ignore", log, log], env: { ...process.env, JAVA_HOME: javaHome } },
     );
+    archive?.recorded?.(child);
+    return child;
   } finally {
     fs.closeSync(log);
   }
 }
 
-/** Stops a node: SIGTERM (the server closes cleanly), SIGKILL after `graceMs`. */
-export async function stopOpenSearch(child: ChildProcess, graceMs = 10_000): Promise<void> {
+/** Stops a node: SIGTERM (the server closes cleanly, and a recording JVM writes its class data archive), SIGKILL after `graceMs`. */
+export async function stopOpenSearch(child: ChildProcess, graceMs = 30_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGTERM");
