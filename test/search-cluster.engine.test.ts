@@ -402,7 +402,8 @@ describeGated(
             source: { "@timestamp": "2026-02-01T10:00:00.000Z", message: `2026-02-01 10:00:00.123 4242 ERROR nova.compute.manager [req-${line}] instance ${line} failed`, line_number: line },
           };
         });
-      const tally = { sent: 0, acknowledged: 0, rejected: 0, batchesDone: 0, retriedBatches: 0 };
+      // retries: requests the writer sent again (a node gone, a shard moving); retriedBatches: batches it gave up on and that were sent again whole.
+      const tally = { sent: 0, acknowledged: 0, rejected: 0, batchesDone: 0, retries: 0, retriedBatches: 0 };
       let failure: unknown;
       const ingestion = (async () => {
         for (let number = 0; number < batches; number++) {
@@ -413,6 +414,7 @@ describeGated(
               const outcome = await writer.write(documents);
               tally.acknowledged += outcome.created + outcome.existing;
               tally.rejected += outcome.rejected;
+              tally.retries += outcome.retries;
               break;
             } catch (error) {
               // As the ingestion service does: the same documents (same ids) again, later.
