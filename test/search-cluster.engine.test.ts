@@ -90,7 +90,7 @@ describeGated(
       nginx?.kill("SIGQUIT");
       await cluster?.stopAll();
       fs.rmSync(dir, { recursive: true, force: true });
-    }, 60_000);
+    }, 240_000);
 
     describe("forming", () => {
       test("every node starts from its rendered opensearch.yml, with only addresses, ports and paths rewritten", () => {

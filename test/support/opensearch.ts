@@ -283,14 +283,21 @@ function classDataArchive(home: string, javaHome: string): { flag: string; recor
   const partial = `${archive}.partial-${process.pid}`;
   return {
     flag: `-XX:ArchiveClassesAtExit=${partial}`,
-    recorded: (child) =>
+    recorded: (child) => {
+      recording.add(child);
       child.once("exit", (code) => {
         if (code !== null && fs.existsSync(partial)) fs.renameSync(partial, archive);
         fs.rmSync(partial, { force: true });
         fs.rmSync(lock, { force: true });
-      }),
+      });
+    },
   };
 }
+
+/** JVMs that write the class data archive when they exit (about 80 MB: 20 s on two busy cores). */
+const recording = new WeakSet<ChildProcess>();
+/** How long a recording JVM may take to stop. */
+const RECORDING_STOP_MS = 180_000;
 
 function isAlive(pid: number): boolean {
   try {
@@ -337,12 +344,12 @@ export function launchOpenSearch(launch: NodeLaunch): ChildProcess {
   }
 }
 
-/** Stops a node: SIGTERM (the server closes cleanly, and a recording JVM writes its class data archive), SIGKILL after `graceMs`. */
-export async function stopOpenSearch(child: ChildProcess, graceMs = 30_000): Promise<void> {
+/** Stops a node: SIGTERM (the server closes cleanly, and a recording JVM writes its class data archive), SIGKILL after `graceMs` (RECORDING_STOP_MS for a recording JVM). */
+export async function stopOpenSearch(child: ChildProcess, graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGTERM");
-  const kill = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  const kill = setTimeout(() => child.kill("SIGKILL"), recording.has(child) ? Math.max(graceMs, RECORDING_STOP_MS) : graceMs);
   await exited;
   clearTimeout(kill);
 }

@@ -5,7 +5,8 @@
  * opensearch-security/*.yml files laid over the plugin's own defaults as the install script lays
  * them over the package's, certificates from a CA made at test time for the rendered subjects,
  * and the Terraform references to generated passwords replaced by passwords generated here.
- * Used by test/support/search-cluster.ts (the five nodes of test/search-cluster.engine.test.ts).
+ * Used by test/support/search-cluster.ts (the five nodes of test/search-cluster.engine.test.ts)
+ * and test/frontend-dashboards.engine.test.ts (one node).
  * The plugin is tested at the newest release Maven Central serves,
  * <opensearch.security.version> in test/engine/pom.xml, on the server release it is built for.
  */
@@ -18,7 +19,7 @@ import bcrypt from "bcryptjs";
 import { NODE_CONFIG_DIR } from "../../lib/cloud-init/cloud-config";
 import { CERT_FILES, CLUSTER_TLS_NAME } from "../../lib/search/engine";
 import { openssl } from "./certificates";
-import { launchOpenSearch, openSearchHome, pomProperty, stopOpenSearch } from "./opensearch";
+import { launchOpenSearch, logTail, openSearchHome, pomProperty, publishedPort, stopOpenSearch } from "./opensearch";
 import { writtenFiles, type WrittenFile } from "./user-data";
 
 export const STAGED_CONFIG = `${NODE_CONFIG_DIR}/search/config`;
@@ -253,6 +254,27 @@ export function launchLaidOutNode(laidOut: LaidOutNode): StartedNode {
   const logFile = path.join(start.dir, "node.log");
   const child = launchOpenSearch({ home: start.home, configDir, logFile, heapMiB: start.heapMiB, tmpDir: start.dir });
   return { name: start.node.name, dir: start.dir, configDir, httpPort: start.httpPort, transportPort: start.transportPort, process: child, logFile };
+}
+
+/** Lays out a node from its rendered files and starts it. */
+export function startRenderedNode(start: NodeStart): StartedNode {
+  return launchLaidOutNode(layOutRenderedNode(start));
+}
+
+/**
+ * Polls `probe` (a request to the node) until it returns true; fails with the node's log when the
+ * node exits or `timeoutMs` passes.
+ */
+export async function awaitNode(node: StartedNode, what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (node.process.exitCode !== null || node.process.signalCode !== null) {
+      throw new Error(`${node.name} exited (${node.process.exitCode ?? node.process.signalCode}) while waiting for ${what}; its log:\n${logTail(node.logFile)}`);
+    }
+    if (publishedPort(path.join(node.dir, "logs"), "http") !== undefined && (await probe().catch(() => false))) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} on ${node.name}; its log:\n${logTail(node.logFile)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 export async function stopNode(node: StartedNode): Promise<void> {
