@@ -23,7 +23,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { BootedServer, bootGate } from "./boot";
 import { startAllowlistProxy, type AllowlistProxy } from "./boot-proxy";
-import { DeployValues, renderUserData } from "./boot-user-data";
+import { DeployValues, renderTemplate } from "./boot-user-data";
 import { debianRoot, DEBIAN_MIRROR_HOSTS } from "./debian-root";
 import { synthConfig } from "./synth";
 import { decodedContent, type WriteFilesEntry } from "./user-data";
@@ -59,6 +59,9 @@ export interface RoleBoot {
   readonly proxy: AllowlistProxy;
   /** The rendered cloud-config, parsed. */
   readonly cloudConfig: CloudConfig;
+  /** The server's name and its Nova metadata, rendered. */
+  readonly name: string;
+  readonly metadata: Readonly<Record<string, string>>;
   /** Where the role's test may keep files on the host. */
   readonly dir: string;
 }
@@ -84,6 +87,8 @@ export interface RoleBootSpec {
   readonly rewritten?: Readonly<Record<string, { readonly modeAndOwner: string; readonly why: string }>>;
   /** The server's data volume: a loop device of this size whose by-id name carries the volume's serial. */
   readonly dataVolumeMiB?: number;
+  /** Whether the server gets a stand-in metadata service with its Nova metadata (see BootOptions.metadata). */
+  readonly metadataService?: boolean;
   /** The role's probes: tests on the booted server. */
   readonly probes?: (boot: () => RoleBoot) => void;
 }
@@ -117,12 +122,13 @@ export function describeRoleBoot(spec: RoleBootSpec): void {
 
     beforeAll(async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `boot-${spec.role}-`));
-      const instance = Object.values(synthConfig()[spec.stack].resource.openstack_compute_instance_v2 as Record<string, { metadata: { role: string }; user_data: string; name: string }>)
+      const instance = Object.values(synthConfig()[spec.stack].resource.openstack_compute_instance_v2 as Record<string, { metadata: { role: string } & Record<string, string>; user_data: string; name: string }>)
         .find((candidate) => candidate.metadata.role === spec.role);
       if (!instance) throw new Error(`the ${spec.stack} stack has no ${spec.role} server`);
       fs.mkdirSync(path.join(dir, "values"));
       const values = new DeployValues(path.join(dir, "values"), spec.variables?.(dir) ?? {});
-      const userData = renderUserData(instance.user_data, values, dir);
+      const userData = renderTemplate(instance.user_data, values, dir);
+      const metadata = JSON.parse(renderTemplate(JSON.stringify(instance.metadata), values, dir)) as Record<string, string>;
       const cloudConfig = parse(userData) as CloudConfig;
       const root = await debianRoot();
       fs.mkdirSync(path.join(dir, "proxy"));
@@ -131,8 +137,9 @@ export function describeRoleBoot(spec: RoleBootSpec): void {
       const server = await BootedServer.boot({
         root, name: `${spec.stack}-${spec.role}`, userData, workDir: path.join(dir, "boot"), proxySocket: proxy.socketPath,
         ...(dataVolumeSerial === undefined ? {} : { dataVolume: { serial: dataVolumeSerial, sizeMiB: spec.dataVolumeMiB! } }),
+        ...(spec.metadataService ? { metadata } : {}),
       });
-      boot = { server, values, proxy, cloudConfig, dir };
+      boot = { server, values, proxy, cloudConfig, dir, name: instance.name, metadata };
       cloudInit = await server.cloudInitFinished(CLOUD_INIT_TIMEOUT_MS);
       const deadline = Date.now() + UNITS_SETTLE_TIMEOUT_MS;
       for (;;) {
@@ -188,8 +195,8 @@ export function describeRoleBoot(spec: RoleBootSpec): void {
 
     test("the metadata guard lets root reach the metadata service and refuses another user", async () => {
       const { server } = booted();
-      await server.check(["ip", "address", "add", `${METADATA_ADDRESS}/32`, "dev", "lo"]);
-      await server.check(["systemd-run", "--unit=boot-test-metadata", "--property=WorkingDirectory=/var/lib/cloud/seed/nocloud",
+      await server.check(["ip", "address", "replace", `${METADATA_ADDRESS}/32`, "dev", "lo"]);
+      await server.check(["systemd-run", "--unit=boot-test-guard-probe", "--property=WorkingDirectory=/var/lib/cloud/seed/nocloud",
         "python3", "-m", "http.server", "--bind", METADATA_ADDRESS, String(METADATA_PORT)]);
       const url = `http://${METADATA_ADDRESS}:${METADATA_PORT}/meta-data`;
       const refusals = async () => Number(/ip daddr 169\.254\.169\.254 .*counter packets (\d+)/.exec(await server.check(["nft", "list", "table", "inet", "metadata_guard"]))?.[1]);

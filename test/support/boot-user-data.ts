@@ -11,6 +11,7 @@
  * - `openstack_networking_floatingip_v2.<name>.address`: an address of TEST-NET-1 (192.0.2.0/24);
  * - `openstack_blockstorage_volume_v3.<name>.id`: a random UUID (the volume's serial is its first 20 characters);
  * - `openstack_objectstorage_container_v1.<name>.name`: the Swift container's name, `boot-test-<name>`;
+ * - `openstack_compute_instance_v2.<name>.access_ip_v4`: a private address of 10.42.1.0/24 per server;
  * - `var.<name>`: the value the test passes for it (the stack's secrets, e.g. the Gerrit key).
  *
  * Each reference becomes a string literal in the template, so Terraform's own functions
@@ -23,12 +24,13 @@ import * as path from "node:path";
 import { hashSync } from "bcryptjs";
 import { openssl } from "./certificates";
 
-const REFERENCE = /\b(random_password|tls_self_signed_cert|tls_locally_signed_cert|tls_private_key|openstack_networking_floatingip_v2|openstack_blockstorage_volume_v3|openstack_objectstorage_container_v1)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\b/g;
+const REFERENCE = /\b(random_password|tls_self_signed_cert|tls_locally_signed_cert|tls_private_key|openstack_networking_floatingip_v2|openstack_blockstorage_volume_v3|openstack_objectstorage_container_v1|openstack_compute_instance_v2)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\b/g;
 
 /** The values of one deployment, made once and shared by its servers (one CA, one password per name). */
 export class DeployValues {
   private readonly values = new Map<string, string>();
   private nextAddress = 10;
+  private nextPrivateAddress = 10;
 
   /** `dir`: a private folder for the certificates; `variables`: the stack's input variables by name. */
   constructor(
@@ -68,6 +70,8 @@ export class DeployValues {
         return `192.0.2.${this.nextAddress++}`;
       case "openstack_blockstorage_volume_v3.id":
         return randomUUID();
+      case "openstack_compute_instance_v2.access_ip_v4":
+        return `10.42.1.${this.nextPrivateAddress++}`;
       case "openstack_objectstorage_container_v1.name":
         return `boot-test-${name}`.toLowerCase();
       default:
@@ -106,10 +110,11 @@ export class DeployValues {
 }
 
 /**
- * The user data `userData` (a synthesized server's `user_data`) as Terraform renders it with
- * `values`; runs `terraform apply` on a configuration with one output and no provider, in `dir`.
+ * A synthesized template string (a server's `user_data`, its metadata as JSON) as Terraform
+ * renders it with `values`; runs `terraform apply` on a configuration with one output and no
+ * provider, in `dir`.
  */
-export function renderUserData(userData: string, values: DeployValues, dir: string): string {
+export function renderTemplate(userData: string, values: DeployValues, dir: string): string {
   const variables = new Set<string>();
   const template = userData
     .replace(REFERENCE, (_match, type: string, name: string, attribute: string) => JSON.stringify(values.reference(type, name, attribute)))

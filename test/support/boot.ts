@@ -54,6 +54,12 @@ export interface BootOptions {
    * container, where udev names a virtio disk whose serial Nova sets to the volume id's start.
    */
   readonly dataVolume?: { readonly serial: string; readonly sizeMiB: number };
+  /**
+   * The server's Nova metadata (its `metadata` map): when given, a stand-in of the OpenStack
+   * metadata service serves it at http://169.254.169.254/openstack/latest/meta_data.json from
+   * early in the boot, as a cloud does. Not for roles with nginx, which listens on every address's port 80.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface CloudInitStatus {
@@ -197,6 +203,17 @@ function seed(merged: string, options: BootOptions): void {
   );
   fs.mkdirSync(path.join(merged, "etc/systemd/system/sockets.target.wants"), { recursive: true });
   fs.symlinkSync("/etc/systemd/system/boot-test-proxy.socket", path.join(merged, "etc/systemd/system/sockets.target.wants/boot-test-proxy.socket"));
+  if (options.metadata) {
+    write("var/lib/boot-test-metadata/openstack/latest/meta_data.json", `${JSON.stringify({ name: options.name, hostname: options.name, meta: options.metadata })}\n`);
+    write(
+      "etc/systemd/system/boot-test-metadata.service",
+      "[Unit]\nDescription=The boot test's stand-in of the OpenStack metadata service\n\n[Service]\n" +
+        "ExecStartPre=/usr/sbin/ip address replace 169.254.169.254/32 dev lo\n" +
+        "ExecStart=/usr/bin/python3 -m http.server --bind 169.254.169.254 --directory /var/lib/boot-test-metadata 80\n\n[Install]\nWantedBy=multi-user.target\n",
+    );
+    fs.mkdirSync(path.join(merged, "etc/systemd/system/multi-user.target.wants"), { recursive: true });
+    fs.symlinkSync("/etc/systemd/system/boot-test-metadata.service", path.join(merged, "etc/systemd/system/multi-user.target.wants/boot-test-metadata.service"));
+  }
 }
 
 /** The PID (on the host) of the container's systemd: the first descendant of nspawn in another PID namespace. */
