@@ -6,7 +6,7 @@ import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
-import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig } from "../lib/recheck/service-config";
+import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig, type SuggestionSettings } from "../lib/recheck/service-config";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
 import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-role";
@@ -77,6 +77,8 @@ export interface RecheckServiceProps {
   readonly pollSeconds?: number;
   /** The bot gives up on a build whose logs are not indexed by then. @default 20 */
   readonly logsTimeoutMinutes?: number;
+  /** Suggested bug signatures. @default SERVICE_DEFAULTS.suggestions, the baseline no longer than dashboardDays */
+  readonly suggestions?: SuggestionSettings;
   /** @default the public address, with a self-signed certificate */
   readonly dnsName?: string;
   /** @default none */
@@ -165,6 +167,7 @@ export class RecheckService extends Construct implements IConnectable {
       dashboardUrl,
       wait: { pollSeconds: props.pollSeconds ?? SERVICE_DEFAULTS.pollSeconds, timeoutSeconds: (props.logsTimeoutMinutes ?? SERVICE_DEFAULTS.timeoutSeconds / 60) * 60 },
       dashboard: { intervalSeconds: SERVICE_DEFAULTS.dashboardIntervalSeconds, days: props.dashboardDays ?? 10, uncategorizedHours: SERVICE_DEFAULTS.uncategorizedHours },
+      suggestions: props.suggestions ?? { ...SERVICE_DEFAULTS.suggestions, baselineDays: Math.min(SERVICE_DEFAULTS.suggestions.baselineDays, props.dashboardDays ?? 10) },
       ...(props.irc ? { irc: { server: props.irc.server, port: props.irc.port, nick: props.irc.nick, channels: props.irc.channels } } : {}),
       ...(props.alertReceiver
         ? { alerts: { port: SERVICE_DEFAULTS.alertReceiverPort, channel: props.alertReceiver.channel, statusPageUrl: props.alertReceiver.statusPageUrl } }

@@ -199,6 +199,11 @@ export class DeploymentStack extends TerraformStack {
         : undefined,
       serviceBundle: props.serviceBundles.recheck,
       dashboardDays: props.deployment.search.retentionDays,
+      suggestions: {
+        baselineDays: Math.min(config.recheck.suggestions.baseline_days, props.deployment.search.retentionDays),
+        minBuilds: config.recheck.suggestions.min_builds,
+        maxSuggestions: config.recheck.suggestions.max_suggestions,
+      },
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,
     });

@@ -94,6 +94,19 @@ describe("loadConfig", () => {
     ]);
   });
 
+  test("fails on recheck.suggestions.baseline_days beyond the retention, at the setting", () => {
+    const dir = copyExampleConfig();
+    editConfig(dir, "deployments/production.yaml", "recheck:\n  flavor: general-4x8\n", "recheck:\n  flavor: general-4x8\n  suggestions: { baseline_days: 20 }\n");
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/production.yaml", "baseline_days", 33)}: recheck.suggestions.baseline_days: got 20; expected at most search.retention_days (14): older passing builds are no longer in the cluster`,
+    ]);
+  });
+
+  test("gives recheck.suggestions its defaults", () => {
+    const production = loadConfig(exampleConfigDir).deployments.find((deployment) => deployment.name === "production")!;
+    expect(production.config.recheck.suggestions).toEqual({ baseline_days: 7, min_builds: 2, max_suggestions: 25 });
+  });
+
   test("fails on a reserved port in frontend.extra_public_ports, saying what it is for", () => {
     const dir = copyExampleConfig();
     editConfig(dir, "deployments/production.yaml", "frontend:\n  flavor: general-2x4\n", "frontend:\n  flavor: general-2x4\n  extra_public_ports: [8080, 22, 9200]\n");

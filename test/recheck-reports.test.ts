@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseQueryFile, queryForBuild, renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
-import { CREDENTIAL_NAMES, renderServiceConfig, type RecheckServiceConfig } from "../lib/recheck/service-config";
+import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type RecheckServiceConfig } from "../lib/recheck/service-config";
 import { serviceBundle } from "../lib/service-bundle";
 import { commentText } from "../services/recheck/report";
 import type { PendingReport } from "../services/recheck/state";
@@ -134,7 +134,7 @@ describeGated(toolGate("ssh-keygen", "openssh-client"), "the service bundle with
         gerrit: { host: "127.0.0.1", port: 29418, user: "bot", knownHostsFile: path.join(dir, "known_hosts"), comment: false },
         ciUsername: "zuul", jobsRe: ".", tenants: ["openstack"], search: { urls: ["http://127.0.0.1:9"], indexPattern: "logstash-*" }, queriesDir: dir,
         logsUrl: "https://logs.example.org/", dashboardUrl: "https://recheck.example.org/", wait: { pollSeconds: 1, timeoutSeconds: 1 },
-        dashboard: { intervalSeconds: 60, days: 1, uncategorizedHours: 1 }, healthPort: 0,
+        dashboard: { intervalSeconds: 60, days: 1, uncategorizedHours: 1 }, suggestions: SERVICE_DEFAULTS.suggestions, healthPort: 0,
       };
       fs.writeFileSync(path.join(dir, "recheck.json"), renderServiceConfig(settings));
       const result = spawnSync(process.execPath, [path.join(dir, "recheck.js"), path.join(dir, "recheck.json")], {

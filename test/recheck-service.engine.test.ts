@@ -130,6 +130,7 @@ describeWithSearchEngine("the recheck service", () => {
         dashboardUrl: "https://recheck.example.org/elastic-recheck/",
         wait: { pollSeconds: 0.25, timeoutSeconds: 5 },
         dashboard: { intervalSeconds: 2, days: 3, uncategorizedHours: 24 },
+        suggestions: { baselineDays: 3, minBuilds: 1, maxSuggestions: 10 },
         healthPort: 0,
       };
       fs.writeFileSync(path.join(dir, "recheck.json"), renderServiceConfig(settings));
@@ -195,6 +196,12 @@ describeWithSearchEngine("the recheck service", () => {
       });
       expect(dashboard.uncategorized).toEqual([expect.objectContaining({ build: BUILDS.unknown, job: "tempest-full-py3", change: "2002", queue: "check" })]);
       expect(fs.readFileSync(path.join(dir, "state", "dashboard", "uncategorized.html"), "utf8")).toContain(BUILDS.unknown);
+      // Its error, fingerprinted by the pipeline, is a suggested signature (min_builds 1 here) with a ready query.
+      const suggestionsFile = path.join(dir, "state", "dashboard", "data", "suggestions.json");
+      const suggestions = await until("the suggested signatures", () => fs.existsSync(suggestionsFile) && JSON.parse(fs.readFileSync(suggestionsFile, "utf8")));
+      expect(suggestions.suggestions).toEqual([
+        expect.objectContaining({ normalized: "Something nobody has seen", builds: 1, jobs: ["tempest-full-py3"], query: expect.objectContaining({ text: 'message:"Something nobody has seen" AND tags:"job-output.txt"', failedBuilds: 1, weak: false }) }),
+      ]);
 
       // Health and metrics on loopback; the first search URL never answers, the second does.
       // The fake Gerrit records a review before the bot's SSH command returns and the bot counts it.
@@ -238,7 +245,7 @@ describeWithSearchEngine("the recheck service", () => {
 
     describeWithTool("nginx", "its dashboard, as nginx serves it", () => {
       describeGated(chromiumGate(), "in headless Chromium", () => {
-        test("shows each bug with its failed builds per day and trend, and the uncategorized failure, fetching nothing from elsewhere", async () => {
+        test("shows each bug with its failed builds per day and trend, the uncategorized failure and its suggested signature, fetching nothing from elsewhere", async () => {
           const dashboard = path.join(dir, "state", "dashboard");
           const web = fs.mkdtempSync(path.join(os.tmpdir(), "recheck-nginx-"));
           const [httpPort, httpsPort] = [await freePort(), await freePort()];
@@ -267,11 +274,18 @@ describeWithSearchEngine("the recheck service", () => {
             expect(graph.dom).toContain("Failure rate per job");
             expect(fs.statSync(path.join(ARTIFACTS, "recheck-dashboard.png")).size).toBeGreaterThan(1000);
             const uncategorized = await visit(`${base}uncategorized.html`);
+            expect(uncategorized.dom).toContain('<a href="suggestions.html">suggested signatures</a>');
+            const suggested = await visit(`${base}suggestions.html`, { screenshotFile: path.join(ARTIFACTS, "recheck-suggestions.png") });
+            const suggestion = /<tr id="fingerprint-[0-9a-f]{16}">(.*?)<\/tr>/s.exec(suggested.dom)?.[1] ?? "";
+            expect(suggestion).toContain("<td>1</td><td>1</td><td>tempest-full-py3</td><td>openstack/nova</td>");
+            expect(suggestion).toContain("<code>message:\"Something nobody has seen\" AND tags:\"job-output.txt\"</code><br>failed builds: 1, passing builds: 0");
+            expect(suggestion).toContain(`<a href="https://logs.example.org/${BUILDS.unknown}/job-output.txt">job-output.txt</a>: <code>`);
+            expect(suggestion).toContain("query: 'message:\"Something nobody has seen\" AND tags:\"job-output.txt\"'");
             const failure = new RegExp(`<tr>(?:(?!</tr>).)*${BUILDS.unknown}(?:(?!</tr>).)*</tr>`, "s").exec(uncategorized.dom)?.[0] ?? "";
             expect(failure).toContain("<td>tempest-full-py3</td>");
             expect(failure).toContain(`<a href="https://review.example.org/c/openstack/nova/+/2002">2002,1</a>`);
             // The pages asked for nothing but files of this host (Chromium asks for a favicon: that proves the log is read).
-            const requests = [...graph.pageRequests, ...uncategorized.pageRequests];
+            const requests = [...graph.pageRequests, ...uncategorized.pageRequests, ...suggested.pageRequests];
             expect(requests.length).toBeGreaterThan(0);
             expect(requests.filter((url) => !url.startsWith(`https://127.0.0.1:${httpsPort}/`))).toEqual([]);
           } finally {

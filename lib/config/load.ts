@@ -297,6 +297,15 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
   } catch (error) {
     problems.push(yaml.problemAt(["recheck", "jobs_re"], `got ${JSON.stringify(config.recheck.jobs_re)}; expected a regular expression (${(error as Error).message})`));
   }
+  const baselineGiven = (yaml.data as { recheck?: { suggestions?: { baseline_days?: unknown } } }).recheck?.suggestions?.baseline_days !== undefined;
+  if (baselineGiven && config.recheck.suggestions.baseline_days > config.search.retention_days) {
+    problems.push(
+      yaml.problemAt(
+        ["recheck", "suggestions", "baseline_days"],
+        `got ${config.recheck.suggestions.baseline_days}; expected at most search.retention_days (${config.search.retention_days}): older passing builds are no longer in the cluster`,
+      ),
+    );
+  }
   if (config.recheck.dns_name && !config.recheck.acme_email) {
     problems.push(yaml.problemAt(["recheck", "dns_name"], "expected recheck.acme_email too: Let's Encrypt needs a contact for the certificate of dns_name"));
   }

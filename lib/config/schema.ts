@@ -7,6 +7,7 @@
  */
 import * as z from "zod";
 import { DEFAULT_DISTRIBUTION, DISTRIBUTION_NAMES, DISTRIBUTIONS } from "../images/distributions";
+import { SERVICE_DEFAULTS } from "../recheck/service-config";
 
 /** A short lowercase name used in resource names and stack names. */
 const slug = z
@@ -373,6 +374,19 @@ export const deploymentSchema = z
         .describe("IRC notifications; unset means none. The password is the Terraform variable recheck_irc_password."),
       dns_name: z.hostname({ error: "expected a DNS name such as recheck.example.org" }).optional().describe("Public name of the dashboard."),
       acme_email: z.email().optional().describe("Contact for Let's Encrypt; required with dns_name."),
+      suggestions: z
+        .strictObject({
+          baseline_days: z
+            .int()
+            .min(1)
+            .max(365)
+            .default(SERVICE_DEFAULTS.suggestions.baselineDays)
+            .describe("An error seen in a passing build of the same job over this many days is no suggestion; at most search.retention_days."),
+          min_builds: z.int().min(1).max(1000).default(SERVICE_DEFAULTS.suggestions.minBuilds).describe("A suggestion appears in at least this many uncategorized failed builds."),
+          max_suggestions: z.int().min(1).max(200).default(SERVICE_DEFAULTS.suggestions.maxSuggestions).describe("Suggestions shown on the dashboard, most failed builds first."),
+        })
+        .prefault({})
+        .describe("The dashboard's suggested bug signatures (README: Suggested signatures)."),
     }),
     frontend: z.strictObject({
       flavor: slug.describe("Flavor alias of the public read-only front end."),

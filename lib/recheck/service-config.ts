@@ -21,6 +21,16 @@ export interface IrcChannel {
   readonly events: readonly ("positive" | "negative")[];
 }
 
+/** Suggested bug signatures (services/recheck/suggest.ts; README: Suggested signatures). */
+export interface SuggestionSettings {
+  /** A fingerprint seen in a passing build of the same job over this many days is no candidate. */
+  readonly baselineDays: number;
+  /** A candidate appears in at least this many uncategorized failed builds. */
+  readonly minBuilds: number;
+  /** Candidates shown, best first. */
+  readonly maxSuggestions: number;
+}
+
 export interface RecheckServiceConfig {
   readonly gerrit: {
     readonly host: string;
@@ -71,6 +81,7 @@ export interface RecheckServiceConfig {
     /** Uncategorized failures of this many hours back are listed. */
     readonly uncategorizedHours: number;
   };
+  readonly suggestions: SuggestionSettings;
   /** @default no IRC */
   readonly irc?: {
     readonly server: string;
@@ -109,6 +120,7 @@ export const SERVICE_DEFAULTS = {
   timeoutSeconds: 20 * 60,
   dashboardIntervalSeconds: 30 * 60,
   uncategorizedHours: 24,
+  suggestions: { baselineDays: 7, minBuilds: 2, maxSuggestions: 25 },
   healthPort: 9464,
   /** Only the monitoring server's security group reaches it (constructs/monitoring.ts). */
   alertReceiverPort: 9465,

@@ -11,6 +11,7 @@ export function readConfig(file: string): RecheckServiceConfig {
     ["ciUsername", "string"], ["jobsRe", "string"], ["tenants", "string[]"], ["search.urls", "string[]"], ["search.indexPattern", "string"], ["queriesDir", "string"],
     ["logsUrl", "string"], ["dashboardUrl", "string"], ["wait.pollSeconds", "number"], ["wait.timeoutSeconds", "number"],
     ["dashboard.intervalSeconds", "number"], ["dashboard.days", "number"], ["dashboard.uncategorizedHours", "number"], ["healthPort", "number"],
+    ["suggestions.baselineDays", "number"], ["suggestions.minBuilds", "number"], ["suggestions.maxSuggestions", "number"],
   ] as const) checkSetting(file, data, setting, expected);
   checkSetting(file, data, "search.username", "string", true);
   checkSetting(file, data, "search.caFile", "string", true);

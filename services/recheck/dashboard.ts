@@ -174,7 +174,7 @@ export async function computeDashboard(options: DashboardOptions, queries: reado
   };
 }
 
-const escapeHtml = (text: string): string =>
+export const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const percent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
@@ -198,7 +198,7 @@ function rateTable(title: string, rates: readonly Rate[]): string {
   return `<table><caption>${escapeHtml(title)}</caption><thead><tr><th>name</th><th>failed</th><th>runs</th><th>rate</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-function page(title: string, body: string, generatedAt: string): string {
+export function page(title: string, body: string, generatedAt: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -209,11 +209,13 @@ body { font-family: sans-serif; margin: 1em 2em; }
 table { border-collapse: collapse; margin: 1em 0; }
 td, th { border: 1px solid #ccc; padding: 0.2em 0.5em; text-align: left; vertical-align: top; }
 svg.graph rect { fill: #b22; }
+pre { white-space: pre-wrap; background: #f4f4f4; padding: 0.3em; }
+.weak { color: #b60; font-weight: bold; }
 .trend-rising { color: #b22; } .trend-falling { color: #282; }
 </style>
 </head>
 <body>
-<nav><a href="index.html">Known bugs</a> | <a href="uncategorized.html">Uncategorized failures</a> | <a href="data/dashboard.json">JSON</a></nav>
+<nav><a href="index.html">Known bugs</a> | <a href="uncategorized.html">Uncategorized failures</a> | <a href="suggestions.html">Suggested signatures</a> | <a href="data/dashboard.json">JSON</a></nav>
 <h1>${escapeHtml(title)}</h1>
 ${body}
 <p>Generated at ${escapeHtml(generatedAt)}.</p>
@@ -248,7 +250,7 @@ export function renderUncategorizedPage(data: DashboardData, logsUrl: string): s
       return `<tr><td>${escapeHtml(failure.time ?? "")}</td><td>${escapeHtml(failure.job)}</td><td>${escapeHtml(failure.queue ?? "")}</td><td>${escapeHtml(failure.project ?? "")}</td><td>${changeCell}</td><td>${logs}</td><td><code>${escapeHtml(failure.build)}</code></td></tr>`;
     })
     .join("\n");
-  const body = `<p>Failed builds of the last ${data.uncategorizedHours} hours that no bug query matched. Search their logs at <a href="${escapeHtml(logsUrl)}">${escapeHtml(logsUrl)}</a> and add a query for the bug.</p>
+  const body = `<p>Failed builds of the last ${data.uncategorizedHours} hours that no bug query matched. Search their logs at <a href="${escapeHtml(logsUrl)}">${escapeHtml(logsUrl)}</a> and add a query for the bug; the errors that recur across them, with a ready query each, are the <a href="suggestions.html">suggested signatures</a>.</p>
 <table><thead><tr><th>time</th><th>job</th><th>queue</th><th>project</th><th>change</th><th>logs</th><th>build</th></tr></thead><tbody>
 ${rows}
 </tbody></table>`;

@@ -9,6 +9,8 @@ import { RecheckBot } from "./bot";
 import { CREDENTIAL_NAMES } from "../../lib/recheck/service-config";
 import { credentialFile, readConfig, requiredCredential } from "./config";
 import { computeDashboard, writeDashboard } from "./dashboard";
+import { computeSuggestions } from "./suggest";
+import { writeSuggestions } from "./suggest-page";
 import { EventStream, keyProblem, review, type GerritConnection } from "./gerrit";
 import { serveHealth } from "./health";
 import { AlertAnnouncer, serveAlertReceiver } from "./alerts";
@@ -82,6 +84,13 @@ async function main(args: readonly string[]): Promise<void> {
       writeDashboard(dashboardDir, data, config.logsUrl);
       dashboardWrittenAt = Date.now();
       log.log("info", "dashboard written", { dir: dashboardDir, bugs: data.bugs.length, uncategorized: data.uncategorized.length });
+      const suggestions = await computeSuggestions(
+        { search, indexPattern: config.search.indexPattern, windowHours: config.dashboard.uncategorizedHours, settings: config.suggestions },
+        data.uncategorized,
+        new Date(),
+      );
+      writeSuggestions(dashboardDir, suggestions);
+      log.log("info", "suggestions written", { suggestions: suggestions.suggestions.length, fingerprints: suggestions.fingerprints, checked: suggestions.checked, seconds: suggestions.seconds, partial: suggestions.partial });
     } catch (error) {
       dashboardErrors += 1;
       log.log("error", "dashboard not updated", { error: errorText(error) });

@@ -31,14 +31,23 @@ export class SearchClient {
   }
 
   /** POSTs `body` as JSON to `path` on the first node that answers; the parsed answer. */
-  async post<T>(path: string, body: unknown): Promise<T> {
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.postText<T>(path, JSON.stringify(body), "application/json");
+  }
+
+  /** POSTs one JSON line per item (`_msearch`, `_bulk`); the parsed answer. */
+  postNdjson<T>(path: string, lines: readonly unknown[]): Promise<T> {
+    return this.postText<T>(path, lines.map((line) => `${JSON.stringify(line)}\n`).join(""), "application/x-ndjson");
+  }
+
+  private async postText<T>(path: string, body: string, contentType: string): Promise<T> {
     const failures: string[] = [];
     for (let tried = 0; tried < this.options.urls.length; tried += 1) {
       const index = (this.current + tried) % this.options.urls.length;
       const url = new URL(path, this.options.urls[index]);
       let answer: Answer;
       try {
-        answer = await this.send(url, JSON.stringify(body));
+        answer = await this.send(url, body, contentType);
       } catch (error) {
         failures.push(`${url.origin}: ${(error as Error).message}`);
         continue;
@@ -54,8 +63,8 @@ export class SearchClient {
     throw new SearchError(`no search node answered: ${failures.join("; ")}`);
   }
 
-  private send(url: URL, body: string): Promise<Answer> {
-    const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json", "Content-Length": String(Buffer.byteLength(body)) };
+  private send(url: URL, body: string, contentType: string): Promise<Answer> {
+    const headers: Record<string, string> = { "Content-Type": contentType, Accept: "application/json", "Content-Length": String(Buffer.byteLength(body)) };
     if (this.options.username !== undefined) {
       headers.Authorization = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ""}`).toString("base64")}`;
     }
