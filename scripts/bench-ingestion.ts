@@ -6,7 +6,8 @@
  * - the ingest pipeline's cost on the real test node: documents per second of the same
  *   documents (made by the service's own code from real-shaped logs, fixed ids, `create`) as the
  *   service sends them (line fields and error fingerprints set, the pipeline skipped), through the
- *   pipeline (without those fields), through the pipeline before the ingestion rework, and as the service sends
+ *   pipeline (without those fields), through its line fields' stage alone (the error fingerprints'
+ *   stage's cost), through the pipeline before the ingestion rework, and as the service sends
  *   them but with ids the node picks; and the bytes one document takes on disk (the capacity
  *   check's BYTES_PER_DOCUMENT).
  */
@@ -14,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ingestPipelineBody, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
+import { ingestPipelineBody, LINE_FIELDS, PIPELINE_STAGES } from "../lib/ingestion/ingest-pipeline";
 import { logMapping } from "../lib/search/engine";
 import { jsonLogger } from "../services/shared/log";
 import { Checkpoint } from "../services/ingestion/checkpoint";
@@ -174,10 +175,12 @@ export async function benchIngest(root: string, count: number, rounds: number): 
     const documents = corpus(count);
     const previous = await previousPipeline(root);
     await engineRequest("PUT", "_ingest/pipeline/bench-current", ingestPipelineBody());
+    await engineRequest("PUT", "_ingest/pipeline/bench-line-fields", ingestPipelineBody([LINE_FIELDS]));
     if (previous) await engineRequest("PUT", "_ingest/pipeline/bench-previous", previous);
     const variants: Variant[] = [
       { label: "as the service sends them", pipeline: "bench-current", asService: true, fixedIds: true },
       { label: "through the pipeline", pipeline: "bench-current", asService: false, fixedIds: true },
+      { label: "through its line fields' stage alone", pipeline: "bench-line-fields", asService: false, fixedIds: true },
       ...(previous ? [{ label: `through the pipeline of ${PREVIOUS_PIPELINE.commit}`, pipeline: "bench-previous", asService: false, fixedIds: true }] : []),
       { label: "as the service, ids by the node", pipeline: "bench-current", asService: true, fixedIds: false },
     ];

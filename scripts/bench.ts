@@ -5,12 +5,13 @@
  * `npm test` and `npm run review`; the ingestion's figures (scripts/bench-ingestion.ts): a
  * listing pass over the openstack tenant's shape, and the ingest pipeline's cost on the real node;
  * the test search cluster's (scripts/bench-cluster.ts): its start, a data node's restart and a
- * cluster-manager's replacement, each to a green cluster; and the boot tests' times per role
- * (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
+ * cluster-manager's replacement, each to a green cluster; the suggested signatures of a generated
+ * day of failures on the real node (scripts/bench-suggestions.ts); and the boot tests' times per
+ * role (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
  *
  *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3
  *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3 --cluster-runs 1
- *                     --boot-runs 1]
+ *                     --suggestion-builds 1000 --suggestion-runs 3 --boot-runs 1]
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -20,6 +21,8 @@ import { parseArgs } from "node:util";
 import { writeFleetConfig } from "../test/fixtures/fleet-config";
 import { benchCluster } from "./bench-cluster";
 import { benchIngest, benchListing } from "./bench-ingestion";
+import { benchSuggestions } from "./bench-suggestions";
+import { SERVICE_DEFAULTS } from "../lib/recheck/service-config";
 
 const ROOT = path.join(__dirname, "..");
 const SYNTH = path.join(ROOT, "scripts", "synth.js");
@@ -99,6 +102,8 @@ const { values } = parseArgs({
     "ingest-rounds": { type: "string", default: "3" },
     "cluster-runs": { type: "string", default: "1" },
     "boot-runs": { type: "string", default: "1" },
+    "suggestion-builds": { type: "string", default: "1000" },
+    "suggestion-runs": { type: "string", default: "3" },
   },
 });
 const runs = (name: keyof typeof values) => Number(values[name]);
@@ -220,8 +225,25 @@ function bootFigures(count: number): void {
   }
 }
 
+/** The suggested signatures of a generated day of uncategorized failures, computed on the real node. */
+async function suggestionFigures(): Promise<void> {
+  if (runs("suggestion-builds") <= 0) return;
+  const figures = await benchSuggestions(runs("suggestion-builds"), runs("suggestion-runs"));
+  if (typeof figures === "string") {
+    console.log(`${"suggestions (real node)".padEnd(22)} ${figures}`);
+    return;
+  }
+  const { data } = figures;
+  console.log(`${"suggestions (real node)".padEnd(22)} ${data.failures} uncategorized failed builds of a day and the passing builds of their jobs over ${data.baselineDays} days: ${figures.documents} error documents (indexed in ${fmt(figures.indexSeconds)} s)`);
+  console.log(
+    `${"  computed".padEnd(26)} runs=${figures.runs.length}  seconds median=${fmt(median(figures.runs))} max=${fmt(Math.max(...figures.runs))}  ` +
+      `fingerprints=${data.fingerprints} checked=${data.checked} suggestions=${data.suggestions.length} partial=${data.partial.length === 0 ? "no" : data.partial.join("; ")}; the dashboard refreshes every ${SERVICE_DEFAULTS.dashboardIntervalSeconds} s`,
+  );
+}
+
 ingestionFigures()
   .then(clusterFigures)
+  .then(suggestionFigures)
   .catch((error: unknown) => {
     console.error(error);
     process.exit(1);

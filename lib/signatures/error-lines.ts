@@ -78,13 +78,15 @@ export function errorFieldsStage(lineDefinitions: Readonly<Record<string, string
   const definitions = { ...lineDefinitions, ...ERROR_GROK_PATTERNS };
   const oslo = errorRegExp(OSLO_ERROR_PATTERN, definitions);
   const consoleLine = errorRegExp(CONSOLE_ERROR_PATTERN, definitions);
+  // One scan for any of the keywords, as the condition's contains() calls check.
+  const anyKeyword = new RegExp(CONSOLE_KEYWORDS.map((keyword) => keyword.replace(/[[\]()*.?]/g, "\\$&")).join("|"));
   const grok = (description: string, pattern: string, condition: string): Processor => ({
     grok: { description, field: "message", patterns: [pattern], pattern_definitions: definitions, ignore_missing: true, ignore_failure: true, if: condition },
   });
   const errorText = (message: string, earlier: StageFields): string | undefined => {
     const level = earlier.loglevel;
     if (level !== undefined) return (ERROR_LEVELS as readonly unknown[]).includes(level) ? oslo.exec(message)?.groups?.error_normalized : undefined;
-    if (!CONSOLE_KEYWORDS.some((keyword) => message.includes(keyword))) return undefined;
+    if (!anyKeyword.test(message)) return undefined;
     return consoleLine.exec(message)?.groups?.error_normalized;
   };
   return {
