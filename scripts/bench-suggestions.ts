@@ -44,6 +44,8 @@ export async function benchSuggestions(failedBuilds: number, runs: number): Prom
     const hex = (length: number) => Array.from({ length }, () => "0123456789abcdef"[Math.floor(next() * 16)]).join("");
     // Letters that no normalization rule replaces: an error of one build only.
     const word = () => Array.from({ length: 10 }, () => "ghijklmnopqrstuvwxyz"[Math.floor(next() * 20)]).join("");
+    // A number in such letters, so that each job's recurring errors keep their own fingerprints.
+    const letters = (n: number) => [...n.toString(20)].map((digit) => "ghijklmnopqrstuvwxyz"[Number.parseInt(digit, 20)]).join("");
     const index = "bench-suggestions";
     await engineRequest("DELETE", index);
     await engineRequest("PUT", index, { settings: { number_of_shards: 1, number_of_replicas: 0, refresh_interval: "-1" }, mappings: logMapping() });
@@ -62,7 +64,7 @@ export async function benchSuggestions(failedBuilds: number, runs: number): Prom
       const lines = Array.from({ length: ERRORS_PER_BUILD }, (_, i) => {
         if (planted !== undefined && i === 0) return `ERROR nova.compute.manager [-] nova.exception.Planted${planted}Failure: planted error ${planted} on port ${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)}`;
         if (i < 5) return `ERROR nova.compute.manager [-] Unique error ${word()} of this build`;
-        return `ERROR nova.api.openstack.wsgi [-] Job ${job} noise ${Math.floor(next() * NOISE_PER_JOB)}z: instance ${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)} could not be found`;
+        return `ERROR nova.api.openstack.wsgi [-] Job ${letters(job)} noise ${letters(Math.floor(next() * NOISE_PER_JOB))}: instance ${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${hex(12)} could not be found`;
       });
       for (const [i, line] of lines.entries()) {
         const time = new Date(startMs + i * 1000);
