@@ -7,7 +7,8 @@
  * the test search cluster's (scripts/bench-cluster.ts): its start, a data node's restart and a
  * cluster-manager's replacement, each to a green cluster; the suggested signatures of a generated
  * day of failures on the real node (scripts/bench-suggestions.ts); and the boot tests' times per
- * role (`npx jest --selectProjects boot`, see test/support/boot-role.ts).
+ * role (`npx jest --selectProjects boot`, see test/support/boot-role.ts), with the search node's
+ * boot under qemu (first boot and reboot, test/search-node.qemu.boot.test.ts).
  *
  *   npm run bench [-- --synth-runs 7 --cli-runs 3 --fleet-runs 3 --test-runs 3 --review-runs 3
  *                     --listing-passes 5 --ingest-documents 60000 --ingest-rounds 3 --cluster-runs 1
@@ -199,6 +200,7 @@ try {
 /** The boot tests' own figures: each role's seconds to cloud-init's end and to its units settled, and the project's wall time. */
 function bootFigures(count: number): void {
   const perRole = new Map<string, { cloudInit: number[]; settled: number[] }>();
+  const qemu = { firstBoot: [] as number[], reboot: [] as number[] };
   const wall: number[] = [];
   for (let run = 0; run < count; run++) {
     const started = Date.now();
@@ -214,6 +216,10 @@ function bootFigures(count: number): void {
       figures.settled.push(Number(settled));
       perRole.set(role, figures);
     }
+    for (const [, firstBoot, reboot] of `${result.stdout}\n${result.stderr}`.matchAll(/^qemu boot of .+: first boot .+ after (\d+) s, reboot .+ after (\d+) s/gm)) {
+      qemu.firstBoot.push(Number(firstBoot));
+      qemu.reboot.push(Number(reboot));
+    }
   }
   if (perRole.size === 0) {
     console.log(`${"boot tests".padEnd(22)} skipped (they print what to install)`);
@@ -222,6 +228,9 @@ function bootFigures(count: number): void {
   console.log(`${"boot tests".padEnd(22)} runs=${count}  wall median=${fmt(median(wall))} s (2 boots at a time)`);
   for (const [role, figures] of perRole) {
     console.log(`${`  ${role}`.padEnd(40)} cloud-init done median=${median(figures.cloudInit)} s  units settled median=${median(figures.settled)} s`);
+  }
+  if (qemu.firstBoot.length > 0) {
+    console.log(`${"  search node under qemu".padEnd(40)} first boot median=${median(qemu.firstBoot)} s (to cloud-init done)  reboot median=${median(qemu.reboot)} s (to the data volume mounted)`);
   }
 }
 
