@@ -13,6 +13,8 @@ module.exports = {
   globalTeardown: "<rootDir>/test/global/teardown.ts",
   // Jest keeps one core for itself by default, which on a 2-core machine means one worker.
   maxWorkers: 2,
+  // The qemu boot first and the search cluster last: they take turns with the cores (test/support/cpu-turns.ts).
+  testSequencer: "<rootDir>/test/global/sequencer.js",
   projects: [
     { ...common, displayName: "unit", testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", "\\.engine\\.test\\.ts$", "\\.provider\\.test\\.ts$", "\\.boot\\.test\\.ts$"] },
     // Tests against the real OpenStack provider binary, built from its Go module (lib/provider-binary.ts).

@@ -27,6 +27,7 @@ import { logMapping } from "../lib/search/engine";
 import { SearchWriter, TransientBulkError } from "../services/ingestion/bulk";
 import { documentOf, type Document } from "../services/ingestion/documents";
 import { HttpClient } from "../services/ingestion/http";
+import { takeCpuTurn, type CpuTurn } from "./support/cpu-turns";
 import { baseProps, freePort, rawRequest, startNginx } from "./support/nginx-live";
 import { openSearchGate } from "./support/opensearch";
 import { HOSTILE, publicTestDocuments, searchReads } from "./support/public-requests";
@@ -50,6 +51,8 @@ const INGESTED = { index: "logstash-2026.02.01", batches: 40, batchSize: 200 } a
  */
 const START_TIMEOUT_MS = 480_000;
 const RESTART_TIMEOUT_MS = 300_000;
+/** How long the cluster may wait for the qemu boot test to finish with the cores (test/support/cpu-turns.ts). */
+const TURN_TIMEOUT_MS = 45 * 60_000;
 /** The front end's reads find their hits here, unchanged by the table's writes and the ingest pipeline. */
 const PUBLIC = "logstash-2026.01.03";
 
@@ -63,12 +66,15 @@ describeGated(
     let clusterUuid: string;
     let nginx: ChildProcess | undefined;
     let nginxPort = 0;
+    let turn: CpuTurn | undefined;
 
     const user = (name: string, fragment: string): Credentials => cluster.user(name, fragment);
     const as = (auth: Credentials | undefined, method: string, target: string, body?: unknown) => cluster.request(CLIENT_NODE, auth, method, target, body);
     const adminAuth = () => cluster.adminAuth();
 
     beforeAll(async () => {
+      turn = await takeCpuTurn("the search cluster test", TURN_TIMEOUT_MS);
+      if (turn.waitedMs > 0) process.stdout.write(`search cluster: waited ${(turn.waitedMs / 1000).toFixed(0)} s for the cores\n`);
       cluster = await LoopbackCluster.start(productionTestCluster(dir, START_TIMEOUT_MS));
       process.stdout.write(`search cluster: ${cluster.names.length} nodes green in ${(cluster.startMs / 1000).toFixed(1)} s\n`);
       clusterUuid = (await as(adminAuth(), "GET", "/")).body.cluster_uuid;
@@ -84,11 +90,12 @@ describeGated(
       for (const index of [".kibana", ".plugins-ci-test"]) await as(adminAuth(), "PUT", `${index}/_doc/seen?refresh=true`, { title: "saved object" });
       // The new indices' replicas are allocated: every test starts on a green cluster.
       await cluster.awaitHealth(MANAGERS.length + DATA.length, RESTART_TIMEOUT_MS);
-    }, START_TIMEOUT_MS + 300_000);
+    }, TURN_TIMEOUT_MS + START_TIMEOUT_MS + 300_000);
 
     afterAll(async () => {
       nginx?.kill("SIGQUIT");
       await cluster?.stopAll();
+      turn?.release();
       fs.rmSync(dir, { recursive: true, force: true });
     }, 240_000);
 
