@@ -6,7 +6,7 @@ import { addPublicCertificate } from "../lib/cloud-init/public-certificate";
 import { LOG_INDEX_PATTERN } from "../lib/field-contract";
 import { renderQueryFile, type BugQuery } from "../lib/queries/bug-query";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
-import { CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig, type SuggestionSettings } from "../lib/recheck/service-config";
+import { allProjectsChannels, CREDENTIAL_NAMES, renderServiceConfig, SERVICE_DEFAULTS, type IrcChannel, type RecheckServiceConfig, type SuggestionSettings } from "../lib/recheck/service-config";
 import { Port, type Connections, type IConnectable } from "./connections";
 import type { SearchCluster } from "./search-cluster";
 import { ServerRole, type ServerNode, type ServerRoleDefaults } from "./server-role";
@@ -106,6 +106,10 @@ export class RecheckService extends Construct implements IConnectable {
     }
     if (props.alertReceiver && !props.irc) {
       throw new Error(`RecheckService ${this.node.path}: alertReceiver announces alerts on IRC; it needs irc too.`);
+    }
+    const ircMinBuilds = props.suggestions?.ircMinBuilds;
+    if (ircMinBuilds !== undefined && allProjectsChannels(props.irc?.channels ?? {}, "negative").length === 0) {
+      throw new Error(`RecheckService ${this.node.path}: suggestions.ircMinBuilds ${ircMinBuilds} says suggestions on IRC; it needs irc with a channel of projects ["all"] and events ["negative"].`);
     }
     // Variables are named at the stack's top level, as admins pass them: --var recheck_gerrit_ssh_private_key=...
     this.gerritSshKey = new TerraformVariable(scope, "recheck_gerrit_ssh_private_key", {

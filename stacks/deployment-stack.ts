@@ -203,6 +203,7 @@ export class DeploymentStack extends TerraformStack {
         baselineDays: Math.min(config.recheck.suggestions.baseline_days, props.deployment.search.retentionDays),
         minBuilds: config.recheck.suggestions.min_builds,
         maxSuggestions: config.recheck.suggestions.max_suggestions,
+        ircMinBuilds: config.recheck.suggestions.irc_min_builds,
       },
       dnsName: config.recheck.dns_name,
       acmeEmail: config.recheck.acme_email,

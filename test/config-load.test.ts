@@ -102,6 +102,39 @@ describe("loadConfig", () => {
     ]);
   });
 
+  /** A copy of the example config where one deployment sets recheck.suggestions.irc_min_builds. */
+  function withIrcMinBuilds(deployment: "staging" | "production", value: number): string {
+    const dir = copyExampleConfig();
+    const recheck = `recheck:\n  flavor: ${deployment === "staging" ? "small" : "general-4x8"}\n`;
+    editConfig(dir, `deployments/${deployment}.yaml`, recheck, `${recheck}  suggestions: { irc_min_builds: ${value} }\n`);
+    return dir;
+  }
+  const needsChannel = "recheck.suggestions.irc_min_builds: got 5; expected recheck.irc with a channel of projects [all] and events [negative] " +
+    "(the channel of every uncategorized failure), where the bot says the suggestions";
+
+  test("fails on recheck.suggestions.irc_min_builds without recheck.irc, at the setting", () => {
+    const dir = withIrcMinBuilds("staging", 5);
+    expect(problemsOf(dir)).toEqual([
+      `${at(dir, "deployments/staging.yaml", "irc_min_builds", 34)}: ${needsChannel}; set recheck.irc (server, nick, channels), or remove irc_min_builds`,
+    ]);
+  });
+
+  test("fails on recheck.suggestions.irc_min_builds when no IRC channel hears every project's negative events, at the setting", () => {
+    const dir = withIrcMinBuilds("production", 5);
+    editConfig(dir, "deployments/production.yaml", "openstack-qa: { projects: [all], events: [positive, negative] }", "openstack-qa: { projects: [all], events: [positive] }");
+    expect(problemsOf(dir)).toEqual([`${at(dir, "deployments/production.yaml", "irc_min_builds", 34)}: ${needsChannel}; add one to recheck.irc.channels, or remove irc_min_builds`]);
+  });
+
+  test("fails on a recheck.suggestions.irc_min_builds below 1, at the setting", () => {
+    const dir = withIrcMinBuilds("production", 0);
+    expect(problemsOf(dir)).toEqual([`${at(dir, "deployments/production.yaml", "irc_min_builds", 34)}: recheck.suggestions.irc_min_builds: got 0; expected at least 1`]);
+  });
+
+  test("takes recheck.suggestions.irc_min_builds with an IRC channel of every project's negative events", () => {
+    const production = loadConfig(withIrcMinBuilds("production", 5)).deployments.find((deployment) => deployment.name === "production")!;
+    expect(production.config.recheck.suggestions.irc_min_builds).toBe(5);
+  });
+
   test("gives recheck.suggestions its defaults", () => {
     const production = loadConfig(exampleConfigDir).deployments.find((deployment) => deployment.name === "production")!;
     expect(production.config.recheck.suggestions).toEqual({ baseline_days: 7, min_builds: 2, max_suggestions: 25 });

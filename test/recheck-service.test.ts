@@ -8,6 +8,7 @@ import { runTerraform } from "../lib/provider-binary";
 import { loadQueries, type BugQuery } from "../lib/queries/check";
 import { serviceBundle } from "../lib/service-bundle";
 import { renderDashboardNginx } from "../lib/recheck/nginx";
+import { readConfig } from "../services/recheck/config";
 import { selfSignedCertificate } from "./support/certificates";
 import { smallSearchCluster, testServers } from "./support/deployment-parts";
 import { resources, synthStack } from "./support/stack";
@@ -211,6 +212,28 @@ describe("RecheckService without IRC", () => {
     expect(Object.keys(stack.variable)).toEqual(["recheck_gerrit_ssh_private_key"]);
     expect(JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content).irc).toBeUndefined();
     expect(fileAt(files, "/etc/systemd/system/recheck.service").content).not.toContain("irc-password");
+  });
+});
+
+describe("RecheckService with suggested signatures on IRC", () => {
+  const suggestions = { baselineDays: 7, minBuilds: 2, maxSuggestions: 25, ircMinBuilds: 5 };
+
+  test("names the threshold in its settings", () => {
+    const { files } = synthRecheck({ irc, suggestions });
+    expect(JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content).suggestions).toEqual(suggestions);
+  });
+
+  test("fails to start the service on the threshold without irc in its settings, naming the file, the setting and the value", () => {
+    const { files } = synthRecheck({ irc, suggestions });
+    const settings = JSON.parse(fileAt(files, "/etc/recheck/recheck.json").content);
+    delete settings.irc;
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "recheck-settings-")), "recheck.json");
+    fs.writeFileSync(file, JSON.stringify(settings));
+    expect(() => readConfig(file)).toThrow(`${file}: suggestions.ircMinBuilds: got 5; the suggestions are said on the bot's IRC connection; expected irc too`);
+  });
+
+  test("fails without an IRC channel of every project's negative events, where it says them", () => {
+    expect(() => synthRecheck({ suggestions })).toThrow(/suggestions.ircMinBuilds 5 says suggestions on IRC; it needs irc with a channel of projects \["all"\] and events \["negative"\]/);
   });
 });
 

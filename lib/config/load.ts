@@ -16,6 +16,7 @@ import {
 import { validateDownloadList } from "../ingestion/download-list";
 import { ingestRate } from "../ingestion/ingest-rate";
 import { loadQueries, type BugQuery } from "../queries/check";
+import { allProjectsChannels } from "../recheck/service-config";
 import type { DashboardsUi } from "../frontend/dashboards-routes";
 import { parseSavedObjects, SAVED_OBJECTS_FILES } from "../frontend/saved-objects";
 import { validateSources } from "../ingestion/partition";
@@ -303,6 +304,16 @@ function deploymentRuleProblems(yaml: YamlFile, config: DeploymentConfig, cloud:
       yaml.problemAt(
         ["recheck", "suggestions", "baseline_days"],
         `got ${config.recheck.suggestions.baseline_days}; expected at most search.retention_days (${config.search.retention_days}): older passing builds are no longer in the cluster`,
+      ),
+    );
+  }
+  const ircMinBuilds = config.recheck.suggestions.irc_min_builds;
+  if (ircMinBuilds !== undefined && allProjectsChannels(config.recheck.irc?.channels ?? {}, "negative").length === 0) {
+    problems.push(
+      yaml.problemAt(
+        ["recheck", "suggestions", "irc_min_builds"],
+        `got ${ircMinBuilds}; expected recheck.irc with a channel of projects [all] and events [negative] (the channel of every uncategorized failure), ` +
+          `where the bot says the suggestions; ${config.recheck.irc ? "add one to recheck.irc.channels" : "set recheck.irc (server, nick, channels)"}, or remove irc_min_builds`,
       ),
     );
   }

@@ -384,6 +384,14 @@ export const deploymentSchema = z
             .describe("An error seen in a passing build of the same job over this many days is no suggestion; at most search.retention_days."),
           min_builds: z.int().min(1).max(1000).default(SERVICE_DEFAULTS.suggestions.minBuilds).describe("A suggestion appears in at least this many uncategorized failed builds."),
           max_suggestions: z.int().min(1).max(200).default(SERVICE_DEFAULTS.suggestions.maxSuggestions).describe("Suggestions shown on the dashboard, most failed builds first."),
+          irc_min_builds: z
+            .int()
+            .min(1)
+            .max(1000)
+            .optional()
+            .describe(
+              "A suggestion in at least this many failed builds is said once on IRC, in the recheck.irc channels of projects [all] and negative events; unset means never.",
+            ),
         })
         .prefault({})
         .describe("The dashboard's suggested bug signatures (README: Suggested signatures)."),

@@ -21,6 +21,16 @@ export interface IrcChannel {
   readonly events: readonly ("positive" | "negative")[];
 }
 
+/**
+ * The channels subscribed to `kind` events of every project (`projects: [all]`): where a line
+ * about no single project goes, such as a suggested signature of the uncategorized failures.
+ */
+export function allProjectsChannels(channels: Readonly<Record<string, IrcChannel>>, kind: IrcChannel["events"][number]): string[] {
+  return Object.entries(channels)
+    .filter(([, channel]) => channel.events.includes(kind) && channel.projects.includes("all"))
+    .map(([name]) => name);
+}
+
 /** Suggested bug signatures (services/recheck/suggest.ts; README: Suggested signatures). */
 export interface SuggestionSettings {
   /** A fingerprint seen in a passing build of the same job over this many days is no candidate. */
@@ -29,6 +39,11 @@ export interface SuggestionSettings {
   readonly minBuilds: number;
   /** Candidates shown, best first. */
   readonly maxSuggestions: number;
+  /**
+   * A candidate in at least this many failed builds is said once on IRC, in the channels of every
+   * project's negative events (services/recheck/suggest-irc.ts); it needs `irc`. @default no IRC line
+   */
+  readonly ircMinBuilds?: number;
 }
 
 export interface RecheckServiceConfig {

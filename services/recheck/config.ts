@@ -17,6 +17,7 @@ export function readConfig(file: string): RecheckServiceConfig {
   checkSetting(file, data, "search.caFile", "string", true);
   checkSetting(file, data, "irc", "object", true);
   checkSetting(file, data, "alerts", "object", true);
+  checkSetting(file, data, "suggestions.ircMinBuilds", "number", true);
   const config = data as RecheckServiceConfig;
   try {
     new RegExp(config.jobsRe);
@@ -28,6 +29,9 @@ export function readConfig(file: string): RecheckServiceConfig {
     checkSetting(file, data, "alerts.port", "number");
     checkSetting(file, data, "alerts.channel", "string");
     if (!config.irc) throw new StartError(`${file}: alerts: the alerts are said on the bot's IRC connection; expected irc too`);
+  }
+  if (config.suggestions.ircMinBuilds !== undefined && !config.irc) {
+    throw new StartError(`${file}: suggestions.ircMinBuilds: got ${config.suggestions.ircMinBuilds}; the suggestions are said on the bot's IRC connection; expected irc too`);
   }
   return config;
 }
