@@ -16,6 +16,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ALERT_RECEIVER_PATH } from "../../lib/recheck/service-config";
 import { errorText, type Logger } from "../shared/log";
+import { ircText } from "./irc";
 
 export interface WebhookAlert {
   readonly status: "firing" | "resolved";
@@ -59,19 +60,6 @@ export function parseWebhookPayload(body: string): WebhookPayload {
     return { status: alert.status, labels: alert.labels, annotations, startsAt: alert.startsAt, fingerprint };
   });
   return { version: "4", alerts, truncatedAlerts: typeof payload.truncatedAlerts === "number" ? payload.truncatedAlerts : 0 };
-}
-
-/** IRC allows 512 bytes per line with the sender's prefix and the channel: the text keeps to this. */
-const MAX_LINE_BYTES = 380;
-
-/** One line of text: control characters (IRC formatting, CTCP, line breaks) and runs of spaces become one space, and it is cut to fit. */
-function ircText(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  const plain = text.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim();
-  if (Buffer.byteLength(plain) <= MAX_LINE_BYTES) return plain;
-  let cut = plain;
-  while (Buffer.byteLength(`${cut}…`) > MAX_LINE_BYTES) cut = cut.slice(0, -1);
-  return `${cut}…`;
 }
 
 /** What an alert is about, for the line that sums up the ones not announced one by one. */

@@ -5,7 +5,7 @@
  */
 import * as net from "node:net";
 import * as tls from "node:tls";
-import type { IrcChannel } from "../../lib/recheck/service-config";
+import { allProjectsChannels, type IrcChannel } from "../../lib/recheck/service-config";
 import { errorText, type Logger } from "../shared/log";
 
 export interface IrcOptions {
@@ -22,6 +22,19 @@ export interface IrcOptions {
 }
 
 const MAX_QUEUED = 50;
+
+/** IRC allows 512 bytes per line with the sender's prefix and the channel: the text keeps to this. */
+const MAX_LINE_BYTES = 380;
+
+/** One line of text: control characters (IRC formatting, CTCP, line breaks) and runs of spaces become one space, and it is cut to fit. */
+export function ircText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/[\s\u0000-\u001f\u007f]+/g, " ").trim();
+  if (Buffer.byteLength(plain) <= MAX_LINE_BYTES) return plain;
+  let cut = plain;
+  while (Buffer.byteLength(`${cut}…`) > MAX_LINE_BYTES) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
 
 /** The channels subscribed to `kind` events of `project` (`openstack/nova` also matches `nova`). */
 export function channelsFor(channels: Readonly<Record<string, IrcChannel>>, project: string, kind: "positive" | "negative"): string[] {
@@ -59,6 +72,11 @@ export class IrcAnnouncer {
 
   announce(project: string, kind: "positive" | "negative", text: string): void {
     for (const channel of channelsFor(this.options.channels, project, kind)) this.say(channel, text);
+  }
+
+  /** Says a line in the channels subscribed to `kind` events of every project. */
+  announceToAllProjects(kind: "positive" | "negative", text: string): void {
+    for (const channel of allProjectsChannels(this.options.channels, kind)) this.say(channel, text);
   }
 
   /** Says a line in one channel (without #). */

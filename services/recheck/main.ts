@@ -11,6 +11,7 @@ import { credentialFile, readConfig, requiredCredential } from "./config";
 import { computeDashboard, writeDashboard } from "./dashboard";
 import { computeSuggestions } from "./suggest";
 import { writeSuggestions } from "./suggest-page";
+import { SuggestionAnnouncer } from "./suggest-irc";
 import { EventStream, keyProblem, review, type GerritConnection } from "./gerrit";
 import { serveHealth } from "./health";
 import { AlertAnnouncer, serveAlertReceiver } from "./alerts";
@@ -69,6 +70,10 @@ async function main(args: readonly string[]): Promise<void> {
     comment: config.gerrit.comment ? (change, patchset, message) => review(gerrit, change, patchset, message) : undefined,
     announce: irc ? (project, kind, text) => irc.announce(project, kind, text) : undefined,
   });
+  const ircMinBuilds = config.suggestions.ircMinBuilds;
+  const suggestionAnnouncer = irc && ircMinBuilds !== undefined
+    ? new SuggestionAnnouncer({ minBuilds: ircMinBuilds, dashboardUrl: config.dashboardUrl, say: (text) => irc.announceToAllProjects("negative", text), state })
+    : undefined;
   const stream = new EventStream(gerrit, { log, onEvent: (event) => bot.onEvent(event) });
 
   let dashboardWrittenAt = 0;
@@ -90,7 +95,10 @@ async function main(args: readonly string[]): Promise<void> {
         new Date(),
       );
       writeSuggestions(dashboardDir, suggestions);
-      log.log("info", "suggestions written", { suggestions: suggestions.suggestions.length, fingerprints: suggestions.fingerprints, checked: suggestions.checked, seconds: suggestions.seconds, partial: suggestions.partial });
+      const announced = suggestionAnnouncer?.announce(suggestions) ?? 0;
+      log.log("info", "suggestions written", {
+        suggestions: suggestions.suggestions.length, fingerprints: suggestions.fingerprints, checked: suggestions.checked, seconds: suggestions.seconds, partial: suggestions.partial, announced,
+      });
     } catch (error) {
       dashboardErrors += 1;
       log.log("error", "dashboard not updated", { error: errorText(error) });

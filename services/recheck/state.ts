@@ -1,6 +1,7 @@
 /**
- * What the bot must not forget across a restart: the failures it is waiting on, and the builds
- * it has finished with (so that no build is ever reported twice). One JSON file in the state
+ * What the bot must not forget across a restart: the failures it is waiting on, the builds
+ * it has finished with (so that no build is ever reported twice), and the suggested signatures
+ * it said on IRC (so that none is said twice). One JSON file in the state
  * directory, replaced atomically after every change.
  */
 import type { BuildId } from "../../lib/queries/bug-query";
@@ -36,6 +37,8 @@ interface StateFile {
   pending: PendingReport[];
   /** Build key → when it was done; kept for `keepDays`. */
   done: Record<string, string>;
+  /** Fingerprint of a suggestion said on IRC → when it was last suggested (a file of an older bot has none). */
+  announcedSuggestions?: Record<string, string>;
 }
 
 export const buildKey = (build: BuildId): string => ("uuid" in build ? build.uuid : build.shortUuid);
@@ -73,6 +76,16 @@ export class StateStore {
     this.state.pending = this.state.pending.filter((other) => other !== report);
     const oldest = now.getTime() - this.keepDays * 86_400_000;
     for (const [key, at] of Object.entries(this.state.done)) if (Date.parse(at) < oldest) delete this.state.done[key];
+    this.save();
+  }
+
+  /** The suggestions said on IRC: fingerprint → ISO time it was last suggested. */
+  get announcedSuggestions(): Readonly<Record<string, string>> {
+    return this.state.announcedSuggestions ?? {};
+  }
+
+  setAnnouncedSuggestions(announced: Record<string, string>): void {
+    this.state.announcedSuggestions = announced;
     this.save();
   }
 

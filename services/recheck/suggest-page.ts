@@ -10,6 +10,9 @@ import type { Suggestion, SuggestionsData } from "./suggest";
 
 const link = (url: string | undefined, text: string) => (url ? `<a href="${escapeHtml(url)}">${escapeHtml(text)}</a>` : escapeHtml(text));
 
+/** The id of a suggestion's row, for links to it (the bot's IRC line): its fingerprint is stable across refreshes. */
+export const suggestionAnchor = (fingerprint: string) => `fingerprint-${fingerprint}`;
+
 function suggestionRow(suggestion: Suggestion, rank: number): string {
   const { example, query } = suggestion;
   const where = example.file ? `${example.file}${example.line !== undefined ? `:${example.line}` : ""}` : "log";
@@ -18,7 +21,7 @@ function suggestionRow(suggestion: Suggestion, rank: number): string {
     ? `<code>${escapeHtml(query.text)}</code><br>failed builds: ${query.failedBuilds}, passing builds: ${query.passingBuilds}` +
       `${query.weak ? ' <span class="weak">weak: it also matches passing builds</span>' : ""}<pre>${escapeHtml(query.file)}</pre>`
     : "no constant words to search for";
-  return `<tr id="fingerprint-${escapeHtml(suggestion.fingerprint)}"><td>${rank}</td><td>${suggestion.builds}</td><td>${suggestion.jobs.map(escapeHtml).join("<br>")}</td>` +
+  return `<tr id="${escapeHtml(suggestionAnchor(suggestion.fingerprint))}"><td>${rank}</td><td>${suggestion.builds}</td><td>${suggestion.jobs.map(escapeHtml).join("<br>")}</td>` +
     `<td>${suggestion.projects.map(escapeHtml).join("<br>")}</td><td>${escapeHtml(suggestion.firstSeen)}<br>${escapeHtml(suggestion.lastSeen)}</td>` +
     `<td><code>${escapeHtml(suggestion.normalized)}</code><br>${link(example.logUrl, where)}: <code>${escapeHtml(example.message.split("\n").at(-1) ?? "")}</code><br>builds: ${builds}</td>` +
     `<td>${queryCell}</td></tr>`;
