@@ -27,6 +27,11 @@ describeGated(debianRootGate(), "the boot tests' Debian root", () => {
     expect(version).toMatch(/^25\./);
   });
 
+  test("leaves ifupdown out, as a cloud image does: its network is netplan's, for systemd-networkd", () => {
+    expect({ ifupdown: installed("ifupdown"), netplan: installed("netplan.io") }).toEqual({ ifupdown: false, netplan: true });
+    expect(fs.existsSync(path.join(root.dir, "usr", "lib", "systemd", "system", "networking.service"))).toBe(false);
+  });
+
   test("has none of the packages only a role installs", () => {
     expect(["nginx", "nodejs", "jq", "gnupg", "prometheus-node-exporter"].filter(installed)).toEqual([]);
   });

@@ -130,6 +130,12 @@ describeGated(allGates(qemuGate(), terraformGate), "a search node booted under q
     });
   });
 
+  const failedUnits = async () => (await machine.check(["systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"])).trim().split("\n").filter(Boolean);
+
+  bootTest("no unit failed on the way (the units waiting to retry are activating, not failed)", async () => {
+    expect(await failedUnits()).toEqual([]);
+  });
+
   bootTest("the mount unit finds the data disk by its serial, formats it and mounts it at the rendered path", async () => {
     const { DATA_VOLUME_SERIAL, DATA_VOLUME_MOUNT_PATH } = dataVolume();
     expect(DATA_VOLUME_SERIAL).toBe(serial);
@@ -216,5 +222,6 @@ describeGated(allGates(qemuGate(), terraformGate), "a search node booted under q
     expect((await machine.check(["findmnt", "--noheadings", "--output", "SOURCE", "--mountpoint", DATA_VOLUME_MOUNT_PATH])).trim()).toBe(deviceNow);
     expect((await machine.check(["grep", "--count", `virtio-${serial} `, "/etc/fstab"])).trim()).toBe("1");
     expect((await machine.check(["sysctl", "--values", "vm.max_map_count"])).trim()).toBe(envFile(file("/etc/sysctl.d/60-search.conf").content.replace(/ = /g, "="))["vm.max_map_count"]);
+    expect(await failedUnits()).toEqual([]);
   }, REBOOT_TIMEOUT_MS + 5 * 60_000);
 });

@@ -31,7 +31,7 @@ import { toolCacheDir } from "../../lib/provider-binary";
 import { findExecutable, type ToolGate } from "./validators";
 
 /** Bump when the build itself changes (hooks, variant, options), which the hash cannot see. */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2;
 
 export type DebianSuite = "trixie" | "bookworm";
 
@@ -152,6 +152,9 @@ function mmdebstrapArguments(suite: DebianSuite, packages: readonly string[], ta
   return [
     "--mode=root",
     "--variant=important",
+    // Priority important brings ifupdown, which a cloud image leaves out (its network is netplan's,
+    // rendered for systemd-networkd): under qemu its networking.service failed on every boot.
+    '--customize-hook=chroot "$1" apt-get purge --yes --quiet ifupdown >/dev/null',
     "--format=directory",
     `--include=${packages.join(",")}`,
     ...trustHostCa,
