@@ -10,6 +10,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { NO_TEXTFILE_COLLECTORS_PIN } from "../lib/monitoring/exporters";
 import { copyExampleConfig, editConfig } from "./support/config-fixture";
 import { resourcesOf, synthConfig, type StackJson } from "./support/synth";
 import { writtenFiles, type WrittenFile } from "./support/user-data";
@@ -105,6 +106,7 @@ describe("the monitoring role in the production example", () => {
     for (const instance of instances(production)) {
       const dropIn = fileOf(writtenFiles(instance.user_data), "/etc/systemd/system/prometheus-node-exporter.service.d/ci-log-analysis.conf");
       expect(dropIn.content).toContain("--collector.systemd --collector.systemd.enable-restarts-metrics");
+      expect(fileOf(writtenFiles(instance.user_data), NO_TEXTFILE_COLLECTORS_PIN.path).content).toBe(NO_TEXTFILE_COLLECTORS_PIN.content);
     }
   });
 });

@@ -8,7 +8,20 @@ import { SCRAPE_PORTS } from "./targets";
 
 const DROP_IN = "ci-log-analysis";
 
+/**
+ * The node exporter's textfile collectors (a recommendation of its package) are left out: nothing
+ * here reads their metrics, and they bring ipmitool, openipmi and nvme-cli, whose units fail on a
+ * virtual machine (openipmi.service on every boot after the first, under qemu), which would fire
+ * UnitFailed on every server. A negative pin keeps apt from installing the package at all; written
+ * before cloud-init installs the packages.
+ */
+export const NO_TEXTFILE_COLLECTORS_PIN = {
+  path: "/etc/apt/preferences.d/ci-log-analysis-no-textfile-collectors",
+  content: "Package: prometheus-node-exporter-collectors\nPin: version *\nPin-Priority: -1\n",
+} as const;
+
 export function addNodeExporter(cloudConfig: CloudConfigBuilder): void {
+  cloudConfig.addFile(NO_TEXTFILE_COLLECTORS_PIN);
   cloudConfig.addPackages("prometheus-node-exporter");
   cloudConfig.addSystemdDropIn("prometheus-node-exporter.service", DROP_IN, {
     Service: {
