@@ -108,6 +108,13 @@ const { values } = parseArgs({
   },
 });
 const runs = (name: keyof typeof values) => Number(values[name]);
+// The synth figures are the bench's core and its ratio needs both: each runs at least once; the other parts may be skipped with 0.
+for (const name of ["synth-runs", "cli-runs", "fleet-runs"] as const) {
+  if (!Number.isInteger(runs(name)) || runs(name) < 1) {
+    console.error(`npm run bench: --${name}: got ${JSON.stringify(values[name])}; expected a whole number of runs, at least 1`);
+    process.exit(2);
+  }
+}
 
 /** The ingestion's figures: a listing of the openstack tenant's shape, and the pipeline's cost on the real node. */
 async function ingestionFigures(): Promise<void> {

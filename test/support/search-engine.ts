@@ -197,6 +197,8 @@ export async function stopSearchEngine(): Promise<void> {
   const running = (globalThis as GlobalWithNode)[RUNNING];
   if (running === undefined) return;
   delete (globalThis as GlobalWithNode)[RUNNING];
+  // A node started later in the same process (npm run bench starts one per part) has its own port.
+  readyUrl = undefined;
   if (running.process !== undefined) await stopOpenSearch(running.process);
   fs.rmSync(running.dir, { recursive: true, force: true });
 }
