@@ -34,7 +34,7 @@ export function suggestionLine(suggestion: Suggestion, dashboardUrl: string): st
 
 /** The line that sums up the suggestions of a refresh beyond the ones said one by one. */
 export function moreSuggestionsLine(count: number, minBuilds: number, dashboardUrl: string): string {
-  return ircText(`and ${count} more new suggested signature${count === 1 ? "" : "s"} in ${minBuilds} failed builds or more: ${dashboardUrl}suggestions.html`);
+  return ircText(`and ${plural(count, "more new suggested signature")} in ${minBuilds} failed builds or more: ${dashboardUrl}suggestions.html`);
 }
 
 export class SuggestionAnnouncer {
@@ -48,9 +48,8 @@ export class SuggestionAnnouncer {
     const announced: Record<string, string> = {};
     for (const [fingerprint, at] of Object.entries(state.announcedSuggestions)) if (Date.parse(at) >= forgetBefore) announced[fingerprint] = at;
     const fresh = data.suggestions.filter((suggestion) => suggestion.builds >= minBuilds && !(suggestion.fingerprint in announced));
-    for (const suggestion of fresh) announced[suggestion.fingerprint] = generatedAt;
-    // One still suggested is kept for another window.
-    for (const suggestion of data.suggestions) if (suggestion.fingerprint in announced) announced[suggestion.fingerprint] = generatedAt;
+    // One said now, or before and still suggested, is kept for another window.
+    for (const suggestion of data.suggestions) if (fresh.includes(suggestion) || suggestion.fingerprint in announced) announced[suggestion.fingerprint] = generatedAt;
     // Saved before a line is said: a restart in between loses a line rather than repeating one.
     state.setAnnouncedSuggestions(announced);
     const linesPerRefresh = this.options.linesPerRefresh ?? 3;
