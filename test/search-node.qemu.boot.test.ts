@@ -28,7 +28,7 @@ import { DeployValues, renderTemplate } from "./support/boot-user-data";
 import { copyExampleConfig, editConfig, repoRoot } from "./support/config-fixture";
 import { takeCpuTurn, type CpuTurn } from "./support/cpu-turns";
 import { debianRoot, DEBIAN_MIRROR_HOSTS } from "./support/debian-root";
-import type { CloudInitStatus } from "./support/boot";
+import { failedUnits, type CloudInitStatus } from "./support/boot";
 import { QEMU_ROOT_PACKAGES, QemuMachine, qemuGate } from "./support/qemu";
 import { resourcesOf, synthConfig } from "./support/synth";
 import { terraformGate } from "./support/terraform";
@@ -130,10 +130,8 @@ describeGated(allGates(qemuGate(), terraformGate), "a search node booted under q
     });
   });
 
-  const failedUnits = async () => (await machine.check(["systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"])).trim().split("\n").filter(Boolean);
-
   bootTest("no unit failed on the way (the units waiting to retry are activating, not failed)", async () => {
-    expect(await failedUnits()).toEqual([]);
+    expect(await failedUnits(machine)).toEqual([]);
   });
 
   bootTest("the mount unit finds the data disk by its serial, formats it and mounts it at the rendered path", async () => {
@@ -222,6 +220,6 @@ describeGated(allGates(qemuGate(), terraformGate), "a search node booted under q
     expect((await machine.check(["findmnt", "--noheadings", "--output", "SOURCE", "--mountpoint", DATA_VOLUME_MOUNT_PATH])).trim()).toBe(deviceNow);
     expect((await machine.check(["grep", "--count", `virtio-${serial} `, "/etc/fstab"])).trim()).toBe("1");
     expect((await machine.check(["sysctl", "--values", "vm.max_map_count"])).trim()).toBe(envFile(file("/etc/sysctl.d/60-search.conf").content.replace(/ = /g, "="))["vm.max_map_count"]);
-    expect(await failedUnits()).toEqual([]);
+    expect(await failedUnits(machine)).toEqual([]);
   }, REBOOT_TIMEOUT_MS + 5 * 60_000);
 });

@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { BootedServer, bootGate } from "./boot";
+import { BootedServer, bootGate, failedUnits } from "./boot";
 import { startAllowlistProxy, type AllowlistProxy } from "./boot-proxy";
 import { DeployValues, renderTemplate } from "./boot-user-data";
 import { debianRoot, DEBIAN_MIRROR_HOSTS } from "./debian-root";
@@ -185,8 +185,7 @@ export function describeRoleBoot(spec: RoleBootSpec): void {
 
     test("no other unit failed", async () => {
       const { server } = booted();
-      const failed = (await server.check(["systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"]))
-        .split("\n").map((line) => line.split(" ")[0]).filter((unit) => unit !== "" && !(unit in spec.retrying));
+      const failed = (await failedUnits(server)).filter((unit) => !(unit in spec.retrying));
       expect(await Promise.all(failed.map(async (unit) => `${unit}\n${await server.journal(unit, 10)}`))).toEqual([]);
     });
 

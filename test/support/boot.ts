@@ -69,6 +69,12 @@ export interface CloudInitStatus {
   readonly [key: string]: unknown;
 }
 
+/** The units systemd reports failed, by name, on a booted system of either kind (container or virtual machine). */
+export async function failedUnits(system: { check(command: readonly string[]): Promise<string> }): Promise<string[]> {
+  const listing = await system.check(["systemctl", "list-units", "--state=failed", "--plain", "--no-legend", "--no-pager"]);
+  return listing.split("\n").map((line) => line.split(" ")[0]).filter((unit) => unit !== "");
+}
+
 export class BootedServer {
   private constructor(
     readonly name: string,
